@@ -1,0 +1,1 @@
+"""Memory streams: storage (SQLite + FAISS cache), embeddings and retrieval."""

@@ -1,0 +1,54 @@
+"""The records that flow through Joi's memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Stream(str, Enum):
+    """The memory streams of the Generative-Agents design, as adapted for a coach."""
+
+    DIALOGUE = "dialogue"
+    EMPATHETIC = "empathetic"
+    THERAPEUTIC = "therapeutic"
+    REFLECTION = "reflection"
+
+
+ALL_STREAMS: tuple[Stream, ...] = tuple(Stream)
+IMPORTANCE_MIN, IMPORTANCE_MAX = 1, 10
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """A memory about to be stored (the store assigns id and access time)."""
+
+    stream: Stream
+    text: str
+    created_at: float
+    speaker: str = ""
+    context: str = ""
+    conversation: str = "default"
+    importance: int | None = None
+    importance_source: str | None = None
+    evidence: tuple[int, ...] = ()
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A stored memory. Times are POSIX seconds (UTC)."""
+
+    id: int
+    stream: Stream
+    text: str
+    created_at: float
+    last_accessed: float
+    speaker: str = ""
+    context: str = ""
+    conversation: str = "default"
+    importance: int | None = None
+    importance_source: str | None = None
+    depth: int = 0
+    embedding_model: str = ""
+    evidence: tuple[int, ...] = field(default=())

@@ -1,0 +1,433 @@
+"""SQLite (WAL) storage of one profile's memories: the source of truth.
+
+Text, times, importance, evidence links and the embedding vector of every memory live
+here. Lexical search uses SQLite's FTS5 (BM25 ranking, Porter stemming), kept in sync by
+triggers inside the same transactions, so a crash can never leave the two apart.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, NewMemory, Stream
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS memories (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream TEXT NOT NULL CHECK (stream IN ({", ".join(repr(s.value) for s in Stream)})),
+    text TEXT NOT NULL,
+    context TEXT NOT NULL DEFAULT '',
+    speaker TEXT NOT NULL DEFAULT '',
+    conversation TEXT NOT NULL DEFAULT 'default',
+    created_at REAL NOT NULL,
+    last_accessed REAL NOT NULL,
+    importance INTEGER CHECK (importance BETWEEN {IMPORTANCE_MIN} AND {IMPORTANCE_MAX}),
+    importance_source TEXT,
+    depth INTEGER NOT NULL DEFAULT 0,
+    embedding_model TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memories_stream_access ON memories (stream, last_accessed);
+CREATE INDEX IF NOT EXISTS memories_stream_created ON memories (stream, created_at);
+CREATE INDEX IF NOT EXISTS memories_unrated ON memories (id) WHERE importance IS NULL;
+CREATE TABLE IF NOT EXISTS evidence (
+    reflection_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+    memory_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+    PRIMARY KEY (reflection_id, memory_id)
+);
+CREATE INDEX IF NOT EXISTS evidence_by_memory ON evidence (memory_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (
+    text, context, content='memories', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS memories_fts_insert AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts (rowid, text, context) VALUES (new.id, new.text, new.context);
+END;
+CREATE TRIGGER IF NOT EXISTS memories_fts_delete AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts (memories_fts, rowid, text, context)
+    VALUES ('delete', old.id, old.text, old.context);
+END;
+CREATE TRIGGER IF NOT EXISTS memories_fts_update AFTER UPDATE OF text, context ON memories BEGIN
+    INSERT INTO memories_fts (memories_fts, rowid, text, context)
+    VALUES ('delete', old.id, old.text, old.context);
+    INSERT INTO memories_fts (rowid, text, context) VALUES (new.id, new.text, new.context);
+END;
+"""
+
+_COLUMNS = (
+    "id, stream, text, context, speaker, conversation, created_at, last_accessed, "
+    "importance, importance_source, depth, embedding_model"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class StoreError(RuntimeError):
+    """The store file cannot be used (corrupt, or from an unknown future schema)."""
+
+
+def fts_query(text: str, max_terms: int = 64) -> str | None:
+    """Turn free text into a safe FTS5 query: the distinct words, OR-ed, each quoted."""
+    words: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        if word not in words:
+            words.append(word)
+    if not words:
+        return None
+    return " OR ".join(f'"{w}"' for w in words[:max_terms])
+
+
+class SqliteMemoryStore:
+    """One profile's memories in one SQLite file. Thread-safe (one connection, one lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._check_integrity()
+            self._db.executescript(_SCHEMA)
+            self._check_schema_version()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"memory store {self.path} cannot be opened: {exc}") from exc
+
+    # -- housekeeping -------------------------------------------------------------------
+    def _check_integrity(self) -> None:
+        row = self._db.execute("PRAGMA quick_check").fetchone()
+        if row is None or row[0] != "ok":
+            raise StoreError(f"memory store {self.path} failed its integrity check: {row}")
+
+    def _check_schema_version(self) -> None:
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) > SCHEMA_VERSION:
+            raise StoreError(
+                f"memory store {self.path} has schema {version}, newer than this Joi ({SCHEMA_VERSION})"
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An immediate transaction: all or nothing, even if the process dies inside it."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """A counter bumped by every change to the vectors; the FAISS cache records it."""
+        return int(self.get_meta("vector_generation") or 0)
+
+    def _bump_generation(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES ('vector_generation', '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    # -- writes -------------------------------------------------------------------------
+    def insert(self, memories: Sequence[NewMemory], vectors: np.ndarray, model_id: str) -> list[int]:
+        """Store memories with their vectors in one transaction; returns their ids."""
+        if len(memories) != len(vectors):
+            raise ValueError("one vector per memory")
+        ids: list[int] = []
+        with self.transaction() as db:
+            for memory, vector in zip(memories, vectors, strict=True):
+                cursor = db.execute(
+                    "INSERT INTO memories (stream, text, context, speaker, conversation, created_at, "
+                    "last_accessed, importance, importance_source, depth, embedding_model, vector) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        Stream(memory.stream).value,
+                        memory.text,
+                        memory.context,
+                        memory.speaker,
+                        memory.conversation,
+                        memory.created_at,
+                        memory.created_at,
+                        memory.importance,
+                        memory.importance_source,
+                        memory.depth,
+                        model_id,
+                        np.asarray(vector, dtype=np.float32).tobytes(),
+                    ),
+                )
+                memory_id = int(cursor.lastrowid)
+                db.executemany(
+                    "INSERT OR IGNORE INTO evidence (reflection_id, memory_id) VALUES (?, ?)",
+                    [(memory_id, e) for e in memory.evidence],
+                )
+                ids.append(memory_id)
+            self._bump_generation(db)
+        return ids
+
+    def update_text(self, memory_id: int, text: str, vector: np.ndarray, model_id: str) -> None:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE memories SET text = ?, vector = ?, embedding_model = ? WHERE id = ?",
+                (text, np.asarray(vector, dtype=np.float32).tobytes(), model_id, memory_id),
+            )
+            if cursor.rowcount == 0:
+                raise KeyError(memory_id)
+            self._bump_generation(db)
+
+    def replace_vectors(self, items: Iterable[tuple[int, np.ndarray]], model_id: str) -> None:
+        """Swap in vectors of another embedding model (one transaction for the batch)."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE memories SET vector = ?, embedding_model = ? WHERE id = ?",
+                [(np.asarray(v, dtype=np.float32).tobytes(), model_id, i) for i, v in items],
+            )
+            self._bump_generation(db)
+
+    def set_importance(self, scores: dict[int, int], source: str) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE memories SET importance = ?, importance_source = ? WHERE id = ?",
+                [(int(v), source, i) for i, v in scores.items()],
+            )
+
+    def touch(self, ids: Iterable[int], when: float) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE memories SET last_accessed = MAX(last_accessed, ?) WHERE id = ?",
+                [(when, i) for i in ids],
+            )
+
+    def delete(self, ids: Iterable[int]) -> int:
+        with self.transaction() as db:
+            count = sum(db.execute("DELETE FROM memories WHERE id = ?", (i,)).rowcount for i in ids)
+            self._bump_generation(db)
+        return count
+
+    # -- reads --------------------------------------------------------------------------
+    def _rows_to_memories(self, rows: list[tuple]) -> list[Memory]:
+        ids = [r[0] for r in rows]
+        evidence: dict[int, list[int]] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            for reflection_id, memory_id in self._db.execute(
+                f"SELECT reflection_id, memory_id FROM evidence WHERE reflection_id IN ({marks}) "
+                "ORDER BY memory_id",
+                chunk,
+            ):
+                evidence.setdefault(reflection_id, []).append(memory_id)
+        return [
+            Memory(
+                id=r[0],
+                stream=Stream(r[1]),
+                text=r[2],
+                context=r[3],
+                speaker=r[4],
+                conversation=r[5],
+                created_at=r[6],
+                last_accessed=r[7],
+                importance=r[8],
+                importance_source=r[9],
+                depth=r[10],
+                embedding_model=r[11],
+                evidence=tuple(evidence.get(r[0], ())),
+            )
+            for r in rows
+        ]
+
+    def get(self, ids: Sequence[int]) -> list[Memory]:
+        """Memories by id, in the order asked (missing ids are skipped)."""
+        found: dict[int, Memory] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM memories WHERE id IN ({marks})", chunk
+                ).fetchall()
+                found.update((m.id, m) for m in self._rows_to_memories(rows))
+        return [found[i] for i in ids if i in found]
+
+    def list(
+        self,
+        stream: Stream | None = None,
+        *,
+        conversation: str | None = None,
+        newest_first: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+        after_id: int | None = None,
+    ) -> list[Memory]:
+        clauses, args = [], []
+        if stream is not None:
+            clauses.append("stream = ?")
+            args.append(Stream(stream).value)
+        if conversation is not None:
+            clauses.append("conversation = ?")
+            args.append(conversation)
+        if after_id is not None:
+            clauses.append("id > ?")
+            args.append(after_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        order = "DESC" if newest_first else "ASC"
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM memories {where} ORDER BY created_at {order}, id {order} "
+                "LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+            return self._rows_to_memories(rows)
+
+    def count(self, stream: Stream | None = None) -> int:
+        with self._lock:
+            if stream is None:
+                return int(self._db.execute("SELECT COUNT(*) FROM memories").fetchone()[0])
+            return int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM memories WHERE stream = ?", (Stream(stream).value,)
+                ).fetchone()[0]
+            )
+
+    def unrated(self, limit: int = 64) -> list[Memory]:
+        """Memories still waiting for an importance rating, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE importance IS NULL ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+            return self._rows_to_memories(rows)
+
+    def importance_since(self, after_id: int) -> tuple[int, int]:
+        """(sum of importance, count) of rated non-reflection memories with id > after_id."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(importance), 0), COUNT(*) FROM memories "
+                "WHERE id > ? AND importance IS NOT NULL AND stream != 'reflection'",
+                (after_id,),
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def max_id(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM memories").fetchone()[0])
+
+    def iter_vectors(
+        self, stream: Stream | None = None, batch: int = 4096
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
+        """Yields (ids, vectors, streams) in batches, for rebuilding the vector cache."""
+        where, args = ("WHERE stream = ?", (Stream(stream).value,)) if stream else ("", ())
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT id, vector, stream FROM memories {where} {'AND' if where else 'WHERE'} id > ? "
+                    "ORDER BY id LIMIT ?",
+                    (*args, last, batch),
+                ).fetchall()
+            if not rows:
+                return
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            yield ids, vectors, [r[2] for r in rows]
+            last = int(ids[-1])
+
+    def ids_with_other_model(self, model_id: str, limit: int = 256) -> list[tuple[int, str, str]]:
+        """(id, text, context) of memories embedded with another model than ``model_id``."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT id, text, context FROM memories WHERE embedding_model != ? ORDER BY id LIMIT ?",
+                (model_id, limit),
+            ).fetchall()
+
+    def count_with_other_model(self, model_id: str) -> int:
+        with self._lock:
+            return int(
+                self._db.execute(
+                    "SELECT COUNT(*) FROM memories WHERE embedding_model != ?", (model_id,)
+                ).fetchone()[0]
+            )
+
+    def vectors_for(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for memory_id, blob in self._db.execute(
+                    f"SELECT id, vector FROM memories WHERE id IN ({marks})", chunk
+                ):
+                    out[memory_id] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def lexical_search(
+        self, stream: Stream, text: str, limit: int, context_weight: float = 0.5
+    ) -> list[tuple[int, float]]:
+        """BM25 matches of the words of ``text`` in one stream: (id, score), best first.
+
+        Scores are positive (FTS5's bm25() is negated); the context column (the turn a
+        memory answered) counts with ``context_weight``.
+        """
+        query = fts_query(text)
+        if query is None:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT m.id, -bm25(memories_fts, 1.0, ?) AS score FROM memories_fts "
+                "JOIN memories m ON m.id = memories_fts.rowid "
+                "WHERE memories_fts MATCH ? AND m.stream = ? ORDER BY score DESC LIMIT ?",
+                (context_weight, query, Stream(stream).value, limit),
+            ).fetchall()
+        return [(int(i), float(s)) for i, s in rows]
+
+    def most_recent(self, stream: Stream, limit: int) -> list[int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM memories WHERE stream = ? ORDER BY last_accessed DESC LIMIT ?",
+                (Stream(stream).value, limit),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def most_important(self, stream: Stream, limit: int) -> list[int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM memories WHERE stream = ? AND importance IS NOT NULL "
+                "ORDER BY importance DESC, last_accessed DESC LIMIT ?",
+                (Stream(stream).value, limit),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def derived_from(self, memory_id: int) -> list[int]:
+        """Reflections that cite ``memory_id`` as evidence (one level)."""
+        with self._lock:
+            return [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT reflection_id FROM evidence WHERE memory_id = ?", (memory_id,)
+                )
+            ]

@@ -1,0 +1,137 @@
+"""The FAISS cache of one profile's vectors: one exact inner-product index per stream.
+
+SQLite holds the vectors; this cache is rebuilt from it whenever the saved files are
+missing, unreadable, stale (the store's generation moved on) or built with another
+embedding model. Files are written with FAISS's own format plus a JSON manifest, never
+pickle, and replaced atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .models import ALL_STREAMS, Stream
+from .sqlite_store import SqliteMemoryStore
+
+log = logging.getLogger(__name__)
+MANIFEST = "vectors.json"
+
+
+def _new_index(dim: int) -> faiss.IndexIDMap2:
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+class VectorIndex:
+    """Per-stream exact cosine search over normalised vectors, kept in step with SQLite."""
+
+    def __init__(self, folder: Path, store: SqliteMemoryStore, model_id: str, dim: int) -> None:
+        self.folder = Path(folder)
+        self.store = store
+        self.model_id = model_id
+        self.dim = dim
+        self._lock = threading.RLock()
+        self._indexes: dict[Stream, faiss.IndexIDMap2] = {}
+        self._saved_generation = -1
+        if not self._load():
+            self.rebuild()
+
+    # -- persistence --------------------------------------------------------------------
+    def _path(self, stream: Stream) -> Path:
+        return self.folder / f"vectors-{stream.value}.faiss"
+
+    def _load(self) -> bool:
+        """Reads the saved cache if it matches the store exactly; False means rebuild."""
+        try:
+            manifest = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            if (
+                manifest.get("model_id") != self.model_id
+                or manifest.get("dim") != self.dim
+                or manifest.get("generation") != self.store.generation()
+            ):
+                return False
+            indexes = {}
+            for stream in ALL_STREAMS:
+                index = faiss.read_index(str(self._path(stream)))
+                if index.d != self.dim or index.ntotal != manifest["counts"][stream.value]:
+                    return False
+                indexes[stream] = index
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+            log.info("vector cache in %s not usable (%s); rebuilding", self.folder, type(exc).__name__)
+            return False
+        self._indexes = indexes
+        self._saved_generation = manifest["generation"]
+        return True
+
+    def rebuild(self) -> None:
+        """Refill every stream's index from the vectors in SQLite."""
+        with self._lock:
+            indexes = {stream: _new_index(self.dim) for stream in ALL_STREAMS}
+            for ids, vectors, streams in self.store.iter_vectors():
+                if vectors.shape[1] != self.dim:
+                    raise ValueError("stored vectors do not match the embedding model; re-embed first")
+                streams_array = np.asarray(streams)
+                for stream in ALL_STREAMS:
+                    mask = streams_array == stream.value
+                    if mask.any():
+                        indexes[stream].add_with_ids(vectors[mask], ids[mask])
+            self._indexes = indexes
+            self._saved_generation = -1
+
+    def save(self) -> None:
+        """Write the cache (if it changed since the last save): index files, then manifest."""
+        with self._lock:
+            generation = self.store.generation()
+            if generation == self._saved_generation:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for stream, index in self._indexes.items():
+                tmp = self._path(stream).with_suffix(".faiss.tmp")
+                faiss.write_index(index, str(tmp))
+                os.replace(tmp, self._path(stream))
+            manifest = {
+                "model_id": self.model_id,
+                "dim": self.dim,
+                "generation": generation,
+                "counts": {s.value: int(i.ntotal) for s, i in self._indexes.items()},
+            }
+            tmp = self.folder / (MANIFEST + ".tmp")
+            tmp.write_text(json.dumps(manifest), encoding="utf-8")
+            os.replace(tmp, self.folder / MANIFEST)
+            self._saved_generation = generation
+
+    # -- changes ------------------------------------------------------------------------
+    def add(self, stream: Stream, ids: list[int], vectors: np.ndarray) -> None:
+        with self._lock:
+            self._indexes[Stream(stream)].add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+            )
+
+    def remove(self, ids: list[int]) -> None:
+        selector = faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))
+        with self._lock:
+            for index in self._indexes.values():
+                index.remove_ids(selector)
+
+    def replace(self, stream: Stream, memory_id: int, vector: np.ndarray) -> None:
+        self.remove([memory_id])
+        self.add(stream, [memory_id], vector.reshape(1, -1))
+
+    # -- search -------------------------------------------------------------------------
+    def count(self, stream: Stream) -> int:
+        return int(self._indexes[Stream(stream)].ntotal)
+
+    def search(self, stream: Stream, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
+        """(id, cosine similarity) of the ``limit`` nearest memories of a stream."""
+        with self._lock:
+            index = self._indexes[Stream(stream)]
+            if index.ntotal == 0 or limit <= 0:
+                return []
+            sims, ids = index.search(query.reshape(1, -1).astype(np.float32), min(limit, index.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0]
