@@ -39,7 +39,8 @@ class VectorIndex:
         self._lock = threading.RLock()
         self._indexes: dict[Stream, faiss.IndexIDMap2] = {}
         self._saved_generation = -1
-        if not self._load():
+        self.loaded_from_cache = self._load()
+        if not self.loaded_from_cache:
             self.rebuild()
 
     # -- persistence --------------------------------------------------------------------

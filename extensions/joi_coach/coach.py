@@ -1,0 +1,289 @@
+"""One coach turn, end to end, plus the after-reply thinking that keeps Joi's memory alive.
+
+    coach = Coach(llm, embedder, data_dir)
+    for event in coach.reply("alice", "I finally went for a run today"):
+        ...  # Recalled, then VoiceDelta (thoughts and dialogue as they stream), then TurnDone
+
+The reply path does only what the reply needs: embed the message once, retrieve each
+stream, build the prompt, stream and parse, store the turn. Importance ratings and
+reflection run afterwards on a background worker at lower LLM priority.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cognition.background import BackgroundWorker
+from .cognition.importance import ImportanceRater
+from .cognition.prompt import build_messages
+from .cognition.reflection import Reflector
+from .cognition.text_input import clean_message
+from .cognition.voices import ParsedReply, Section, VoiceDelta, VoiceParser
+from .config import CoachSettings
+from .llm.base import CancelToken, GenerationParams, LLMBackend
+from .llm.priority import PriorityLLM
+from .memory.bank import MemoryBank
+from .memory.embeddings import Embedder
+from .memory.models import Memory, NewMemory, Stream
+from .memory.retrieval import Recollection
+from .persona import Character
+from .profiles import ProfileRegistry
+
+log = logging.getLogger(__name__)
+FIRST_LABEL = "Empathetic voice:"
+REFLECTION_MARK = "last_reflection_max_id"
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """What was recalled for this turn, per stream, with score breakdowns."""
+
+    memories: dict[Stream, list[Recollection]]
+
+
+@dataclass(frozen=True)
+class Turn:
+    user_memory_id: int
+    reply: ParsedReply
+    raw: str
+    memory_ids: dict[Stream, list[int]]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    turn: Turn
+
+
+Event = Recalled | VoiceDelta | TurnDone
+
+
+class Coach:
+    """Joi's engine: memory per profile, one LLM, background thinking."""
+
+    def __init__(
+        self,
+        llm: LLMBackend,
+        embedder: Embedder,
+        data_dir: Path,
+        *,
+        character: Character | None = None,
+        settings: CoachSettings | None = None,
+    ) -> None:
+        self.llm = llm if isinstance(llm, PriorityLLM) else PriorityLLM(llm)
+        self.embedder = embedder
+        self.character = character or Character.load()
+        self.settings = settings or CoachSettings()
+        self.profiles = ProfileRegistry(Path(data_dir), embedder, self.settings.retrieval)
+        self.importance = ImportanceRater(self.llm.complete_background)
+        self.reflector = Reflector(self.llm.complete_background, self.settings.reflection)
+        self.worker = BackgroundWorker(self._think_after_reply)
+
+    # -- the turn -----------------------------------------------------------------------
+    def reply(
+        self,
+        profile: str,
+        text: str,
+        *,
+        user_name: str = "User",
+        conversation: str = "default",
+        now: float | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[Event]:
+        """Answer one message; yields events. Raises InputError before storing bad input."""
+        message = clean_message(text)
+        bank = self.profiles.bank(profile)
+        with self.profiles.turn_lock(profile):
+            yield from self._turn(bank, profile, message, user_name, conversation, now, cancel)
+        if self.settings.background:
+            self.worker.submit(profile)
+
+    def _turn(
+        self,
+        bank: MemoryBank,
+        profile: str,
+        message: str,
+        user_name: str,
+        conversation: str,
+        now: float | None,
+        cancel: CancelToken | None,
+    ) -> Iterator[Event]:
+        started = time.perf_counter()
+        now = time.time() if now is None else now
+        settings = self.settings
+        history = list(
+            reversed(
+                bank.store.list(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
+            )
+        )
+        query_vector = self.embedder.embed_query(message)
+        recalled = bank.recall(
+            message, settings.k, now=now, query_vector=query_vector, exclude=[m.id for m in history]
+        )
+        timings = {"recall": (time.perf_counter() - started) * 1000}
+        yield Recalled(recalled)
+
+        user_vector = (
+            query_vector
+            if self.embedder.same_space_for_queries
+            else self.embedder.embed_passages([message])[0]
+        )
+        last_joi = next((m.text for m in reversed(history) if m.speaker == self.character.name), "")
+        [user_memory_id] = bank.add(
+            [
+                NewMemory(
+                    Stream.DIALOGUE,
+                    message,
+                    now,
+                    speaker=user_name,
+                    context=last_joi,
+                    conversation=conversation,
+                )
+            ],
+            user_vector.reshape(1, -1),
+        )
+        messages = build_messages(self.character, user_name, recalled, history, message, now)
+        timings["prompt"] = (time.perf_counter() - started) * 1000
+
+        parser, raw, finished = VoiceParser(), [], False
+        prefix = FIRST_LABEL if settings.prime_format and self.llm.supports_prefix else ""
+        if prefix:
+            raw.append(prefix)
+            parser.feed(prefix)
+        try:
+            for chunk in self.llm.stream_chat(messages, self._reply_params(user_name), cancel, prefix):
+                if "first_token" not in timings:
+                    timings["first_token"] = (time.perf_counter() - started) * 1000
+                raw.append(chunk)
+                yield from parser.feed(chunk)
+            yield from parser.finish()
+            finished = True
+        finally:
+            if not finished:  # consumer went away or the LLM failed: keep what was said
+                parser.finish()
+            turn = self._store_reply(
+                bank,
+                user_memory_id,
+                parser.result(),
+                "".join(raw),
+                message,
+                now,
+                conversation,
+                timings,
+                started,
+                interrupted=not finished or bool(cancel and cancel.cancelled),
+            )
+        yield TurnDone(turn)
+
+    def _reply_params(self, user_name: str) -> GenerationParams:
+        base = self.settings.reply
+        stops = (*base.stop, f"\n{user_name}:", "\nUser:")
+        return GenerationParams(
+            max_tokens=base.max_tokens,
+            temperature=base.temperature,
+            top_p=base.top_p,
+            repeat_penalty=base.repeat_penalty,
+            stop=tuple(dict.fromkeys(stops)),
+            seed=base.seed,
+        )
+
+    def _store_reply(
+        self,
+        bank: MemoryBank,
+        user_memory_id: int,
+        reply: ParsedReply,
+        raw: str,
+        message: str,
+        now: float,
+        conversation: str,
+        timings: dict[str, float],
+        started: float,
+        interrupted: bool,
+    ) -> Turn:
+        name = self.character.name
+        new = [
+            (Stream.DIALOGUE, reply.dialogue),
+            (Stream.EMPATHETIC, reply.empathetic),
+            (Stream.THERAPEUTIC, reply.therapeutic),
+        ]
+        memories = [
+            NewMemory(stream, text, now, speaker=name, context=message, conversation=conversation)
+            for stream, text in new
+            if text
+        ]
+        ids = bank.add(memories)
+        memory_ids: dict[Stream, list[int]] = {}
+        for memory, memory_id in zip(memories, ids, strict=True):
+            memory_ids.setdefault(memory.stream, []).append(memory_id)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Turn(user_memory_id, reply, raw, memory_ids, timings, interrupted)
+
+    # -- after the reply ----------------------------------------------------------------
+    def _think_after_reply(self, profile: str) -> None:
+        bank = self.profiles.bank(profile)
+        while batch := bank.store.unrated(limit=self.importance.batch_size):
+            for scores, source in self.importance.rate(batch):
+                bank.set_importance(scores, source)
+        if self.should_reflect(profile):
+            self.reflect_now(profile)
+        bank.flush()
+
+    def should_reflect(self, profile: str) -> bool:
+        bank = self.profiles.bank(profile)
+        mark = int(bank.store.get_meta(REFLECTION_MARK) or 0)
+        total, _ = bank.store.importance_since(mark)
+        return total >= self.settings.reflection.threshold
+
+    def reflect_now(
+        self, profile: str, user_name: str = "the person", now: float | None = None
+    ) -> list[Memory]:
+        """Reflect on recent memories now; returns the stored reflections (maybe none)."""
+        bank = self.profiles.bank(profile)
+        now = time.time() if now is None else now
+        mark = bank.store.max_id()
+        recent = list(reversed(bank.store.list(limit=self.settings.reflection.recent_window)))
+
+        def recall(question: str) -> list[Memory]:
+            per_stream = bank.recall(
+                question,
+                {s: self.settings.reflection.evidence_per_question for s in Stream},
+                now=now,
+                touch=False,
+            )
+            ranked = sorted((r for rs in per_stream.values() for r in rs), key=lambda r: -r.score.total)
+            return [r.memory for r in ranked]
+
+        new = self.reflector.reflect(recent, recall, user_name, now)
+        ids = bank.add(new)
+        bank.store.set_meta(REFLECTION_MARK, str(mark))
+        log.info("reflection stored %d insights", len(ids))
+        return bank.get(ids)
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        return self.worker.wait_idle(timeout)
+
+    def close(self) -> None:
+        self.worker.close()
+        self.profiles.close()
+
+
+def collect(events: Iterator[Event]) -> tuple[Recalled | None, dict[Section, str], Turn | None]:
+    """Drain a reply's events: (recalled, streamed text per section, turn)."""
+    recalled, streamed, turn = None, {s: "" for s in Section}, None
+    for event in events:
+        if isinstance(event, Recalled):
+            recalled = event
+        elif isinstance(event, VoiceDelta):
+            streamed[event.section] += event.text
+        elif isinstance(event, TurnDone):
+            turn = event.turn
+    return recalled, streamed, turn
+
+
+__all__ = ["Coach", "Event", "Recalled", "Turn", "TurnDone", "VoiceDelta", "collect"]

@@ -1,0 +1,1 @@
+"""Joi's thinking: the three-voice reply format, importance ratings and reflection."""

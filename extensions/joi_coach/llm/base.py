@@ -1,0 +1,75 @@
+"""The one interface every LLM backend implements: stream a chat completion, cancellably."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypedDict
+
+
+class ChatMessage(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 400
+    temperature: float = 0.7
+    top_p: float = 0.9
+    repeat_penalty: float = 1.1
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+
+class LLMError(RuntimeError):
+    """The backend failed to produce a completion (unreachable, bad model, bad reply)."""
+
+
+class Cancelled(LLMError):
+    """The generation was cancelled before it finished."""
+
+
+class CancelToken:
+    """Set from any thread to stop a generation at its next token."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+class LLMBackend(Protocol):
+    """Streams text deltas for a conversation.
+
+    ``assistant_prefix`` (when ``supports_prefix``) is text the reply is forced to start
+    with; it is not repeated in the stream. Implementations stop quietly when ``cancel`` is
+    set and raise :class:`LLMError` on failure.
+    """
+
+    name: str
+    supports_prefix: bool
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        assistant_prefix: str = "",
+    ) -> Iterator[str]: ...
+
+
+def complete_chat(
+    backend: LLMBackend,
+    messages: Sequence[ChatMessage],
+    params: GenerationParams,
+    cancel: CancelToken | None = None,
+) -> str:
+    """The whole completion as one string."""
+    return "".join(backend.stream_chat(messages, params, cancel))

@@ -1,0 +1,95 @@
+"""The embedded CPU backend: llama-cpp-python running a local GGUF file.
+
+Messages are rendered with Joi's instruction template (the webui's Jinja format), so the
+prompt is exactly what the host would build for the same model.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from ..persona import InstructionTemplate
+from .base import CancelToken, ChatMessage, GenerationParams, LLMError
+from .model_assembly import ensure_default_model
+
+log = logging.getLogger(__name__)
+TEMPLATE_STOPS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>")
+
+
+class EmbeddedLLM:
+    """A llama.cpp model in this process. One generation at a time (internal lock)."""
+
+    supports_prefix = True
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        template: InstructionTemplate | None = None,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise LLMError("llama-cpp-python is not installed: pip install -e '.[embedded]'") from exc
+        path = Path(model_path) if model_path else ensure_default_model()
+        if not path.is_file():
+            raise LLMError(f"model file not found: {path}")
+        self.name = path.name
+        self.template = template or InstructionTemplate.load()
+        self.n_ctx = n_ctx
+        self._lock = threading.Lock()
+        try:
+            self._llama = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads or max(1, os.cpu_count() or 1),
+                seed=seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise LLMError(f"cannot load model {path}: {exc}") from exc
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        assistant_prefix: str = "",
+    ) -> Iterator[str]:
+        prompt = self.template.render(messages, add_generation_prompt=True) + assistant_prefix
+        with self._lock:
+            prompt_tokens = self.count_tokens(prompt)
+            if prompt_tokens + params.max_tokens > self.n_ctx:
+                raise LLMError(
+                    f"prompt of {prompt_tokens} tokens plus {params.max_tokens} to generate exceeds the "
+                    f"context window of {self.n_ctx}"
+                )
+            stream = self._llama.create_completion(
+                prompt,
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                repeat_penalty=params.repeat_penalty,
+                stop=list(dict.fromkeys((*params.stop, *TEMPLATE_STOPS))),
+                seed=params.seed,
+                stream=True,
+            )
+            try:
+                for chunk in stream:
+                    if cancel is not None and cancel.cancelled:
+                        return
+                    text = chunk["choices"][0].get("text", "")
+                    if text:
+                        yield text
+            finally:
+                stream.close()

@@ -1,0 +1,122 @@
+"""A profile's memory bank on the real embedding model, real SQLite and FAISS files."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from joi_coach.memory.bank import STORE_FILE, MemoryBank
+from joi_coach.memory.models import NewMemory, Stream
+from joi_coach.profiles import ProfileError, ProfileRegistry, profile_folder_name
+
+NOW = 1_700_000_000.0
+HOUR = 3600.0
+
+FACTS = [
+    "My dog Biscuit died last spring and I still miss him every day.",
+    "I had cereal for breakfast.",
+    "I want to run a half marathon in October.",
+    "My manager keeps scheduling meetings during my lunch break.",
+    "I've been learning to play the cello for two years.",
+]
+
+
+def fill(bank: MemoryBank) -> list[int]:
+    return bank.add(
+        [NewMemory(Stream.DIALOGUE, text, NOW - (len(FACTS) - i) * HOUR) for i, text in enumerate(FACTS)]
+    )
+
+
+def test_recall_finds_relevant_memory_with_reasons(tmp_path, embedder):
+    bank = MemoryBank(tmp_path, embedder)
+    ids = fill(bank)
+    recalled = bank.recall("How are you coping with losing your pet?", {Stream.DIALOGUE: 1}, now=NOW)
+    top = recalled[Stream.DIALOGUE][0]
+    assert top.memory.id == ids[0]
+    assert top.score.relevance == 1.0 and 0 < top.score.recency < 1
+    assert top.score.total == max(r.score.total for r in recalled[Stream.DIALOGUE])
+    assert bank.get([ids[0]])[0].last_accessed == NOW  # retrieval refreshes last access
+    lexical = bank.recall("cello", {Stream.DIALOGUE: 1}, now=NOW, touch=False)[Stream.DIALOGUE][0]
+    assert lexical.memory.id == ids[4] and lexical.score.lexical == 1.0
+    assert bank.get([ids[4]])[0].last_accessed < NOW
+
+
+def test_streams_are_separate(tmp_path, embedder):
+    bank = MemoryBank(tmp_path, embedder)
+    fill(bank)
+    [thought] = bank.add([NewMemory(Stream.EMPATHETIC, "They seem to be grieving their dog.", NOW)])
+    recalled = bank.recall("dog", {Stream.EMPATHETIC: 5, Stream.REFLECTION: 5}, now=NOW)
+    assert [r.memory.id for r in recalled[Stream.EMPATHETIC]] == [thought]
+    assert recalled[Stream.REFLECTION] == []
+
+
+def test_vector_cache_is_saved_reloaded_and_rebuilt_when_stale(tmp_path, embedder):
+    bank = MemoryBank(tmp_path, embedder)
+    fill(bank)
+    bank.close()
+    assert (tmp_path / "vectors.json").exists()
+    reopened = MemoryBank(tmp_path, embedder)
+    assert reopened.index.loaded_from_cache
+    # a write that never reached the cache (the process died before a flush)
+    [late] = reopened.add([NewMemory(Stream.DIALOGUE, "I adopted a kitten called Mochi.", NOW)])
+    reopened.store.close()
+    again = MemoryBank(tmp_path, embedder)
+    assert not again.index.loaded_from_cache
+    assert again.recall("new cat", {Stream.DIALOGUE: 1}, now=NOW)[Stream.DIALOGUE][0].memory.id == late
+
+
+def test_corrupt_cache_file_is_rebuilt(tmp_path, embedder):
+    bank = MemoryBank(tmp_path, embedder)
+    ids = fill(bank)
+    bank.close()
+    (tmp_path / "vectors-dialogue.faiss").write_bytes(b"garbage")
+    reopened = MemoryBank(tmp_path, embedder)
+    assert not reopened.index.loaded_from_cache
+    assert reopened.recall("marathon", {Stream.DIALOGUE: 1}, now=NOW)[Stream.DIALOGUE][0].memory.id == ids[2]
+
+
+def test_other_embedding_model_triggers_reembedding(tmp_path, embedder):
+    bank = MemoryBank(tmp_path, embedder)
+    ids = fill(bank)
+    bank.close()
+    db = sqlite3.connect(tmp_path / STORE_FILE)
+    db.execute("UPDATE memories SET embedding_model = 'another-model#16', vector = zeroblob(64)")
+    db.commit()
+    db.close()
+    reopened = MemoryBank(tmp_path, embedder, progress=False)
+    assert reopened.store.count_with_other_model(embedder.model_id) == 0
+    assert reopened.recall("breakfast", {Stream.DIALOGUE: 1}, now=NOW)[Stream.DIALOGUE][0].memory.id == ids[1]
+
+
+def test_edit_and_delete_reach_the_index(tmp_path, embedder):
+    bank = MemoryBank(tmp_path, embedder)
+    ids = fill(bank)
+    bank.edit_text(ids[1], "I had pancakes with blueberries.")
+    top = bank.recall("pancakes", {Stream.DIALOGUE: 1}, now=NOW)[Stream.DIALOGUE][0]
+    assert top.memory.id == ids[1] and top.memory.text.startswith("I had pancakes")
+    bank.delete([ids[0]])
+    recalled = bank.recall("dog died", {Stream.DIALOGUE: 5}, now=NOW)[Stream.DIALOGUE]
+    assert ids[0] not in [r.memory.id for r in recalled]
+    assert bank.index.count(Stream.DIALOGUE) == len(FACTS) - 1
+    with pytest.raises(ValueError):
+        bank.edit_text(ids[2], "   ")
+
+
+def test_profiles_never_share_memories(tmp_path, embedder):
+    registry = ProfileRegistry(tmp_path, embedder)
+    registry.bank("alice").add([NewMemory(Stream.DIALOGUE, "Alice's secret: she is afraid of flying.", NOW)])
+    registry.bank("bob").add([NewMemory(Stream.DIALOGUE, "Bob loves gardening.", NOW)])
+    bob_recall = registry.bank("bob").recall("afraid of flying secret", {Stream.DIALOGUE: 5}, now=NOW)
+    assert [r.memory.text for r in bob_recall[Stream.DIALOGUE]] == ["Bob loves gardening."]
+    assert registry.folder("alice") != registry.folder("bob")
+    registry.close()
+
+
+def test_profile_folder_names_are_safe_and_distinct():
+    names = ["../../etc/passwd", "Alice", "alice", "ÅSA", "😀", "a" * 128]
+    folders = [profile_folder_name(n) for n in names]
+    assert len(set(folders)) == len(names)
+    assert all("/" not in f and ".." not in f for f in folders)
+    for bad in ("", "   ", "x" * 129):
+        with pytest.raises(ProfileError):
+            profile_folder_name(bad)
