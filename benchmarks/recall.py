@@ -116,7 +116,7 @@ def summarise(results: list[dict], ks: list[int]) -> dict:
 def print_table(table: dict, ks: list[int]) -> None:
     header = ["category", "n"] + [f"hit@{k}" for k in ks] + [f"recall@{k}" for k in ks]
     print(" | ".join(f"{h:>11}" for h in header))
-    order = sorted(c for c in table if c != "overall") + ["overall"]
+    order = [*sorted(c for c in table if c != "overall"), "overall"]
     for name in order:
         row = table[name]
         cells = [name, str(row["n"])] + [f"{row[f'hit@{k}']:.3f}" for k in ks]

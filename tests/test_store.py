@@ -87,7 +87,7 @@ def test_importance_bookkeeping(tmp_path):
 def test_corrupt_file_gives_a_clear_error(tmp_path):
     path = tmp_path / "broken.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot be opened|integrity"):
+    with pytest.raises(StoreError, match=r"cannot be opened|integrity"):
         SqliteMemoryStore(path)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from hypothesis import given, settings
@@ -13,7 +14,7 @@ def stream(text: str, cuts: list[int]) -> tuple[dict[Section, str], object]:
     parser = VoiceParser()
     out = {s: "" for s in Section}
     bounds = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         for delta in parser.feed(text[start:end]):
             out[delta.section] += delta.text
     for delta in parser.finish():
@@ -86,7 +87,7 @@ words = st.text(alphabet="abcdefgh <>&é😀.,!?*", min_size=1, max_size=20).fil
     lambda w: w.strip() and not match_label(w)
 )
 line = st.lists(words, min_size=1, max_size=6).map(" ".join)
-block = st.tuples(st.sampled_from(LABELS + ["", ""]), st.lists(line, min_size=1, max_size=3))
+block = st.tuples(st.sampled_from([*LABELS, "", ""]), st.lists(line, min_size=1, max_size=3))
 
 
 @st.composite

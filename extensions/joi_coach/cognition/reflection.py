@@ -30,7 +30,7 @@ _SYSTEM = (
 _QUESTION_PREFIX = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|q\d*[:.)]|question\s*\d*[:.)])?\s*", re.I)
 _INSIGHT = re.compile(
     r"^\s*(?:[-*•]|\d{1,2}[.)])?\s*(?:\*\*)?(?:insight\s*\d*\s*[:.)-]\s*)?(?:\*\*)?\s*(?P<text>.+?)\s*"
-    r"[\(\[](?:because\s+of|based\s+on|from|see|citing|evidence|notes?|sources?)?\s*:?\s*"
+    r"[\(\[](?:(?:because\s+of|based\s+on|from|see|citing|evidence|notes?|sources?)\s*:?\s*)*"
     r"(?P<refs>(?:\[?\d{1,3}\]?(?:\s*(?:,|and|&)\s*)?)+)[\)\]]\s*\.?\s*$",
     re.I,
 )
