@@ -7,7 +7,7 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from joi_coach.cognition.voices import PREAMBLE_LIMIT, Section, VoiceParser, match_label, parse_reply
+from joi_coach.cognition.voices import PREAMBLE_LIMIT, Section, VoiceParser, match_label, parse_reply, unquote
 
 
 def stream(text: str, cuts: list[int]) -> tuple[dict[Section, str], object]:
@@ -39,6 +39,13 @@ def test_markdown_and_renamed_labels():
     assert reply.empathetic == "sad"
     assert reply.therapeutic == "ask why"
     assert reply.dialogue == "Hey."
+
+
+def test_quotes_around_a_whole_section_are_dropped():
+    reply = parse_reply("Empathetic voice: \"They feel lost.\"\nJoi: “You said 'maybe' twice.”")
+    assert reply.empathetic == "They feel lost."
+    assert reply.dialogue == "You said 'maybe' twice."
+    assert parse_reply('Joi: "Yes," she said, "go."').dialogue == '"Yes," she said, "go."'
 
 
 def test_no_labels_is_all_dialogue():
@@ -111,7 +118,7 @@ def test_chunking_never_changes_the_result_and_loses_no_text(text, cuts):
     whole = parse_reply(text)
     streamed, result = stream(text, cuts)
     for section in Section:
-        assert streamed[section].strip() == whole.get(section) == result.get(section)
+        assert unquote(streamed[section]) == whole.get(section) == result.get(section)
     # every non-label character survives, in order, across the three sections
     label_free = text
     for label in sorted(LABELS, key=len, reverse=True):

@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from .cognition.background import BackgroundWorker
 from .cognition.importance import ImportanceRater
@@ -24,7 +26,7 @@ from .cognition.reflection import Reflector
 from .cognition.text_input import clean_message
 from .cognition.voices import ParsedReply, Section, VoiceDelta, VoiceParser
 from .config import CoachSettings
-from .llm.base import CancelToken, GenerationParams, LLMBackend
+from .llm.base import CancelToken, LLMBackend
 from .llm.priority import PriorityLLM
 from .memory.bank import MemoryBank
 from .memory.embeddings import Embedder
@@ -34,8 +36,25 @@ from .persona import Character
 from .profiles import ProfileRegistry
 
 log = logging.getLogger(__name__)
-FIRST_LABEL = "Empathetic voice:"
+THOUGHT_TOKENS = 120
+NEAR_DUPLICATE = 0.92  # cosine above which a new reflection repeats an existing one
+
+
+def guided_steps(name: str) -> list[tuple[str, tuple[str, ...], bool]]:
+    """(label, stop strings, is_dialogue) for a reply generated one section at a time.
+
+    On backends that accept a forced prefix, each section starts with its label, so small
+    models can neither skip a voice nor let a thought run on until no dialogue is left.
+    """
+    return [
+        ("Empathetic voice:", ("\n", "Therapist voice:", f"{name}:"), False),
+        ("\nTherapist voice:", ("\n", f"{name}:"), False),
+        (f"\n{name}:", ("\nEmpathetic voice:",), True),
+    ]
+
+
 REFLECTION_MARK = "last_reflection_max_id"
+USER_NAME = "user_name"
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,8 @@ class Coach:
         started = time.perf_counter()
         now = time.time() if now is None else now
         settings = self.settings
+        if bank.store.get_meta(USER_NAME) != user_name:
+            bank.store.set_meta(USER_NAME, user_name)
         history = list(
             reversed(
                 bank.store.list(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
@@ -151,12 +172,8 @@ class Coach:
         timings["prompt"] = (time.perf_counter() - started) * 1000
 
         parser, raw, finished = VoiceParser(), [], False
-        prefix = FIRST_LABEL if settings.prime_format and self.llm.supports_prefix else ""
-        if prefix:
-            raw.append(prefix)
-            parser.feed(prefix)
         try:
-            for chunk in self.llm.stream_chat(messages, self._reply_params(user_name), cancel, prefix):
+            for chunk in self._stream_reply(messages, user_name, cancel):
                 if "first_token" not in timings:
                     timings["first_token"] = (time.perf_counter() - started) * 1000
                 raw.append(chunk)
@@ -180,17 +197,29 @@ class Coach:
             )
         yield TurnDone(turn)
 
-    def _reply_params(self, user_name: str) -> GenerationParams:
+    def _stream_reply(self, messages: list, user_name: str, cancel: CancelToken | None) -> Iterator[str]:
+        """The reply's text as it streams, labels included."""
         base = self.settings.reply
-        stops = (*base.stop, f"\n{user_name}:", "\nUser:")
-        return GenerationParams(
-            max_tokens=base.max_tokens,
-            temperature=base.temperature,
-            top_p=base.top_p,
-            repeat_penalty=base.repeat_penalty,
-            stop=tuple(dict.fromkeys(stops)),
-            seed=base.seed,
-        )
+        stops = tuple(dict.fromkeys((*base.stop, f"\n{user_name}:", "\nUser:")))
+        params = replace(base, stop=stops)
+        if not (self.settings.prime_format and self.llm.supports_prefix):
+            yield from self.llm.stream_chat(messages, params, cancel)
+            return
+        so_far = ""
+        with self.llm.foreground():
+            for label, step_stops, is_dialogue in guided_steps(self.character.name):
+                step = replace(
+                    params,
+                    max_tokens=params.max_tokens if is_dialogue else THOUGHT_TOKENS,
+                    stop=tuple(dict.fromkeys((*stops, *step_stops))) if is_dialogue else step_stops,
+                )
+                so_far += label
+                yield label
+                for chunk in self.llm.stream_chat(messages, step, cancel, so_far):
+                    so_far += chunk
+                    yield chunk
+                if cancel is not None and cancel.cancelled:
+                    return
 
     def _store_reply(
         self,
@@ -259,10 +288,28 @@ class Coach:
             return [r.memory for r in ranked]
 
         new = self.reflector.reflect(recent, recall, user_name, now)
-        ids = bank.add(new)
+        fresh, vectors = self._novel_reflections(bank, new)
+        ids = bank.add(fresh, vectors) if fresh else []
         bank.store.set_meta(REFLECTION_MARK, str(mark))
         log.info("reflection stored %d insights", len(ids))
         return bank.get(ids)
+
+    def _novel_reflections(
+        self, bank: MemoryBank, candidates: list[NewMemory]
+    ) -> tuple[list[NewMemory], np.ndarray]:
+        """Drop insights that say again what an existing (or earlier new) reflection says."""
+        if not candidates:
+            return [], np.zeros((0, self.embedder.dim), dtype=np.float32)
+        vectors = self.embedder.embed_passages([m.text for m in candidates])
+        keep: list[int] = []
+        for i, vector in enumerate(vectors):
+            nearest = bank.index.search(Stream.REFLECTION, vector, 1)
+            if nearest and nearest[0][1] >= NEAR_DUPLICATE:
+                continue
+            if any(float(vectors[j] @ vector) >= NEAR_DUPLICATE for j in keep):
+                continue
+            keep.append(i)
+        return [candidates[i] for i in keep], vectors[keep]
 
     # -- lifecycle ----------------------------------------------------------------------
     def wait_idle(self, timeout: float | None = None) -> bool:

@@ -46,6 +46,17 @@ _LABEL = re.compile(
 )
 
 
+_QUOTE_PAIRS = {'"': '"', "“": "”", "'": "'", "«": "»"}
+
+
+def unquote(text: str) -> str:
+    """Drop one pair of quotes around a whole section (small models like to add them)."""
+    text = text.strip()
+    if len(text) >= 2 and _QUOTE_PAIRS.get(text[0]) == text[-1] and text[0] not in text[1:-1]:
+        return text[1:-1].strip()
+    return text
+
+
 def match_label(line_start: str) -> tuple[Section, int] | None:
     """(section, length of the label) if ``line_start`` begins with a voice label."""
     found = _LABEL.match(line_start)
@@ -101,9 +112,9 @@ class VoiceParser:
         return deltas
 
     def result(self) -> ParsedReply:
-        parts = {s: "".join(chunks).strip() for s, chunks in self._sections.items()}
+        parts = {s: unquote("".join(chunks)) for s, chunks in self._sections.items()}
         if self._section is None and self._preamble:
-            parts[Section.DIALOGUE] = (parts[Section.DIALOGUE] + self._preamble).strip()
+            parts[Section.DIALOGUE] = unquote(parts[Section.DIALOGUE] + self._preamble)
         return ParsedReply(
             empathetic=parts[Section.EMPATHETIC],
             therapeutic=parts[Section.THERAPEUTIC],

@@ -33,6 +33,7 @@ class EmbeddedLLM:
         n_ctx: int = 4096,
         n_threads: int | None = None,
         seed: int = 0,
+        prompt_cache_bytes: int = 1 << 30,
     ) -> None:
         try:
             from llama_cpp import Llama
@@ -55,6 +56,12 @@ class EmbeddedLLM:
             )
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"cannot load model {path}: {exc}") from exc
+        if prompt_cache_bytes > 0:
+            # Keeps evaluated prompt states in RAM: the persona and recent dialogue are then
+            # not re-read after a background prompt (importance, reflection) ran in between.
+            from llama_cpp import LlamaRAMCache
+
+            self._llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_bytes))
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .base import Cancelled, CancelToken, ChatMessage, GenerationParams, LLMBackend
 
@@ -28,6 +29,7 @@ class PriorityLLM:
         self._busy = False
         self._foreground_waiting = 0
         self._background_token: CancelToken | None = None
+        self._holder = threading.local()
 
     def _acquire(self, foreground: bool) -> CancelToken | None:
         with self._turn:
@@ -54,6 +56,20 @@ class PriorityLLM:
             self._background_token = None
             self._turn.notify_all()
 
+    @contextmanager
+    def foreground(self) -> Iterator[None]:
+        """Hold the model for several foreground calls in a row (one reply in steps)."""
+        if getattr(self._holder, "held", False):
+            yield
+            return
+        self._acquire(foreground=True)
+        self._holder.held = True
+        try:
+            yield
+        finally:
+            self._holder.held = False
+            self._release()
+
     def stream_chat(
         self,
         messages: Sequence[ChatMessage],
@@ -61,11 +77,8 @@ class PriorityLLM:
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
     ) -> Iterator[str]:
-        self._acquire(foreground=True)
-        try:
+        with self.foreground():
             yield from self.backend.stream_chat(messages, params, cancel, assistant_prefix)
-        finally:
-            self._release()
 
     def complete_background(self, messages: Sequence[ChatMessage], params: GenerationParams) -> str:
         """A whole completion at background priority; raises Preempted if a reply came."""

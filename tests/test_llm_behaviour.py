@@ -1,0 +1,144 @@
+"""Behaviour on the real embedded model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M via llama.cpp).
+
+Slow by nature; each test checks what the engine makes of the model's actual output.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+from joi_coach.coach import Coach, collect
+from joi_coach.cognition.importance import ImportanceRater
+from joi_coach.cognition.voices import Section, match_label, unquote
+from joi_coach.config import CoachSettings
+from joi_coach.llm.base import GenerationParams
+from joi_coach.llm.model_assembly import DEFAULT_MODEL_BYTES, ensure_default_model
+from joi_coach.llm.priority import Preempted, PriorityLLM
+from joi_coach.memory.models import Memory, NewMemory, Stream
+
+pytestmark = pytest.mark.llm
+
+
+def test_default_model_is_assembled_and_verified(embedded_llm):
+    path = ensure_default_model(progress=False)
+    assert path.stat().st_size == DEFAULT_MODEL_BYTES
+    assert path.with_suffix(path.suffix + ".verified.json").exists()
+
+
+def test_reply_streams_three_voices_and_stores_them(tmp_path, embedder, embedded_llm):
+    coach = Coach(embedded_llm, embedder, tmp_path, settings=replace(CoachSettings(), background=False))
+    recalled, streamed, turn = collect(
+        coach.reply("sam", "I keep procrastinating on my thesis and I feel guilty about it.", user_name="Sam")
+    )
+    reply = turn.reply
+    assert recalled is not None and set(recalled.memories) == set(Stream)
+    assert reply.labelled, turn.raw
+    assert reply.empathetic and reply.dialogue, turn.raw
+    for section in Section:
+        assert unquote(streamed[section]) == reply.get(section)
+    assert not any(match_label(line) for line in reply.dialogue.splitlines())
+    bank = coach.profiles.bank("sam")
+    stored = {s: [m.text for m in bank.store.list(s)] for s in Stream}
+    assert "I keep procrastinating on my thesis and I feel guilty about it." in stored[Stream.DIALOGUE]
+    assert reply.dialogue in stored[Stream.DIALOGUE]
+    assert stored[Stream.EMPATHETIC] == [reply.empathetic]
+    assert turn.timings_ms["first_token"] < turn.timings_ms["total"]
+    coach.close()
+
+
+def test_importance_separates_bereavement_from_breakfast(embedded_llm):
+    rater = ImportanceRater(lambda messages, params: "".join(embedded_llm.stream_chat(messages, params)))
+    notes = [
+        Memory(1, Stream.DIALOGUE, "My brother died in a car accident two weeks ago.", 0.0, 0.0),
+        Memory(2, Stream.DIALOGUE, "I had toast with jam for breakfast.", 0.0, 0.0),
+    ]
+    [(scores, source)] = rater.rate(notes)
+    assert source == "llm"
+    assert scores[1] >= 7 and scores[2] <= 4 and scores[1] > scores[2]
+
+
+def test_background_generation_gives_way_to_a_reply(embedded_llm):
+    llm = PriorityLLM(embedded_llm)
+    long_job = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+    outcome: dict[str, object] = {}
+
+    def background() -> None:
+        try:
+            outcome["text"] = llm.complete_background(
+                long_job, GenerationParams(max_tokens=400, temperature=0)
+            )
+        except Preempted:
+            outcome["preempted"] = True
+
+    thread = threading.Thread(target=background)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not llm._busy and time.monotonic() < deadline:  # wait until it is generating
+        time.sleep(0.05)
+    time.sleep(1.0)
+    reply = "".join(
+        llm.stream_chat(
+            [{"role": "user", "content": "Say hello."}], GenerationParams(max_tokens=10, temperature=0)
+        )
+    )
+    thread.join(60)
+    assert reply.strip()
+    assert outcome == {"preempted": True}
+
+
+def test_conversation_remembers_rates_and_reflects(tmp_path, embedder, embedded_llm):
+    """Several turns: memories in all four streams, importance filled in, a cited reflection."""
+    settings = CoachSettings()
+    settings = replace(settings, reflection=replace(settings.reflection, threshold=20))
+    coach = Coach(embedded_llm, embedder, tmp_path, settings=settings)
+    now = time.time()
+    messages = [
+        "My grandmother died last month and I miss her a lot.",
+        "I want to start running again, three times a week.",
+        "I feel guilty that I didn't visit my grandmother more often.",
+    ]
+    for n, message in enumerate(messages):
+        collect(coach.reply("sam", message, user_name="Sam", now=now + 60 * n))
+    assert coach.wait_idle(timeout=900)
+    bank = coach.profiles.bank("sam")
+    assert bank.store.unrated() == []
+    reflections = bank.store.list(Stream.REFLECTION)
+    assert reflections, "a reflection should have been stored"
+    known = {m.id: m for m in bank.store.list(limit=1000)}
+    for reflection in reflections:
+        assert reflection.evidence and set(reflection.evidence) <= set(known)
+        assert reflection.depth == 1 + max(known[e].depth for e in reflection.evidence)
+    assert all(bank.store.count(s) > 0 for s in Stream)
+    # a later turn recalls the earlier conversation, with the reasons
+    recalled, _, _ = collect(coach.reply("sam", "How should I handle missing my grandma?", now=now + 600))
+    found = [r for items in recalled.memories.values() for r in items if "grandm" in r.memory.text.lower()]
+    assert found and all(r.score.total > 0 for r in found)
+    coach.close()
+    # and after a restart
+    restarted = Coach(embedded_llm, embedder, tmp_path, settings=replace(settings, background=False))
+    again = restarted.profiles.bank("sam").recall("grandmother", {Stream.DIALOGUE: 3}, now=now + 900)
+    assert any("grandmother" in r.memory.text for r in again[Stream.DIALOGUE])
+    restarted.close()
+
+
+def test_reflection_stores_insights_citing_real_memories(tmp_path, embedder, embedded_llm):
+    coach = Coach(embedded_llm, embedder, tmp_path, settings=replace(CoachSettings(), background=False))
+    bank = coach.profiles.bank("ana")
+    facts = [
+        "I skipped the gym again because I was too tired after work.",
+        "I stayed up until 2am scrolling on my phone.",
+        "I told my boss I would finish the report by Friday but I haven't started.",
+        "When I do exercise in the morning I feel calmer all day.",
+        "My sister says I always take on too much.",
+        "I said yes to organising the office party even though I'm swamped.",
+    ]
+    ids = bank.add([NewMemory(Stream.DIALOGUE, f, time.time(), speaker="Ana") for f in facts])
+    reflections = coach.reflect_now("ana", user_name="Ana")
+    assert reflections
+    for reflection in reflections:
+        assert reflection.stream is Stream.REFLECTION and reflection.depth == 1
+        assert set(reflection.evidence) <= set(ids)
+    coach.close()
