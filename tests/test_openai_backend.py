@@ -1,0 +1,98 @@
+"""The OpenAI-compatible backend against a real server: llama-cpp-python's own OpenAI API server."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import replace
+
+import pytest
+from joi_coach.coach import Coach, collect
+from joi_coach.cognition.voices import match_label
+from joi_coach.config import CoachSettings
+from joi_coach.llm.base import GenerationParams, LLMError
+from joi_coach.llm.model_assembly import ensure_default_model
+from joi_coach.llm.openai_compat import OpenAICompatibleLLM
+
+pytestmark = pytest.mark.llm
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(ensure_default_model(progress=False)),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--chat_format",
+            "chatml",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/models", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail("llama_cpp.server exited during start-up")
+            time.sleep(1)
+    else:
+        process.kill()
+        pytest.fail("llama_cpp.server did not start in time")
+    yield url
+    process.terminate()
+    process.wait(30)
+
+
+def test_streams_a_completion(server_url):
+    llm = OpenAICompatibleLLM(server_url, model="joi", api_key="secret")
+    chunks = list(
+        llm.stream_chat(
+            [{"role": "user", "content": "Count from one to five in words."}],
+            GenerationParams(max_tokens=30, temperature=0),
+        )
+    )
+    assert len(chunks) > 3
+    assert "three" in "".join(chunks).lower()
+
+
+def test_unreachable_server_is_a_clear_error():
+    llm = OpenAICompatibleLLM(f"http://127.0.0.1:{free_port()}/v1")
+    with pytest.raises(LLMError, match="cannot reach"):
+        list(llm.stream_chat([{"role": "user", "content": "hi"}], GenerationParams(max_tokens=5)))
+    with pytest.raises(LLMError, match="http"):
+        OpenAICompatibleLLM("ftp://example")
+
+
+def test_coach_turn_over_the_api(server_url, tmp_path, embedder):
+    llm = OpenAICompatibleLLM(server_url)
+    coach = Coach(llm, embedder, tmp_path, settings=replace(CoachSettings(), background=False))
+    _, _, turn = collect(
+        coach.reply("remote", "I want to get better at saying no to extra work.", user_name="Kim")
+    )
+    assert turn.reply.dialogue, turn.raw
+    assert not any(match_label(line) for line in turn.reply.dialogue.splitlines())
+    assert coach.profiles.bank("remote").store.count() >= 2
+    coach.close()
