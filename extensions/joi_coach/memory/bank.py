@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,6 @@ from .vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 STORE_FILE = "memories.sqlite3"
-SAVE_EVERY_CHANGES = 64
 
 
 def embedding_text(memory: NewMemory | Memory) -> str:
@@ -49,7 +48,6 @@ class MemoryBank:
         self.embedder = embedder
         self.store = SqliteMemoryStore(self.folder / STORE_FILE)
         self._lock = threading.RLock()
-        self._changes_since_save = 0
         self._reembed_if_needed(progress)
         self.index = VectorIndex(self.folder, self.store, embedder.model_id, embedder.dim)
         self.retriever = Retriever(self.store, self.index, settings or RetrievalSettings())
@@ -80,20 +78,18 @@ class MemoryBank:
                 bar.update(len(batch))
 
     def flush(self) -> None:
-        """Persist the vector cache (SQLite is always durable already)."""
+        """Persist the vector cache if it changed (SQLite is durable already).
+
+        Called off the reply path (after background thinking, and on close); a cache that
+        missed the last writes is rebuilt from SQLite on the next open.
+        """
         with self._lock:
             self.index.save()
-            self._changes_since_save = 0
 
     def close(self) -> None:
         with self._lock:
             self.flush()
             self.store.close()
-
-    def _changed(self, n: int = 1) -> None:
-        self._changes_since_save += n
-        if self._changes_since_save >= SAVE_EVERY_CHANGES:
-            self.flush()
 
     # -- writes -------------------------------------------------------------------------
     def add(self, memories: Sequence[NewMemory], vectors: np.ndarray | None = None) -> list[int]:
@@ -108,7 +104,6 @@ class MemoryBank:
                 rows = [i for i, m in enumerate(memories) if Stream(m.stream) is stream]
                 if rows:
                     self.index.add(stream, [ids[r] for r in rows], vectors[rows])
-            self._changed(len(ids))
         return ids
 
     def edit_text(self, memory_id: int, text: str) -> Memory:
@@ -122,14 +117,12 @@ class MemoryBank:
         with self._lock:
             self.store.update_text(memory_id, text, vector, self.embedder.model_id)
             self.index.replace(memory.stream, memory_id, vector)
-            self._changed()
         return self.get([memory_id])[0]
 
     def delete(self, ids: Sequence[int]) -> int:
         with self._lock:
             count = self.store.delete(ids)
             self.index.remove(list(ids))
-            self._changed(max(count, 1))
         return count
 
     def set_importance(self, scores: dict[int, int], source: str) -> None:
@@ -148,15 +141,15 @@ class MemoryBank:
         query_vector: np.ndarray | None = None,
         exclude: Sequence[int] = (),
         touch: bool = True,
-        on_vector: Callable[[np.ndarray], None] | None = None,
     ) -> dict[Stream, list[Recollection]]:
         """Top-k memories of each stream for ``query`` (one query embedding for all streams)."""
         now = time.time() if now is None else now
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
-        if on_vector is not None:
-            on_vector(query_vector)
-        return {
-            stream: self.retriever.retrieve(stream, query, query_vector, k, now, exclude=exclude, touch=touch)
+        recalled = {
+            stream: self.retriever.retrieve(stream, query, query_vector, k, now, exclude=exclude, touch=False)
             for stream, k in k_per_stream.items()
         }
+        if touch:  # one write for all streams: recalling refreshes last access
+            self.store.touch([r.memory.id for items in recalled.values() for r in items], now)
+        return recalled
