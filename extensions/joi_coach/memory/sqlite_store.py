@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS memories (
 );
 CREATE INDEX IF NOT EXISTS memories_stream_access ON memories (stream, last_accessed);
 CREATE INDEX IF NOT EXISTS memories_stream_created ON memories (stream, created_at);
+CREATE INDEX IF NOT EXISTS memories_stream_importance ON memories (stream, importance, last_accessed);
 CREATE INDEX IF NOT EXISTS memories_unrated ON memories (id) WHERE importance IS NULL;
 CREATE TABLE IF NOT EXISTS evidence (
     reflection_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
@@ -69,6 +70,133 @@ _COLUMNS = (
     "importance, importance_source, depth, embedding_model"
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Words so common that BM25 gives them almost no weight, yet matching them makes FTS5 score
+# most of the store: leaving them out of the query keeps lexical search fast at 100k memories.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "after",
+        "again",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "before",
+        "being",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
+)
 
 
 class StoreError(RuntimeError):
@@ -76,10 +204,10 @@ class StoreError(RuntimeError):
 
 
 def fts_query(text: str, max_terms: int = 64) -> str | None:
-    """Turn free text into a safe FTS5 query: the distinct words, OR-ed, each quoted."""
+    """Turn free text into a safe FTS5 query: the distinct non-stopwords, OR-ed, each quoted."""
     words: list[str] = []
     for word in _WORD.findall(text.lower()):
-        if word not in words:
+        if word not in words and word not in STOPWORDS:
             words.append(word)
     if not words:
         return None
