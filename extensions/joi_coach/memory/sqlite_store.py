@@ -48,20 +48,20 @@ CREATE TABLE IF NOT EXISTS evidence (
 );
 CREATE INDEX IF NOT EXISTS evidence_by_memory ON evidence (memory_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (
-    text, context, content='memories', content_rowid='id',
+    text, context, stream, content='memories', content_rowid='id',
     tokenize='porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS memories_fts_insert AFTER INSERT ON memories BEGIN
-    INSERT INTO memories_fts (rowid, text, context) VALUES (new.id, new.text, new.context);
+    INSERT INTO memories_fts (rowid, text, context, stream) VALUES (new.id, new.text, new.context, new.stream);
 END;
 CREATE TRIGGER IF NOT EXISTS memories_fts_delete AFTER DELETE ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, text, context)
-    VALUES ('delete', old.id, old.text, old.context);
+    INSERT INTO memories_fts (memories_fts, rowid, text, context, stream)
+    VALUES ('delete', old.id, old.text, old.context, old.stream);
 END;
 CREATE TRIGGER IF NOT EXISTS memories_fts_update AFTER UPDATE OF text, context ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, text, context)
-    VALUES ('delete', old.id, old.text, old.context);
-    INSERT INTO memories_fts (rowid, text, context) VALUES (new.id, new.text, new.context);
+    INSERT INTO memories_fts (memories_fts, rowid, text, context, stream)
+    VALUES ('delete', old.id, old.text, old.context, old.stream);
+    INSERT INTO memories_fts (rowid, text, context, stream) VALUES (new.id, new.text, new.context, new.stream);
 END;
 """
 
@@ -519,17 +519,18 @@ class SqliteMemoryStore:
         """BM25 matches of the words of ``text`` in one stream: (id, score), best first.
 
         Scores are positive (FTS5's bm25() is negated); the context column (the turn a
-        memory answered) counts with ``context_weight``.
+        memory answered) counts with ``context_weight``. The stream is an FTS column, so
+        FTS5 filters by it before scoring.
         """
-        query = fts_query(text)
-        if query is None:
+        words = fts_query(text)
+        if words is None:
             return []
+        query = f'{{stream}} : "{Stream(stream).value}" AND {{text context}} : ({words})'
         with self._lock:
             rows = self._db.execute(
-                "SELECT m.id, -bm25(memories_fts, 1.0, ?) AS score FROM memories_fts "
-                "JOIN memories m ON m.id = memories_fts.rowid "
-                "WHERE memories_fts MATCH ? AND m.stream = ? ORDER BY score DESC LIMIT ?",
-                (context_weight, query, Stream(stream).value, limit),
+                "SELECT rowid, -bm25(memories_fts, 1.0, ?, 0.0) AS score FROM memories_fts "
+                "WHERE memories_fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (float(context_weight), query, limit),
             ).fetchall()
         return [(int(i), float(s)) for i, s in rows]
 
