@@ -60,10 +60,6 @@ class ProfileRegistry:
         self.bank(profile)
         return self._turn_locks[profile_folder_name(profile)]
 
-    def open_profiles(self) -> list[str]:
-        with self._lock:
-            return list(self._banks)
-
     def flush(self) -> None:
         with self._lock:
             for bank in self._banks.values():

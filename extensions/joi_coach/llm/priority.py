@@ -92,8 +92,3 @@ class PriorityLLM:
             return "".join(parts)
         finally:
             self._release()
-
-    @property
-    def foreground_busy(self) -> bool:
-        with self._turn:
-            return self._foreground_waiting > 0 or (self._busy and self._background_token is None)
