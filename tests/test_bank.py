@@ -120,3 +120,18 @@ def test_profile_folder_names_are_safe_and_distinct():
     for bad in ("", "   ", "x" * 129):
         with pytest.raises(ProfileError):
             profile_folder_name(bad)
+
+
+def test_a_corrupt_profile_fails_clearly_and_alone(tmp_path, embedder):
+    from joi_coach.memory.sqlite_store import StoreError
+
+    registry = ProfileRegistry(tmp_path, embedder)
+    registry.bank("bob").add([NewMemory(Stream.DIALOGUE, "Bob loves gardening.", NOW)])
+    broken = registry.folder("alice")
+    broken.mkdir(parents=True)
+    (broken / STORE_FILE).write_bytes(b"\x00garbage" * 512)
+    with pytest.raises(StoreError):
+        registry.bank("alice")
+    assert registry.bank("bob").store.count() == 1
+    assert (broken / STORE_FILE).read_bytes().startswith(b"\x00garbage")  # nothing overwritten
+    registry.close()

@@ -142,3 +142,26 @@ def test_reflection_stores_insights_citing_real_memories(tmp_path, embedder, emb
         assert reflection.stream is Stream.REFLECTION and reflection.depth == 1
         assert set(reflection.evidence) <= set(ids)
     coach.close()
+
+
+def test_two_people_at_once_are_both_answered_and_kept_apart(tmp_path, embedder, embedded_llm):
+    coach = Coach(embedded_llm, embedder, tmp_path, settings=replace(CoachSettings(), background=False))
+    turns: dict[str, object] = {}
+    messages = {
+        "ana": "I am nervous about my driving test on Monday.",
+        "ben": "I keep arguing with my brother.",
+    }
+
+    def talk(profile: str) -> None:
+        turns[profile] = collect(coach.reply(profile, messages[profile], user_name=profile.title()))[2]
+
+    threads = [threading.Thread(target=talk, args=(p,)) for p in messages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert set(turns) == {"ana", "ben"} and all(t.reply.dialogue for t in turns.values())
+    for profile, other in (("ana", "ben"), ("ben", "ana")):
+        texts = " ".join(m.text for m in coach.profiles.bank(profile).store.list(limit=100))
+        assert messages[profile] in texts and messages[other] not in texts
+    coach.close()
