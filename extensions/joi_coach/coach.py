@@ -38,6 +38,8 @@ from .profiles import ProfileRegistry
 log = logging.getLogger(__name__)
 THOUGHT_TOKENS = 120
 NEAR_DUPLICATE = 0.92  # cosine above which a new reflection repeats an existing one
+REFLECTION_MARK = "last_reflection_max_id"  # meta key: highest memory id already reflected on
+USER_NAME = "user_name"  # meta key: how the person was last addressed (for reflections)
 
 
 def guided_steps(name: str) -> list[tuple[str, tuple[str, ...], bool]]:
@@ -51,10 +53,6 @@ def guided_steps(name: str) -> list[tuple[str, tuple[str, ...], bool]]:
         ("\nTherapist voice:", ("\n", f"{name}:"), False),
         (f"\n{name}:", ("\nEmpathetic voice:",), True),
     ]
-
-
-REFLECTION_MARK = "last_reflection_max_id"
-USER_NAME = "user_name"
 
 
 @dataclass(frozen=True)
@@ -118,14 +116,13 @@ class Coach:
         message = clean_message(text)
         bank = self.profiles.bank(profile)
         with self.profiles.turn_lock(profile):
-            yield from self._turn(bank, profile, message, user_name, conversation, now, cancel)
+            yield from self._turn(bank, message, user_name, conversation, now, cancel)
         if self.settings.background:
             self.worker.submit(profile)
 
     def _turn(
         self,
         bank: MemoryBank,
-        profile: str,
         message: str,
         user_name: str,
         conversation: str,

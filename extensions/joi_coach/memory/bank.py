@@ -147,7 +147,7 @@ class MemoryBank:
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
         recalled = {
-            stream: self.retriever.retrieve(stream, query, query_vector, k, now, exclude=exclude, touch=False)
+            stream: self.retriever.retrieve(stream, query, query_vector, k, now, exclude=exclude)
             for stream, k in k_per_stream.items()
         }
         if touch:  # one write for all streams: recalling refreshes last access

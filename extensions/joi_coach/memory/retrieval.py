@@ -55,8 +55,8 @@ class Retriever:
         now: float,
         *,
         exclude: Iterable[int] = (),
-        touch: bool = True,
     ) -> list[Recollection]:
+        """Top k of a stream; refreshing last access is the caller's (one write for all streams)."""
         if k <= 0:
             return []
         settings = self.settings
@@ -92,6 +92,4 @@ class Retriever:
             (Recollection(m, s) for m, s in zip(memories, scores, strict=True)),
             key=lambda r: (-r.score.total, -r.memory.created_at, -r.memory.id),
         )[:k]
-        if touch and ranked:
-            self.store.touch([r.memory.id for r in ranked], now)
         return ranked

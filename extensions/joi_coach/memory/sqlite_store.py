@@ -465,18 +465,14 @@ class SqliteMemoryStore:
         with self._lock:
             return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM memories").fetchone()[0])
 
-    def iter_vectors(
-        self, stream: Stream | None = None, batch: int = 4096
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
+    def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
         """Yields (ids, vectors, streams) in batches, for rebuilding the vector cache."""
-        where, args = ("WHERE stream = ?", (Stream(stream).value,)) if stream else ("", ())
         last = 0
         while True:
             with self._lock:
                 rows = self._db.execute(
-                    f"SELECT id, vector, stream FROM memories {where} {'AND' if where else 'WHERE'} id > ? "
-                    "ORDER BY id LIMIT ?",
-                    (*args, last, batch),
+                    "SELECT id, vector, stream FROM memories WHERE id > ? ORDER BY id LIMIT ?",
+                    (last, batch),
                 ).fetchall()
             if not rows:
                 return
