@@ -125,6 +125,23 @@ class MemoryBank:
             self.index.remove(list(ids))
         return count
 
+    def forget(self, memory_id: int, *, with_derived: bool = True) -> list[int]:
+        """Delete a memory and (by default) every reflection built on it, at any depth.
+
+        Returns the ids deleted. A reflection citing a forgotten memory would keep saying
+        what the person asked Joi to forget, so it goes too.
+        """
+        doomed, frontier = [memory_id], [memory_id]
+        while with_derived and frontier:
+            derived = [r for m in frontier for r in self.store.derived_from(m) if r not in doomed]
+            doomed.extend(dict.fromkeys(derived))
+            frontier = derived
+        found = [m.id for m in self.get(doomed)]
+        if memory_id not in found:
+            raise KeyError(f"no memory {memory_id}")
+        self.delete(found)
+        return found
+
     def set_importance(self, scores: dict[int, int], source: str) -> None:
         self.store.set_importance(scores, source)
 

@@ -443,6 +443,16 @@ class SqliteMemoryStore:
                 ).fetchone()[0]
             )
 
+    def conversations(self, limit: int = 200) -> list[tuple[str, float, float, int]]:
+        """(conversation, first time, last time, dialogue lines) per conversation, latest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT conversation, MIN(created_at), MAX(created_at), COUNT(*) FROM memories "
+                "WHERE stream = 'dialogue' GROUP BY conversation ORDER BY MAX(created_at) DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(str(c), float(a), float(b), int(n)) for c, a, b, n in rows]
+
     def unrated(self, limit: int = 64) -> list[Memory]:
         """Memories still waiting for an importance rating, oldest first."""
         with self._lock:
@@ -556,3 +566,88 @@ class SqliteMemoryStore:
                     "SELECT reflection_id FROM evidence WHERE memory_id = ?", (memory_id,)
                 )
             ]
+
+    def insert_linked(
+        self,
+        memories: Sequence[NewMemory],
+        vectors: np.ndarray,
+        model_id: str,
+        *,
+        keys: Sequence[int],
+        last_accessed: Sequence[float],
+        known: dict[int, int] | None = None,
+    ) -> list[tuple[int, bool]]:
+        """Store memories that cite each other by caller-chosen keys, all in one transaction.
+
+        ``memories[i]`` is named ``keys[i]``; its evidence lists keys of earlier rows or of
+        ``known`` (key -> stored id), remapped here to stored ids, and a memory citing evidence
+        gets a depth one more than its deepest. A row whose stream, text and creation time are
+        already stored is not stored again: its key maps to the stored memory. Returns
+        (stored id, newly added) per row. An unknown key (KeyError) or any other failure
+        stores nothing.
+        """
+        if not len(memories) == len(vectors) == len(keys) == len(last_accessed):
+            raise ValueError("one vector, key and access time per memory")
+        stored = dict(known or {})
+        out: list[tuple[int, bool]] = []
+        with self.transaction() as db:
+            for memory, vector, key, accessed in zip(memories, vectors, keys, last_accessed, strict=True):
+                stream = Stream(memory.stream).value
+                row = db.execute(
+                    "SELECT id FROM memories WHERE stream = ? AND created_at = ? AND text = ? "
+                    "ORDER BY id LIMIT 1",
+                    (stream, memory.created_at, memory.text),
+                ).fetchone()
+                if row is not None:
+                    stored[key] = int(row[0])
+                    out.append((int(row[0]), False))
+                    continue
+                try:
+                    evidence = sorted({stored[e] for e in memory.evidence})
+                except KeyError as exc:
+                    raise KeyError(f"memory {key} cites {exc.args[0]}, not stored before it") from None
+                depth = memory.depth
+                if evidence:
+                    deepest = 0
+                    for start in range(0, len(evidence), 500):
+                        chunk = evidence[start : start + 500]
+                        marks = ",".join("?" * len(chunk))
+                        deepest = max(
+                            deepest,
+                            int(
+                                db.execute(
+                                    f"SELECT COALESCE(MAX(depth), 0) FROM memories WHERE id IN ({marks})",
+                                    chunk,
+                                ).fetchone()[0]
+                            ),
+                        )
+                    depth = 1 + deepest
+                cursor = db.execute(
+                    "INSERT INTO memories (stream, text, context, speaker, conversation, created_at, "
+                    "last_accessed, importance, importance_source, depth, embedding_model, vector) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        stream,
+                        memory.text,
+                        memory.context,
+                        memory.speaker,
+                        memory.conversation,
+                        memory.created_at,
+                        accessed,
+                        memory.importance,
+                        memory.importance_source,
+                        depth,
+                        model_id,
+                        np.asarray(vector, dtype=np.float32).tobytes(),
+                    ),
+                )
+                memory_id = int(cursor.lastrowid)
+                db.executemany(
+                    "INSERT INTO evidence (reflection_id, memory_id) VALUES (?, ?)",
+                    [(memory_id, e) for e in evidence],
+                )
+                stored[key] = memory_id
+                out.append((memory_id, True))
+            if any(added for _, added in out):
+                self._bump_generation(db)
+        return out

@@ -1,0 +1,846 @@
+"""Joi's latency figures from one run: memory overhead, store opening, replies, generation, UI start.
+
+    .venv/bin/python benchmarks/latency.py [--sizes 1000,10000,100000] [--turns 6] [--json PATH]
+    .venv/bin/python benchmarks/latency.py --quick --skip-ui      # a smoke run (minutes)
+
+Each section prints as it finishes; a Markdown table (measure | value | target | met?) for
+docs/benchmarks.md comes at the end. llama.cpp on a 2-core machine is very sensitive to any
+other CPU load: run it on a quiet machine (the load average is printed at start and end).
+
+1. **Per-turn memory overhead** (1k / 10k / 100k memories): what the reply path does before
+   the model runs — embed the message, retrieve every stream, build the prompt — median and
+   p95 over ``--queries`` LoCoMo questions, on stores filled by ``memory_overhead.py``'s
+   ``fill`` (real MiniLM vectors of LoCoMo lines with a little noise per copy). Target
+   ≤ 25 ms median at 10k.
+2. **Opening a 100k store**: constructing the MemoryBank with the FAISS cache files present,
+   and again after deleting them (the rebuild-from-SQLite path after a crash). Target ≤ 2 s.
+3. **Reply latency on the embedded model**, a scripted coaching conversation of ``--turns``
+   messages with a ``--pause`` (default 2 s) between a reply and the next message, in two
+   modes on a freshly loaded model each (memory off first, then memory on):
+
+   - *memory on*: the real ``Coach`` (recall, storage, guided three-voice reply), with
+     importance ratings and reflection running on the background worker between turns
+     (reflection threshold lowered to ``--reflection-threshold`` so that one is due early).
+     The next message is sent after the pause **without** waiting for background work: a
+     reply that arrives while a background generation holds the model waits for it to give
+     way, and that wait is part of its time (printed per turn as "waited").
+   - *memory off*: the same model, persona/system prompt, guided three-voice generation,
+     settings and the same number of recent chat messages (``history_messages``) sent
+     verbatim — but the recent history is kept in a Python list, nothing is recalled (no
+     memory block in the system prompt), nothing is stored, nothing runs in the background.
+
+   Time to first token (TTFT) counts from the message arriving to the first token the model
+   generates (the forced voice label does not count); total to the reply being complete (for
+   memory on, including storing it). Temperature 0 and seed 0 in both modes, same
+   ``max_tokens``. Printed: medians, the ratio on÷off for both (target ≤ 1.10), tokens
+   generated per reply (greedy replies differ between modes because the prompts differ), and
+   the background work that actually ran: background LLM calls by kind (importance /
+   reflection), completed or preempted, ratings and reflections stored — at the moment the
+   last reply finished, and again after waiting up to ``--drain`` seconds for the worker.
+4. **Generation speed**: tokens/s of generated tokens (first to last, prompt processing
+   excluded) of ``EmbeddedLLM.stream_chat`` as the app calls it vs raw llama-cpp-python
+   (``llama_cpp.Llama`` on the same GGUF, n_ctx, threads, seed, the same rendered prompt and
+   sampling settings, ``create_completion(stream=True)``), alternating the two sides,
+   median of ``--repeats``. Greedy decoding on the same prompt makes both sides generate the
+   same tokens (checked and printed); the prompt asks for a long answer so that
+   ``--gen-tokens`` are generated. Target ratio ≥ 0.95.
+5. **Cold start to a usable UI**: ``joi-coach --host 127.0.0.1 --port PORT --data-dir DIR``
+   as a subprocess; seconds from spawn until ``GET /`` returns 200, and until the
+   "Joi is ready at" line appeared; first with an empty data folder, then a restart on the
+   same folder. The model file is already in the OS page cache by then (this benchmark loaded
+   it), so this is a cold process on a warm disk cache. Skipped if the console script is not
+   installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from joi_coach.coach import THOUGHT_TOKENS, Coach, TurnDone, guided_steps
+from joi_coach.cognition.prompt import build_messages
+from joi_coach.cognition.text_input import clean_message
+from joi_coach.cognition.voices import VoiceParser
+from joi_coach.config import CoachSettings
+from joi_coach.llm.base import CancelToken, ChatMessage, GenerationParams
+from joi_coach.llm.embedded import TEMPLATE_STOPS, EmbeddedLLM
+from joi_coach.llm.model_assembly import ensure_default_model
+from joi_coach.llm.priority import PriorityLLM
+from joi_coach.memory.bank import MemoryBank
+from joi_coach.memory.embeddings import Embedder
+from joi_coach.memory.models import Memory, Stream
+from joi_coach.persona import Character
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory_overhead import fill, load_lines, percentile
+
+USER = "Sam"
+PROFILE = "bench"
+MESSAGES = [
+    "Hi Joi. I've been feeling stuck lately: I want to get fit again but I keep skipping my runs.",
+    "I used to run 5k three times a week before my daughter was born. Now I'm lucky to go once.",
+    "Honestly I think it's the mornings. By the time she's asleep in the evening I'm exhausted.",
+    "My partner says I should just join a gym, but I hate gyms, they make me feel judged.",
+    "Work is also rough right now, my manager keeps moving deadlines and I bring it home with me.",
+    "Okay, maybe I could try running at lunch twice a week. Does that sound realistic to you?",
+    "I did it! I ran at lunch on Tuesday. Only 3k, but it felt good to be out there again.",
+    "What do you remember about why I stopped running in the first place?",
+]
+LONG_ANSWER = (
+    "Could you write me a detailed twelve-week plan to get back to running 5k, week by week, "
+    "with a short paragraph for each week?"
+)
+TARGETS = {"overhead_ms": 25.0, "open_s": 2.0, "ratio_on_off": 1.10, "gen_ratio": 0.95}
+
+
+# -- helpers ------------------------------------------------------------------------------
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def p95(values: Sequence[float]) -> float:
+    return percentile(list(values), 95) if values else float("nan")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on this platform
+        return "n/a"
+
+
+def machine_info() -> dict[str, Any]:
+    try:
+        import llama_cpp
+
+        llama_version = str(llama_cpp.__version__)
+    except ImportError:  # pragma: no cover - depends on the install
+        llama_version = "not installed"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "llama_cpp_python": llama_version,
+        "platform": platform.platform(),
+    }
+
+
+# -- 1 and 2: memory overhead and store opening (memory_overhead.py's fill) ----------------
+def memory_at_scale(
+    sizes: Sequence[int], queries_n: int, cases: Path, embedder: Embedder, character: Character
+) -> list[dict[str, Any]]:
+    """The measurement of ``memory_overhead.py``, per size, as data."""
+    lines, queries = load_lines(cases)
+    vectors = embedder.embed_passages(lines)
+    settings = CoachSettings()
+    rng = np.random.default_rng(0)
+    rows = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="joi-latency-") as folder:
+            started = time.perf_counter()
+            bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
+            fill(bank, size, lines, vectors, rng)
+            ingest_s = time.perf_counter() - started
+            bank.close()
+            started = time.perf_counter()
+            bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
+            open_s = time.perf_counter() - started
+            cached = bool(bank.index.loaded_from_cache)
+            timings = []
+            for query in queries[:queries_n]:
+                t0 = time.perf_counter()
+                recalled = bank.recall(query, settings.k)
+                build_messages(character, USER, recalled, [], query, time.time())
+                timings.append((time.perf_counter() - t0) * 1000)
+            bank.store.close()
+            for path in Path(folder).glob("vectors*"):  # the rebuild path after a crash
+                path.unlink()
+            started = time.perf_counter()
+            MemoryBank(Path(folder), embedder, settings.retrieval, progress=False).store.close()
+            rebuild_s = time.perf_counter() - started
+        row = {
+            "memories": size,
+            "overhead_median_ms": median(timings),
+            "overhead_p95_ms": p95(timings),
+            "queries": len(timings),
+            "open_cached_s": open_s,
+            "opened_from_cache": cached,
+            "open_rebuild_s": rebuild_s,
+            "ingest_s": ingest_s,
+        }
+        rows.append(row)
+        print(
+            f"  {size:>7,} memories: overhead median {row['overhead_median_ms']:.1f} ms, "
+            f"p95 {row['overhead_p95_ms']:.1f} ms ({len(timings)} queries); open {open_s:.2f} s "
+            f"(cache{'' if cached else ' NOT used'}) / {rebuild_s:.2f} s (rebuild); ingest {ingest_s:.1f} s",
+            flush=True,
+        )
+    return rows
+
+
+# -- an LLM backend that records what went through it --------------------------------------
+@dataclass
+class Call:
+    background: bool
+    kind: str
+    started: float
+    first_chunk: float | None = None
+    ended: float | None = None
+    chunks: list[str] = field(default_factory=list)
+    completed: bool = False
+
+
+def call_kind(messages: Sequence[ChatMessage], background: bool) -> str:
+    if not background:
+        return "reply"
+    system = messages[0]["content"] if messages else ""
+    if system.startswith("You rate how important"):
+        return "importance"
+    if system.startswith("You are the reflective mind"):
+        return "reflection"
+    return "other"
+
+
+class CountingLLM:
+    """Passes calls to the embedded backend and records each one (thread-safe)."""
+
+    def __init__(self, backend: EmbeddedLLM) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.supports_prefix = backend.supports_prefix
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        assistant_prefix: str = "",
+    ) -> Iterator[str]:
+        # Replies never pass a cancel token here; PriorityLLM passes one to background calls.
+        background = cancel is not None
+        call = Call(background, call_kind(messages, background), time.perf_counter())
+        with self._lock:
+            self.calls.append(call)
+        try:
+            for chunk in self.backend.stream_chat(messages, params, cancel, assistant_prefix):
+                if call.first_chunk is None:
+                    call.first_chunk = time.perf_counter()
+                call.chunks.append(chunk)
+                yield chunk
+            call.completed = not (cancel is not None and cancel.cancelled)
+        finally:
+            call.ended = time.perf_counter()
+
+    def since(self, t0: float, background: bool) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.background == background and c.started >= t0]
+
+    def background_summary(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            calls = [c for c in self.calls if c.background]
+        summary: dict[str, dict[str, int]] = {}
+        for c in calls:
+            s = summary.setdefault(c.kind, {"started": 0, "completed": 0, "preempted": 0, "running": 0})
+            s["started"] += 1
+            if c.ended is None:
+                s["running"] += 1
+            elif c.completed:
+                s["completed"] += 1
+            else:
+                s["preempted"] += 1
+        return summary
+
+
+def load_llm() -> CountingLLM:
+    llm = CountingLLM(EmbeddedLLM())
+    # page the weights in and set up the context, so the first turn is not a cold-cache outlier
+    "".join(llm.backend.stream_chat([{"role": "user", "content": "Hi"}], GenerationParams(max_tokens=4)))
+    return llm
+
+
+def release(llm: CountingLLM) -> None:
+    close = getattr(llm.backend._llama, "close", None)
+    if callable(close):
+        close()
+    gc.collect()
+
+
+# -- 3: reply latency, memory on vs off ---------------------------------------------------
+def stream_reply(
+    llm: PriorityLLM, settings: CoachSettings, name: str, messages: list[ChatMessage]
+) -> Iterator[tuple[str, bool]]:
+    """The reply generation exactly as ``Coach`` does it: (text, generated rather than forced)."""
+    base = settings.reply
+    stops = tuple(dict.fromkeys((*base.stop, f"\n{USER}:", "\nUser:")))
+    params = replace(base, stop=stops)
+    if not (settings.prime_format and llm.supports_prefix):
+        for chunk in llm.stream_chat(messages, params):
+            yield chunk, True
+        return
+    so_far = ""
+    with llm.foreground():
+        for label, step_stops, is_dialogue in guided_steps(name):
+            step = replace(
+                params,
+                max_tokens=params.max_tokens if is_dialogue else THOUGHT_TOKENS,
+                stop=tuple(dict.fromkeys((*stops, *step_stops))) if is_dialogue else step_stops,
+            )
+            so_far += label
+            yield label, False
+            for chunk in llm.stream_chat(messages, step, None, so_far):
+                so_far += chunk
+                yield chunk, True
+
+
+def generated_tokens(llm: CountingLLM, calls: Sequence[Call]) -> int:
+    return sum(llm.backend.count_tokens("".join(c.chunks)) for c in calls if c.chunks)
+
+
+def run_memory_off(
+    character: Character, settings: CoachSettings, messages: Sequence[str], pause: float
+) -> list[dict[str, float]]:
+    llm = load_llm()
+    model = PriorityLLM(llm)
+    history: list[tuple[str, str]] = []
+    turns = []
+    for n, text in enumerate(messages):
+        if n:
+            time.sleep(pause)
+        started = time.perf_counter()
+        now = time.time()
+        message = clean_message(text)
+        recent = [
+            Memory(id=i, stream=Stream.DIALOGUE, text=said, created_at=now, last_accessed=now, speaker=who)
+            for i, (who, said) in enumerate(history[-settings.history_messages :], 1)
+        ]
+        prompt = build_messages(character, USER, {}, recent, message, now)
+        parser, first = VoiceParser(), None
+        for chunk, generated in stream_reply(model, settings, character.name, prompt):
+            if generated and first is None:
+                first = time.perf_counter()
+            parser.feed(chunk)
+        parser.finish()
+        total = time.perf_counter()
+        reply = parser.result()
+        history.append((USER, message))
+        if reply.dialogue:
+            history.append((character.name, reply.dialogue))
+        turn = {
+            "ttft_ms": ((first or total) - started) * 1000,
+            "total_ms": (total - started) * 1000,
+            "tokens": generated_tokens(llm, llm.since(started, background=False)),
+        }
+        turns.append(turn)
+        print(
+            f"  off turn {n + 1}: first token {turn['ttft_ms'] / 1000:.1f} s, total "
+            f"{turn['total_ms'] / 1000:.1f} s, {turn['tokens']} tokens",
+            flush=True,
+        )
+    release(llm)
+    return turns
+
+
+def memory_state(coach: Coach, llm: CountingLLM) -> dict[str, Any]:
+    store = coach.profiles.bank(PROFILE).store
+    total = store.count()
+    return {
+        "memories": total,
+        "rated": total - len(store.unrated(limit=1_000_000)),
+        "reflections": store.count(Stream.REFLECTION),
+        "background_calls": llm.background_summary(),
+        "worker_failures": coach.worker.failures,
+    }
+
+
+def run_memory_on(
+    embedder: Embedder,
+    character: Character,
+    settings: CoachSettings,
+    messages: Sequence[str],
+    pause: float,
+    drain: float,
+) -> tuple[list[dict[str, float]], dict[str, Any]]:
+    llm = load_llm()
+    turns = []
+    with tempfile.TemporaryDirectory(prefix="joi-latency-on-") as folder:
+        coach = Coach(llm, embedder, Path(folder), character=character, settings=settings)
+        coach.profiles.bank(PROFILE)  # open the (empty) store outside the timed turns
+        try:
+            for n, text in enumerate(messages):
+                if n:
+                    time.sleep(pause)  # the person types; background thinking runs meanwhile
+                started = time.perf_counter()
+                busy = any(c.ended is None for c in llm.since(0.0, background=True))
+                done = None
+                for event in coach.reply(PROFILE, text, user_name=USER):
+                    if isinstance(event, TurnDone):
+                        done = event.turn
+                if done is None:
+                    raise RuntimeError("the reply ended without a TurnDone event")
+                t = done.timings_ms
+                replies = llm.since(started, background=False)
+                waited = max(0.0, (replies[0].started - started) * 1000 - t["prompt"]) if replies else 0.0
+                turn = {
+                    "ttft_ms": t.get("first_token", t["total"]),
+                    "total_ms": t["total"],
+                    "recall_ms": t["recall"],
+                    "prompt_ms": t["prompt"],
+                    "waited_ms": waited,
+                    "background_busy_at_start": busy,
+                    "tokens": generated_tokens(llm, replies),
+                }
+                turns.append(turn)
+                state = memory_state(coach, llm)
+                print(
+                    f"  on  turn {n + 1}: first token {turn['ttft_ms'] / 1000:.1f} s, total "
+                    f"{turn['total_ms'] / 1000:.1f} s, {turn['tokens']} tokens; recall "
+                    f"{turn['recall_ms']:.0f} ms, waited for background {waited / 1000:.1f} s"
+                    f"{' (a background call was running)' if busy else ''}; so far: "
+                    f"{state['rated']}/{state['memories']} rated, {state['reflections']} reflections",
+                    flush=True,
+                )
+            during = memory_state(coach, llm)
+            started = time.perf_counter()
+            idle = coach.wait_idle(timeout=drain) if drain > 0 else False
+            after = memory_state(coach, llm) | {
+                "drained": idle,
+                "drain_s": time.perf_counter() - started,
+            }
+        finally:
+            coach.close()
+    release(llm)
+    return turns, {"during_run": during, "after_drain": after}
+
+
+def describe_background(state: dict[str, Any]) -> str:
+    calls = state["background_calls"]
+    parts = [
+        f"{kind} {c['completed']} completed / {c['preempted']} preempted"
+        + (f" / {c['running']} running" if c["running"] else "")
+        for kind, c in sorted(calls.items())
+    ]
+    return (
+        f"background LLM calls: {'; '.join(parts) or 'none'}; "
+        f"{state['rated']}/{state['memories']} memories rated, {state['reflections']} reflections stored"
+        + (f", {state['worker_failures']} failed jobs" if state["worker_failures"] else "")
+    )
+
+
+def reply_latency(embedder: Embedder, character: Character, args: argparse.Namespace) -> dict[str, Any]:
+    base = CoachSettings()
+    settings = replace(
+        base,
+        reply=replace(base.reply, temperature=0.0, seed=0),
+        reflection=replace(base.reflection, threshold=args.reflection_threshold),
+    )
+    messages = MESSAGES[: args.turns]
+    if len(messages) < args.turns:
+        raise SystemExit(f"--turns must be at most {len(MESSAGES)}")
+    print(f" memory off ({len(messages)} turns, {args.pause:g} s pause):", flush=True)
+    off = run_memory_off(character, settings, messages, args.pause)
+    print(f" memory on ({len(messages)} turns, {args.pause:g} s pause, no waiting for background):")
+    on, background = run_memory_on(embedder, character, settings, messages, args.pause, args.drain)
+    result: dict[str, Any] = {
+        "turns": len(messages),
+        "pause_s": args.pause,
+        "max_tokens": settings.reply.max_tokens,
+        "reflection_threshold": args.reflection_threshold,
+        "off": off,
+        "on": on,
+        "background": background,
+    }
+    for key in ("ttft_ms", "total_ms", "tokens"):
+        result[f"on_{key}_median"] = median([t[key] for t in on])
+        result[f"off_{key}_median"] = median([t[key] for t in off])
+    result["ttft_ratio"] = result["on_ttft_ms_median"] / result["off_ttft_ms_median"]
+    result["total_ratio"] = result["on_total_ms_median"] / result["off_total_ms_median"]
+    result["on_waited_ms_median"] = median([t["waited_ms"] for t in on])
+    result["on_waited_ms_max"] = max(t["waited_ms"] for t in on)
+    result["on_ttft_ms_p95"] = p95([t["ttft_ms"] for t in on])
+    result["off_ttft_ms_p95"] = p95([t["ttft_ms"] for t in off])
+    print(
+        f"  medians: first token on {result['on_ttft_ms_median'] / 1000:.2f} s vs off "
+        f"{result['off_ttft_ms_median'] / 1000:.2f} s (ratio {result['ttft_ratio']:.2f}); total on "
+        f"{result['on_total_ms_median'] / 1000:.2f} s vs off {result['off_total_ms_median'] / 1000:.2f} s "
+        f"(ratio {result['total_ratio']:.2f}); tokens on {result['on_tokens_median']:.0f} vs off "
+        f"{result['off_tokens_median']:.0f}; waited for background median "
+        f"{result['on_waited_ms_median'] / 1000:.2f} s, max {result['on_waited_ms_max'] / 1000:.2f} s"
+    )
+    print(f"  by the end of the last reply: {describe_background(background['during_run'])}")
+    after = background["after_drain"]
+    drained = "idle" if after["drained"] else "still busy"
+    print(f"  after draining ({after['drain_s']:.0f} s, {drained}): {describe_background(after)}")
+    return result
+
+
+# -- 4: generation speed, Joi's embedded backend vs raw llama-cpp-python ------------------
+def generation_speed(character: Character, gen_tokens: int, repeats: int) -> dict[str, Any]:
+    from llama_cpp import Llama
+
+    params = GenerationParams(max_tokens=gen_tokens, temperature=0.0, seed=0)
+    messages = build_messages(character, USER, {}, [], LONG_ANSWER, time.time())
+    embedded = EmbeddedLLM()
+    prompt = embedded.template.render(messages, add_generation_prompt=True)
+    raw = Llama(
+        model_path=str(ensure_default_model()),
+        n_ctx=embedded.n_ctx,
+        n_threads=max(1, os.cpu_count() or 1),  # what EmbeddedLLM uses by default
+        seed=0,
+        verbose=False,
+    )
+
+    def joi() -> Iterator[str]:
+        yield from embedded.stream_chat(messages, params)
+
+    def plain() -> Iterator[str]:
+        for chunk in raw.create_completion(
+            prompt,
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            repeat_penalty=params.repeat_penalty,
+            stop=list(TEMPLATE_STOPS),
+            seed=params.seed,
+            stream=True,
+        ):
+            text = chunk["choices"][0].get("text", "")
+            if text:
+                yield text
+
+    def timed(stream: Iterator[str]) -> dict[str, Any]:
+        started, first, last, parts = time.perf_counter(), None, None, []
+        for text in stream:
+            last = time.perf_counter()
+            first = first or last
+            parts.append(text)
+        out = "".join(parts)
+        tokens = embedded.count_tokens(out)
+        span = (last - first) if first and last else 0.0
+        return {
+            "text": out,
+            "tokens": tokens,
+            "first_token_s": (first - started) if first else float("nan"),
+            "tokens_per_s": (tokens - 1) / span if span > 0 and tokens > 1 else float("nan"),
+        }
+
+    for side in (joi, plain):  # warm both contexts (prompt evaluated once, weights paged in)
+        "".join(side())
+    runs: dict[str, list[dict[str, Any]]] = {"embedded": [], "raw": []}
+    for n in range(repeats):
+        for name, side in (("embedded", joi), ("raw", plain)):
+            runs[name].append(timed(side()))
+            r = runs[name][-1]
+            print(
+                f"  {name:<8} run {n + 1}: {r['tokens']} tokens, {r['tokens_per_s']:.2f} tokens/s", flush=True
+            )
+    same = all(a["text"] == b["text"] for a, b in zip(runs["embedded"], runs["raw"], strict=True))
+    result = {
+        "prompt_tokens": embedded.count_tokens(prompt),
+        "max_tokens": gen_tokens,
+        "repeats": repeats,
+        "embedded_tokens_per_s": median([r["tokens_per_s"] for r in runs["embedded"]]),
+        "raw_tokens_per_s": median([r["tokens_per_s"] for r in runs["raw"]]),
+        "generated_tokens": [r["tokens"] for r in runs["embedded"] + runs["raw"]],
+        "same_output": same,
+    }
+    result["ratio"] = result["embedded_tokens_per_s"] / result["raw_tokens_per_s"]
+    print(
+        f"  median: embedded {result['embedded_tokens_per_s']:.2f} tokens/s, raw "
+        f"{result['raw_tokens_per_s']:.2f} tokens/s, ratio {result['ratio']:.3f}; prompt "
+        f"{result['prompt_tokens']} tokens; same output on both sides: {same}"
+    )
+    for model in (embedded._llama, raw):
+        close = getattr(model, "close", None)
+        if callable(close):
+            close()
+    gc.collect()
+    return result
+
+
+# -- 5: cold start of the standalone app --------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_app(exe: Path, data_dir: Path, timeout: float) -> dict[str, Any]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(exe), "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    ready: list[float] = []
+    tail: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tail.append(line.rstrip())
+            del tail[:-20]
+            if not ready and "Joi is ready at" in line:
+                ready.append(time.perf_counter() - started)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    result: dict[str, Any] = {"port": port}
+    try:
+        while time.perf_counter() - started < timeout:
+            if proc.poll() is not None:
+                result["error"] = f"exited with code {proc.returncode}"
+                break
+            try:
+                with opener.open(url, timeout=2) as response:
+                    if response.status == 200:
+                        result["http_200_s"] = time.perf_counter() - started
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        else:
+            result["error"] = f"no HTTP 200 within {timeout:.0f} s"
+        deadline = time.perf_counter() + 5  # the ready line may come just after the first 200
+        while "http_200_s" in result and not ready and time.perf_counter() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=5)
+    result["ready_line_s"] = ready[0] if ready else None
+    if "error" in result:
+        result["output_tail"] = tail
+    return result
+
+
+def ui_cold_start(timeout: float) -> dict[str, Any]:
+    exe = Path(sys.executable).parent / "joi-coach"
+    if not exe.exists():
+        print("  skipped: joi-coach not installed")
+        return {"skipped": "joi-coach not installed"}
+    runs = {}
+    with tempfile.TemporaryDirectory(prefix="joi-latency-ui-") as folder:
+        for label in ("first_start", "restart"):
+            run = start_app(exe, Path(folder), timeout)
+            runs[label] = run
+            if "error" in run:
+                print(f"  {label}: FAILED ({run['error']}); last output:")
+                for line in run.get("output_tail", []):
+                    print(f"    | {line}")
+            else:
+                ready = run["ready_line_s"]
+                print(
+                    f"  {label}: HTTP 200 after {run['http_200_s']:.1f} s; ready line after "
+                    + (f"{ready:.1f} s" if ready is not None else "never (not seen)"),
+                    flush=True,
+                )
+    return runs
+
+
+# -- the summary table ---------------------------------------------------------------------
+def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+
+    def met(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    by_size = {r["memories"]: r for r in results.get("memory", [])}
+    for size, r in sorted(by_size.items()):
+        value = f"{r['overhead_median_ms']:.1f} ms (p95 {r['overhead_p95_ms']:.1f})"
+        if size == 10_000:
+            rows.append(
+                (
+                    "turn memory overhead, 10k memories (median)",
+                    value,
+                    f"≤ {TARGETS['overhead_ms']:.0f} ms",
+                    met(r["overhead_median_ms"] <= TARGETS["overhead_ms"]),
+                )
+            )
+        else:
+            rows.append((f"turn memory overhead, {size:,} memories (median)", value, "—", "—"))
+    if "memory" in results and 10_000 not in by_size:
+        rows.append(("turn memory overhead, 10k memories (median)", "not measured", "≤ 25 ms", "—"))
+    big = by_size.get(100_000)
+    if big:
+        for key, label in (("open_cached_s", "with FAISS cache"), ("open_rebuild_s", "cache rebuilt")):
+            rows.append(
+                (
+                    f"open a 100k store, {label}",
+                    f"{big[key]:.2f} s",
+                    f"≤ {TARGETS['open_s']:.0f} s",
+                    met(big[key] <= TARGETS["open_s"]),
+                )
+            )
+    elif "memory" in results:
+        rows.append(("open a 100k store", "not measured", "≤ 2 s", "—"))
+    reply = results.get("reply")
+    if reply:
+        limit = f"≤ {TARGETS['ratio_on_off']:.2f}"
+        for key, label in (("ttft", "time to first token"), ("total", "whole reply")):
+            rows.append(
+                (
+                    f"{label}, memory on ÷ off (medians, {reply['turns']} turns)",
+                    f"{reply[f'{key}_ratio']:.2f} ({reply[f'on_{key}_ms_median'] / 1000:.1f} s vs "
+                    f"{reply[f'off_{key}_ms_median'] / 1000:.1f} s)",
+                    limit,
+                    met(reply[f"{key}_ratio"] <= TARGETS["ratio_on_off"]),
+                )
+            )
+        during = reply["background"]["during_run"]
+        calls = during["background_calls"]
+        done = {kind: c["completed"] for kind, c in calls.items()}
+        rows.append(
+            (
+                "background work during memory-on replies",
+                f"{done.get('importance', 0)} importance + {done.get('reflection', 0)} reflection calls "
+                f"completed, {sum(c['preempted'] for c in calls.values())} preempted; "
+                f"{during['reflections']} reflections stored",
+                "≥ 1 reflection",
+                met(during["reflections"] >= 1),
+            )
+        )
+    gen = results.get("generation")
+    if gen:
+        rows.append(
+            (
+                "generation speed, Joi ÷ raw llama-cpp-python",
+                f"{gen['ratio']:.3f} ({gen['embedded_tokens_per_s']:.2f} vs {gen['raw_tokens_per_s']:.2f} "
+                "tokens/s)",
+                f"≥ {TARGETS['gen_ratio']:.2f}",
+                met(gen["ratio"] >= TARGETS["gen_ratio"]),
+            )
+        )
+    ui = results.get("ui")
+    if ui and "skipped" not in ui:
+        for label, run in ui.items():
+            name = "cold start to UI (empty data folder)" if label == "first_start" else "restart to UI"
+            value = (
+                f"{run['http_200_s']:.1f} s (ready line {run['ready_line_s']:.1f} s)"
+                if "http_200_s" in run and run["ready_line_s"] is not None
+                else f"{run['http_200_s']:.1f} s"
+                if "http_200_s" in run
+                else f"failed: {run['error']}"
+            )
+            rows.append((name, value, "—", "—"))
+    elif ui:
+        rows.append(("cold start to UI", ui["skipped"], "—", "—"))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--cases",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / "shared/data/recall-cases/locomo-dev.json",
+    )
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=6, help=f"conversation turns (at most {len(MESSAGES)})")
+    parser.add_argument(
+        "--pause", type=float, default=2.0, help="seconds between a reply and the next message"
+    )
+    parser.add_argument("--reflection-threshold", type=int, default=15)
+    parser.add_argument(
+        "--drain", type=float, default=300.0, help="seconds to wait for background work after the run"
+    )
+    parser.add_argument("--gen-tokens", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3, help="generation-speed runs per side")
+    parser.add_argument("--ui-timeout", type=float, default=300.0)
+    parser.add_argument("--skip-llm", action="store_true", help="skip sections 3 and 4")
+    parser.add_argument("--skip-ui", action="store_true", help="skip section 5")
+    parser.add_argument("--quick", action="store_true", help="smoke run: sizes 1k,10k, 2 turns, 1 repeat")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args()
+    if args.quick:
+        if args.sizes == parser.get_default("sizes"):
+            args.sizes = "1000,10000"
+        args.turns, args.repeats = 2, 1
+        args.drain = min(args.drain, 120.0)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+
+    info = machine_info()
+    results: dict[str, Any] = {"machine": info, "options": {k: str(v) for k, v in vars(args).items()}}
+    print(
+        f"# Joi latency — {info['cpu_count']} CPUs ({info['cpu']}), Python {info['python']}, "
+        f"llama-cpp-python {info['llama_cpp_python']}; load average {load_average()}",
+        flush=True,
+    )
+    embedder = Embedder()
+    character = Character.load()
+    wall = time.perf_counter()
+
+    print("\n## 1-2. Memory overhead per turn and opening the store", flush=True)
+    results["memory"] = memory_at_scale(sizes, args.queries, args.cases, embedder, character)
+
+    if args.skip_llm:
+        print("\n## 3-4. Reply latency and generation speed: skipped (--skip-llm)")
+    else:
+        print("\n## 3. Reply latency on the embedded model, memory on vs off", flush=True)
+        results["reply"] = reply_latency(embedder, character, args)
+        print("\n## 4. Generation speed: Joi's embedded backend vs raw llama-cpp-python", flush=True)
+        results["generation"] = generation_speed(character, args.gen_tokens, args.repeats)
+
+    print("\n## 5. Cold start to a usable UI", flush=True)
+    if args.skip_ui:
+        print("  skipped (--skip-ui)")
+    else:
+        results["ui"] = ui_cold_start(args.ui_timeout)
+
+    results["wall_s"] = time.perf_counter() - wall
+    results["load_average_end"] = load_average()
+    print(f"\nDone in {results['wall_s']:.0f} s; load average {results['load_average_end']}.\n")
+    print(
+        f"{info['cpu_count']} CPUs ({info['cpu']}), Python {info['python']}, "
+        f"llama-cpp-python {info['llama_cpp_python']}\n"
+    )
+    print("| measure | value | target | met? |")
+    print("|---|---|---|---|")
+    for row in table(results):
+        print("| " + " | ".join(row) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"\nWrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

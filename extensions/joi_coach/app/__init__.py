@@ -1,0 +1,1 @@
+"""The standalone Joi app: the command line (``joi-coach``) and the Gradio page it serves."""

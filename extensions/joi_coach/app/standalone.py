@@ -1,0 +1,59 @@
+"""The standalone page: a chat tab and the shared memory tab, one profile per signed-in user.
+
+(No ``from __future__ import annotations``: gradio finds ``gr.Request`` parameters by their
+real annotation.)
+"""
+
+import gradio as gr
+
+from ..chat_room import ChatRooms
+from ..coach import Coach
+from ..ui.chat_tab import ChatTab
+from ..ui.compat import GRADIO_MAJOR, listen, make
+from ..ui.memory_tab import MemoryTab
+from ..ui.views import UI_CSS
+
+LOCAL_PROFILE = "local"
+
+
+class StandaloneApp:
+    """Owns the chat rooms and builds the page; ``blocks`` is what gets launched."""
+
+    def __init__(self, coach: Coach, *, user_name: str = "User") -> None:
+        self.coach = coach
+        self.default_user_name = user_name
+        self.rooms = ChatRooms(coach)
+        self.blocks = self._build()
+
+    # Without auth everyone on this machine is the one local person; with auth each
+    # signed-in user is their own profile and sees nothing of anyone else's.
+    @staticmethod
+    def profile_of(request: gr.Request) -> str:
+        username = getattr(request, "username", None) if request is not None else None
+        return username or LOCAL_PROFILE
+
+    def user_name_of(self, request: gr.Request) -> str:
+        username = getattr(request, "username", None) if request is not None else None
+        return username or self.default_user_name
+
+    def _build(self) -> gr.Blocks:
+        blocks_kwargs = {"title": "Joi — your coach", "analytics_enabled": False}
+        if GRADIO_MAJOR < 6:
+            blocks_kwargs["css"] = UI_CSS
+        with make(gr.Blocks, **blocks_kwargs) as blocks:
+            with gr.Tab("Chat", elem_id="joi-tab-chat"):
+                chat = ChatTab(self.rooms, self.coach.character, self.profile_of, self.user_name_of)
+                load_chat, chat_outputs = chat.build()
+            with gr.Tab("Memory", elem_id="joi-tab-memory") as memory_tab_handle:
+                memory = MemoryTab(self.coach, self.profile_of, self.user_name_of).build()
+            listen(blocks.load, load_chat, None, chat_outputs, concurrency_limit=None)
+            listen(memory_tab_handle.select, memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
+            listen(blocks.load, memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
+        return blocks
+
+    def launch_kwargs(self) -> dict:
+        """Arguments for ``blocks.launch`` that depend on the gradio version."""
+        return {"css": UI_CSS} if GRADIO_MAJOR >= 6 else {}
+
+    def close(self) -> None:
+        self.rooms.close()

@@ -1,0 +1,1 @@
+"""Gradio user interface of Joi (shared by the standalone app and the webui extension)."""

@@ -1,0 +1,231 @@
+"""The standalone chat tab: Joi's dialogue streaming, the inner voices apart, and what was recalled.
+
+The tab only *watches* the person's :class:`ChatRoom`; the room answers messages in order
+on its own thread. (No ``from __future__ import annotations``: gradio finds
+``gr.Request`` parameters by their real annotation.)
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gradio as gr
+
+from ..chat_room import ChatRoom, ChatRooms, Exchange, RoomView, Status
+from ..cognition.text_input import InputError
+from ..persona import Character
+from .compat import GRADIO_MAJOR, listen, make
+from .views import as_plain_markdown, as_safe_markdown, recalled_html, thoughts_html
+
+NOTICE = (
+    "Joi is an AI **coach**, not a therapist or a doctor, and can be wrong. "
+    "If you are in danger or thinking about harming yourself, contact your local emergency "
+    "number or a crisis line now. Your conversations stay on this machine."
+)
+THOUGHTS_TITLE = "💭 Joi's inner voices"
+STATUS_TEXT = {
+    Status.QUEUED: "waiting for Joi to finish the previous message…",
+    Status.ANSWERING: "Joi is thinking…",
+    Status.DONE: "",
+    Status.STOPPED: "stopped",
+    Status.FAILED: "",
+}
+ProfileOf = Callable[[gr.Request], str]
+
+
+def _uses_messages() -> bool:
+    from .compat import _accepted
+
+    return GRADIO_MAJOR >= 6 or "type" in _accepted(gr.Chatbot)
+
+
+class ChatTab:
+    """Builds the chat components and handlers inside the current gradio Blocks."""
+
+    def __init__(
+        self, rooms: ChatRooms, character: Character, profile_of: ProfileOf, user_name_of: ProfileOf
+    ) -> None:
+        self.rooms = rooms
+        self.character = character
+        self.profile_of = profile_of
+        self.user_name_of = user_name_of
+        self.messages_format = _uses_messages()
+
+    def _room(self, request: gr.Request) -> ChatRoom:
+        return self.rooms.room(self.profile_of(request))
+
+    # -- rendering ----------------------------------------------------------------------
+    def _turns(self, view: RoomView) -> list[tuple[str, str, str, str]]:
+        """(user text, empathetic, therapeutic, Joi's text) per turn, oldest first."""
+        turns: list[tuple[str, str, str, str]] = []
+        pending_user: str | None = None
+        for line in view.history:
+            if not line.from_joi:
+                if pending_user is not None:
+                    turns.append((pending_user, "", "", ""))
+                pending_user = line.text
+            else:
+                turns.append((pending_user or "", line.empathetic, line.therapeutic, line.text))
+                pending_user = None
+        if pending_user is not None:
+            turns.append((pending_user, "", "", ""))
+        for e in view.exchanges:
+            turns.append((e.text, e.empathetic, e.therapeutic, self._joi_text(e)))
+        return turns
+
+    @staticmethod
+    def _joi_text(e: Exchange) -> str:
+        if e.status is Status.QUEUED:
+            return "⏳ *queued: Joi will answer this next*"
+        if e.status is Status.FAILED:
+            return f"⚠️ {as_plain_markdown(e.error)}"
+        text = as_safe_markdown(e.dialogue) if e.dialogue else "…"
+        return text + (" *(stopped)*" if e.status is Status.STOPPED else "")
+
+    def render_chat(self, view: RoomView) -> list[Any]:
+        greeting = as_safe_markdown(self.character.greeting) if self.character.greeting else ""
+        if self.messages_format:
+            messages: list[dict[str, Any]] = []
+            if greeting:
+                messages.append({"role": "assistant", "content": greeting})
+            for user, empathetic, therapeutic, joi in self._turns(view):
+                if user:
+                    messages.append({"role": "user", "content": as_plain_markdown(user)})
+                if empathetic or therapeutic:
+                    thoughts = as_plain_markdown(
+                        f"Empathetic voice: {empathetic}\n\nTherapist voice: {therapeutic}"
+                    )
+                    messages.append(
+                        {"role": "assistant", "content": thoughts, "metadata": {"title": THOUGHTS_TITLE}}
+                    )
+                if joi:
+                    messages.append({"role": "assistant", "content": joi})
+            return messages
+        pairs: list[list[str | None]] = [[None, greeting]] if greeting else []
+        for user, empathetic, therapeutic, joi in self._turns(view):
+            thoughts = ""
+            if empathetic or therapeutic:
+                thoughts = (
+                    f"> *{THOUGHTS_TITLE}*  \n> {as_plain_markdown(empathetic)}  \n"
+                    f"> {as_plain_markdown(therapeutic)}\n\n"
+                )
+            pairs.append([as_plain_markdown(user) if user else None, thoughts + joi])
+        return pairs
+
+    @staticmethod
+    def render_thoughts(view: RoomView) -> str:
+        if view.exchanges:
+            e = view.exchanges[-1]
+            current = next((x for x in view.exchanges if x.status is Status.ANSWERING), e)
+            waiting = sum(1 for x in view.exchanges if x.status is Status.QUEUED)
+            status = STATUS_TEXT[current.status] + (f" ({waiting} more queued)" if waiting else "")
+            return thoughts_html(current.empathetic, current.therapeutic, status)
+        last = next((line for line in reversed(view.history) if line.from_joi), None)
+        if last is None:
+            return thoughts_html("", "", "Joi's inner voices appear here while Joi replies.")
+        return thoughts_html(last.empathetic, last.therapeutic)
+
+    def _outputs(self, view: RoomView) -> tuple[Any, str, str]:
+        return self.render_chat(view), self.render_thoughts(view), recalled_html(view.recalled)
+
+    def _conversation_choices(self, room: ChatRoom, current: str) -> Any:
+        infos = room.conversations()
+        choices = [(info.label(), info.id) for info in infos]
+        if current not in {info.id for info in infos}:
+            choices.insert(0, ("new conversation", current))
+        return gr.update(choices=choices, value=current)
+
+    # -- handlers -----------------------------------------------------------------------
+    def send(self, text: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        room = self._room(request)
+        try:
+            exchange = room.send(text or "", self.user_name_of(request))
+        except InputError as exc:
+            gr.Warning(f"Not sent: {exc}")
+            yield (*self._outputs(room.view()), gr.update())  # the text stays in the box
+            return
+        yield (*self._outputs(room.view()), "")
+        for view in room.watch(until=exchange):
+            mine = next((e for e in view.exchanges if e.ticket == exchange.ticket), None)
+            if mine is not None and mine.status is Status.QUEUED:
+                continue  # the reply before it is streaming; its watcher updates the page
+            yield (*self._outputs(view), gr.update())
+
+    def load(self, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        room = self._room(request)
+        view = room.view()
+        yield (*self._outputs(view), self._conversation_choices(room, view.conversation))
+        for view in room.watch():  # a reply still streaming after a reload keeps streaming here
+            yield (*self._outputs(view), gr.update())
+
+    def stop(self, request: gr.Request) -> None:
+        self._room(request).stop()
+
+    def new_conversation(self, request: gr.Request) -> tuple[Any, ...]:
+        room = self._room(request)
+        conversation = room.new_conversation()
+        return (*self._outputs(room.view()), self._conversation_choices(room, conversation))
+
+    def switch(self, conversation: str, request: gr.Request) -> tuple[Any, ...]:
+        room = self._room(request)
+        if conversation and conversation != room.view().conversation:
+            room.switch(conversation)
+        view = room.view()
+        return (*self._outputs(view), gr.update())
+
+    # -- layout -------------------------------------------------------------------------
+    def build(self) -> tuple[Callable[..., Any], list[Any]]:
+        """Lay out the tab; returns (load handler, its outputs) for the app's page load."""
+        make(gr.Markdown, value=NOTICE, elem_classes=["joi-notice"], elem_id="joi-notice")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = make(
+                    gr.Chatbot,
+                    value=[],
+                    type="messages",
+                    label=self.character.name,
+                    elem_id="joi-chat",
+                    height=520,
+                    render_markdown=True,
+                    sanitize_html=True,
+                    show_copy_button=False,
+                )
+                with gr.Row():
+                    message = make(
+                        gr.Textbox,
+                        placeholder="Tell Joi what's on your mind… (Enter sends, Shift+Enter for a new line)",
+                        show_label=False,
+                        lines=1,
+                        max_lines=8,
+                        scale=5,
+                        elem_id="joi-input",
+                        autofocus=True,
+                    )
+                    with gr.Column(scale=1, min_width=120):
+                        send = make(gr.Button, value="Send", variant="primary", elem_id="joi-send")
+                        stop = make(gr.Button, value="Stop", elem_id="joi-stop")
+                with gr.Row():
+                    conversation = make(
+                        gr.Dropdown, choices=[], label="Conversation", scale=3, elem_id="joi-conversation"
+                    )
+                    new = make(gr.Button, value="New conversation", scale=1, elem_id="joi-new-conversation")
+            with gr.Column(scale=2):
+                gr.Markdown("#### Joi's inner voices")
+                thoughts = make(gr.HTML, value="", elem_id="joi-thoughts")
+                with make(gr.Accordion, label="Recalled for the last message (and why)", open=False):
+                    recalled = make(gr.HTML, value="", elem_id="joi-recalled")
+
+        shown = [chatbot, thoughts, recalled]
+        for trigger in (message.submit, send.click):
+            listen(
+                trigger,
+                self.send,
+                [message],
+                [*shown, message],
+                concurrency_limit=None,
+                trigger_mode="multiple",
+                show_progress="hidden",
+            )
+        listen(stop.click, self.stop, None, None, concurrency_limit=None)
+        listen(new.click, self.new_conversation, None, [*shown, conversation])
+        listen(conversation.input, self.switch, [conversation], [*shown, conversation])
+        return self.load, [*shown, conversation]

@@ -1,0 +1,384 @@
+"""The memory tab: browse, search, edit, forget, reflect, export and import, and tune recall.
+
+Shared by the standalone app and the text-generation-webui extension, so it sticks to the
+gradio API that 4.37 (the host's) and 6 (the standalone app's) have in common. Which
+profile it shows is decided by ``profile_of(request)``: the signed-in user standalone,
+the user and character inside the webui. (No ``from __future__ import annotations`` here:
+gradio finds ``gr.Request`` parameters by their real annotation.)
+"""
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..coach import Coach
+from ..memory.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, Stream
+from ..memory.transfer import (
+    TransferError,
+    dumps_export,
+    export_json,
+    export_markdown,
+    import_memories,
+    parse_import,
+)
+from .compat import listen, make
+from .timeline import render_timeline_svg
+from .views import (
+    MEMORY_COLUMNS,
+    counts_markdown,
+    memory_detail_html,
+    memory_rows,
+    reflection_tree_html,
+)
+
+log = logging.getLogger(__name__)
+BROWSE_LIMIT = 200
+SEARCH_PER_STREAM = 25
+TIMELINE_LIMIT = 2000
+REFLECTION_LIMIT = 300
+ALL = "all streams"
+STREAM_CHOICES = [ALL] + [s.value for s in Stream]
+ProfileOf = Callable[[gr.Request], str]
+
+
+@dataclass
+class MemoryTabParts:
+    """The components other code wires to (e.g. to refresh the tab when it is opened)."""
+
+    refresh: Callable[..., Any]
+    refresh_inputs: list[Any]
+    refresh_outputs: list[Any]
+
+
+class MemoryTab:
+    """Builds the memory tab's components and handlers inside the current gradio Blocks."""
+
+    def __init__(self, coach: Coach, profile_of: ProfileOf, user_name_of: ProfileOf | None = None) -> None:
+        self.coach = coach
+        self.profile_of = profile_of
+        self.user_name_of = user_name_of or (lambda request: "the person")
+
+    # -- reading ------------------------------------------------------------------------
+    def _listing(self, profile: str, stream_filter: str, query: str) -> tuple[list[Memory], str]:
+        bank = self.coach.bank(profile)
+        streams = list(Stream) if stream_filter in ("", ALL, None) else [Stream(stream_filter)]
+        query = (query or "").strip()
+        if query:
+            recalled = bank.recall(query, dict.fromkeys(streams, SEARCH_PER_STREAM), touch=False)
+            ranked = sorted((r for rs in recalled.values() for r in rs), key=lambda r: -r.score.total)
+            return [r.memory for r in ranked], f"{len(ranked)} memories match, best first."
+        stream = streams[0] if len(streams) == 1 else None
+        memories = bank.store.list(stream, limit=BROWSE_LIMIT)
+        total = bank.store.count(stream)
+        note = f"Newest {len(memories)} of {total}." + (
+            " Search to find older ones." if total > len(memories) else ""
+        )
+        return memories, note
+
+    def _reflection_tree(self, profile: str) -> str:
+        bank = self.coach.bank(profile)
+        reflections = bank.store.list(Stream.REFLECTION, limit=REFLECTION_LIMIT)
+        lookup = {m.id: m for m in reflections}
+        wanted = {e for r in reflections for e in r.evidence if e not in lookup}
+        lookup.update((m.id, m) for m in bank.get(sorted(wanted)))
+        return reflection_tree_html(reflections, lookup)
+
+    def refresh(self, stream_filter: str, query: str, request: gr.Request):
+        profile = self.profile_of(request)
+        bank = self.coach.bank(profile)
+        memories, note = self._listing(profile, stream_filter, query)
+        counts = {s: bank.store.count(s) for s in Stream}
+        settings = self.coach.settings_for(profile)
+        w = settings.retrieval.weights
+        problem = self.coach.profile_settings.problem(profile)
+        return (
+            counts_markdown(counts, profile) + f"\n\n{note}",
+            memory_rows(memories),
+            [m.id for m in memories],
+            render_timeline_svg(bank.store.list(limit=TIMELINE_LIMIT), now=time.time()),
+            self._reflection_tree(profile),
+            *(settings.k.get(s, 0) for s in Stream),
+            w.relevance,
+            w.lexical,
+            w.recency,
+            w.importance,
+            settings.retrieval.decay_per_hour,
+            settings.reflection.threshold,
+            f"⚠️ {problem}" if problem else "",
+        )
+
+    def select(self, ids: list[int], request: gr.Request, evt: gr.SelectData):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not ids or row is None or not 0 <= int(row) < len(ids):
+            return None, "", "", 5
+        return self.open(ids[int(row)], request)
+
+    def open(self, memory_id: float | None, request: gr.Request):
+        if not memory_id:
+            return None, '<p class="joi-muted">Pick a memory in the table.</p>', "", 5
+        bank = self.coach.bank(self.profile_of(request))
+        found = bank.get([int(memory_id)])
+        if not found:
+            return None, '<p class="joi-muted">That memory no longer exists.</p>', "", 5
+        memory = found[0]
+        evidence = bank.get(list(memory.evidence))
+        derived = bank.get(bank.store.derived_from(memory.id))
+        detail = memory_detail_html(memory, evidence, derived)
+        return memory.id, detail, memory.text, memory.importance or 5
+
+    # -- changing -----------------------------------------------------------------------
+    def save(self, memory_id: float | None, text: str, importance: float, request: gr.Request) -> str:
+        if not memory_id:
+            raise gr.Error("Pick a memory in the table first.")
+        bank = self.coach.bank(self.profile_of(request))
+        found = bank.get([int(memory_id)])
+        if not found:
+            raise gr.Error("That memory no longer exists.")
+        memory, changed = found[0], []
+        if (text or "").strip() != memory.text:
+            try:
+                bank.edit_text(memory.id, text or "")
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from exc
+            changed.append("text")
+        if importance is not None and int(importance) != memory.importance:
+            bank.set_importance({memory.id: int(importance)}, "user")
+            changed.append("importance")
+        return f"Memory #{memory.id}: saved {' and '.join(changed)}." if changed else "Nothing changed."
+
+    def forget(self, memory_id: float | None, with_derived: bool, request: gr.Request) -> tuple[str, None]:
+        if not memory_id:
+            raise gr.Error("Pick a memory in the table first.")
+        bank = self.coach.bank(self.profile_of(request))
+        try:
+            gone = bank.forget(int(memory_id), with_derived=bool(with_derived))
+        except KeyError as exc:
+            raise gr.Error("That memory no longer exists.") from exc
+        bank.flush()
+        extra = f" and {len(gone) - 1} reflection(s) drawn from it" if len(gone) > 1 else ""
+        return f"Forgot memory #{int(memory_id)}{extra}.", None
+
+    def reflect(self, request: gr.Request) -> str:
+        profile = self.profile_of(request)
+        try:
+            new = self.coach.reflect_now(profile, self.user_name_of(request))
+        except Exception as exc:
+            log.exception("reflect now failed")
+            raise gr.Error(
+                f"Reflection failed ({type(exc).__name__}); try again when Joi is not replying."
+            ) from exc
+        self.coach.bank(profile).flush()
+        if not new:
+            return "Joi reflected but found nothing new worth keeping (or there is too little to go on yet)."
+        return f"{len(new)} new reflection(s): " + ", ".join(f"#{m.id}" for m in new)
+
+    def save_settings(
+        self,
+        k_dialogue: float,
+        k_empathetic: float,
+        k_therapeutic: float,
+        k_reflection: float,
+        rel: float,
+        lex: float,
+        rec: float,
+        imp: float,
+        decay: float,
+        threshold: float,
+        request: gr.Request,
+    ) -> str:
+        k_values = (k_dialogue, k_empathetic, k_therapeutic, k_reflection)
+        changes = {
+            "k": {s.value: int(v) for s, v in zip(Stream, k_values, strict=True)},
+            "retrieval": {
+                "weights": {"relevance": rel, "lexical": lex, "recency": rec, "importance": imp},
+                "decay_per_hour": decay,
+            },
+            "reflection": {"threshold": int(threshold)},
+        }
+        try:
+            self.coach.update_settings(self.profile_of(request), _finite(changes))
+        except (TypeError, ValueError) as exc:
+            raise gr.Error(f"Settings not saved: {exc}") from exc
+        return "Settings saved; they apply from the next message."
+
+    def reset_settings(self, request: gr.Request) -> str:
+        self.coach.profile_settings.reset(self.profile_of(request))
+        self.coach.bank(self.profile_of(request))
+        return "Settings reset to the defaults."
+
+    # -- export and import --------------------------------------------------------------
+    def _export_file(self, name: str, content: str) -> str:
+        folder = Path(tempfile.mkdtemp(prefix="joi-export-"))  # private (0700) folder
+        path = folder / name
+        path.write_text(content, encoding="utf-8")
+        os.chmod(path, 0o600)
+        return str(path)
+
+    def export_json_file(self, request: gr.Request) -> str:
+        profile = self.profile_of(request)
+        settings = self.coach.profile_settings.overrides(profile)
+        data = export_json(self.coach.bank(profile), settings=settings)
+        return self._export_file(f"joi-memories-{_stamp()}.json", dumps_export(data))
+
+    def export_markdown_file(self, request: gr.Request) -> str:
+        bank = self.coach.bank(self.profile_of(request))
+        return self._export_file(f"joi-memories-{_stamp()}.md", export_markdown(bank))
+
+    def import_file(self, file: Any, request: gr.Request) -> str:
+        if file is None:
+            raise gr.Error("Choose a Joi export (.json) to import.")
+        path = file if isinstance(file, str) else getattr(file, "name", None)
+        try:
+            raw = Path(path).read_bytes()
+            items = parse_import(raw)
+        except (OSError, TransferError) as exc:
+            raise gr.Error(f"Nothing imported: {exc}") from exc
+        bank = self.coach.bank(self.profile_of(request))
+        report = import_memories(bank, items)
+        bank.flush()
+        return f"Imported {report.added} memories ({report.skipped_duplicates} already there, skipped)."
+
+    # -- layout -------------------------------------------------------------------------
+    def build(self) -> MemoryTabParts:
+        """Lay out the tab's components in the current Blocks context and wire them."""
+        counts = gr.Markdown("")
+        with gr.Row():
+            stream_filter = make(gr.Dropdown, choices=STREAM_CHOICES, value=ALL, label="Stream", scale=1)
+            query = make(gr.Textbox, label="Search", placeholder="words or meaning…", scale=3)
+            refresh_button = make(gr.Button, value="Search / refresh", scale=1)
+        ids = gr.State([])
+        table = make(
+            gr.Dataframe,
+            headers=MEMORY_COLUMNS,
+            datatype=["number", "str", "str", "str", "str"],
+            value=[],
+            interactive=False,
+            wrap=True,
+            column_widths=["7%", "11%", "15%", "9%", "58%"],
+            label="Memories (click one to open it)",
+            elem_id="joi-memory-table",
+        )
+        with gr.Row():
+            with gr.Column(scale=3):
+                detail = make(gr.HTML, value="", elem_id="joi-memory-detail")
+                selected = make(
+                    gr.Number, label="Memory id", precision=0, value=None, elem_id="joi-selected-id"
+                )
+                text = make(gr.Textbox, label="Text", lines=4, elem_id="joi-memory-text")
+                importance = make(
+                    gr.Slider,
+                    minimum=IMPORTANCE_MIN,
+                    maximum=IMPORTANCE_MAX,
+                    step=1,
+                    value=5,
+                    label="Importance (1 = mundane, 10 = life-changing)",
+                )
+            with gr.Column(scale=1):
+                open_button = make(gr.Button, value="Open id")
+                save_button = make(
+                    gr.Button, value="Save changes", variant="primary", elem_id="joi-save-memory"
+                )
+                with_derived = make(gr.Checkbox, value=True, label="Also forget reflections drawn from it")
+                forget_button = make(
+                    gr.Button, value="Forget this memory", variant="stop", elem_id="joi-forget"
+                )
+                status = make(gr.Markdown, value="", elem_id="joi-memory-status")
+        with make(gr.Accordion, label="Reflections", open=True):
+            reflect_button = make(gr.Button, value="Reflect now", elem_id="joi-reflect-now")
+            tree = make(gr.HTML, value="", elem_id="joi-reflection-tree")
+        with make(gr.Accordion, label="Timeline", open=True):
+            timeline = make(gr.HTML, value="", elem_id="joi-timeline")
+        with make(gr.Accordion, label="Export and import", open=False):
+            with gr.Row():
+                export_json_button = make(gr.Button, value="Export JSON (for import)")
+                export_md_button = make(gr.Button, value="Export Markdown (for reading)")
+            exported = make(gr.File, label="Your export", interactive=False)
+            upload = make(gr.File, label="Import a Joi JSON export", file_types=[".json"], type="filepath")
+            import_button = make(gr.Button, value="Import")
+        with make(gr.Accordion, label="Recall settings", open=False):
+            with gr.Row():
+                k_sliders = [
+                    make(gr.Slider, minimum=0, maximum=10, step=1, value=0, label=f"k · {s.value}")
+                    for s in Stream
+                ]
+            with gr.Row():
+                weights = [
+                    make(gr.Number, value=0, label=f"weight · {name}")
+                    for name in ("relevance", "lexical", "recency", "importance")
+                ]
+            with gr.Row():
+                decay = make(gr.Number, value=0.995, label="recency decay per hour (0–1]")
+                threshold = make(
+                    gr.Number, value=60, precision=0, label="reflection threshold (summed importance)"
+                )
+            settings_problem = gr.Markdown("")
+            with gr.Row():
+                save_settings_button = make(gr.Button, value="Save settings", variant="primary")
+                reset_settings_button = make(gr.Button, value="Reset to defaults")
+
+        refresh_inputs = [stream_filter, query]
+        refresh_outputs = [
+            counts,
+            table,
+            ids,
+            timeline,
+            tree,
+            *k_sliders,
+            *weights,
+            decay,
+            threshold,
+            settings_problem,
+        ]
+        opened = [selected, detail, text, importance]
+
+        def then_refresh(event: Any) -> None:
+            event.then(self.refresh, refresh_inputs, refresh_outputs)
+
+        for trigger in (refresh_button.click, query.submit, stream_filter.change):
+            listen(trigger, self.refresh, refresh_inputs, refresh_outputs)
+        listen(table.select, self.select, [ids], opened)
+        listen(open_button.click, self.open, [selected], opened)
+        then_refresh(listen(save_button.click, self.save, [selected, text, importance], [status]))
+        then_refresh(listen(forget_button.click, self.forget, [selected, with_derived], [status, selected]))
+        then_refresh(listen(reflect_button.click, self.reflect, None, [status]))
+        listen(export_json_button.click, self.export_json_file, None, [exported])
+        listen(export_md_button.click, self.export_markdown_file, None, [exported])
+        then_refresh(listen(import_button.click, self.import_file, [upload], [status]))
+        then_refresh(
+            listen(
+                save_settings_button.click,
+                self.save_settings,
+                [*k_sliders, *weights, decay, threshold],
+                [status],
+            )
+        )
+        then_refresh(listen(reset_settings_button.click, self.reset_settings, None, [status]))
+        return MemoryTabParts(self.refresh, refresh_inputs, refresh_outputs)
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M", time.gmtime())
+
+
+def _finite(changes: dict[str, Any]) -> dict[str, Any]:
+    """Reject empty or non-finite numbers from number boxes with a clear message."""
+
+    def check(value: Any, name: str) -> Any:
+        if isinstance(value, dict):
+            return {k: check(v, f"{name}.{k}" if name else k) for k, v in value.items()}
+        if (
+            value is None
+            or (isinstance(value, float) and value != value)
+            or value in (float("inf"), float("-inf"))
+        ):
+            raise ValueError(f"{name} needs a number")
+        return value
+
+    return check(changes, "")
