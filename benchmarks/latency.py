@@ -213,6 +213,8 @@ class Call:
     ended: float | None = None
     chunks: list[str] = field(default_factory=list)
     completed: bool = False
+    messages: Sequence[ChatMessage] = ()
+    prefix: str = ""
 
 
 def call_kind(messages: Sequence[ChatMessage], background: bool) -> str:
@@ -246,6 +248,7 @@ class CountingLLM:
         # Replies never pass a cancel token here; PriorityLLM passes one to background calls.
         background = cancel is not None
         call = Call(background, call_kind(messages, background), time.perf_counter())
+        call.messages, call.prefix = list(messages), assistant_prefix
         with self._lock:
             self.calls.append(call)
         try:
@@ -323,6 +326,30 @@ def generated_tokens(llm: CountingLLM, calls: Sequence[Call]) -> int:
     return sum(llm.backend.count_tokens("".join(c.chunks)) for c in calls if c.chunks)
 
 
+def prompt_tokens(llm: CountingLLM, calls: Sequence[Call]) -> int:
+    """Tokens of the reply's prompt (its first step: persona, memories, history, message)."""
+    if not calls:
+        return 0
+    first = calls[0]
+    rendered = llm.backend.template.render(first.messages, add_generation_prompt=True) + first.prefix
+    return llm.backend.count_tokens(rendered)
+
+
+class CpuShare:
+    """This process's CPU time over wall time × cores: about 1.0 while llama.cpp runs alone.
+
+    Well below 1.0 during generation means other processes took the cores: the timings of
+    that span are not trustworthy.
+    """
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def share(self) -> float:
+        wall = time.perf_counter() - self.wall
+        return (time.process_time() - self.cpu) / (wall * (os.cpu_count() or 1)) if wall > 0 else 0.0
+
+
 def run_memory_off(
     character: Character, settings: CoachSettings, messages: Sequence[str], pause: float
 ) -> list[dict[str, float]]:
@@ -333,7 +360,7 @@ def run_memory_off(
     for n, text in enumerate(messages):
         if n:
             time.sleep(pause)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), CpuShare()
         now = time.time()
         message = clean_message(text)
         recent = [
@@ -352,15 +379,20 @@ def run_memory_off(
         history.append((USER, message))
         if reply.dialogue:
             history.append((character.name, reply.dialogue))
+        share = cpu.share()
+        replies = llm.since(started, background=False)
         turn = {
             "ttft_ms": ((first or total) - started) * 1000,
             "total_ms": (total - started) * 1000,
-            "tokens": generated_tokens(llm, llm.since(started, background=False)),
+            "tokens": generated_tokens(llm, replies),
+            "prompt_tokens": prompt_tokens(llm, replies),
+            "cpu_share": share,
         }
         turns.append(turn)
         print(
             f"  off turn {n + 1}: first token {turn['ttft_ms'] / 1000:.1f} s, total "
-            f"{turn['total_ms'] / 1000:.1f} s, {turn['tokens']} tokens",
+            f"{turn['total_ms'] / 1000:.1f} s, {turn['tokens']} tokens from a {turn['prompt_tokens']}-token "
+            f"prompt; CPU share {share:.2f}",
             flush=True,
         )
     release(llm)
@@ -377,6 +409,24 @@ def memory_state(coach: Coach, llm: CountingLLM) -> dict[str, Any]:
         "background_calls": llm.background_summary(),
         "worker_failures": coach.worker.failures,
     }
+
+
+def stop_background(coach: Coach, timeout: float = 300.0) -> None:
+    """Stop the worker for good, cutting short a background generation in flight.
+
+    The model is closed next and the following sections need the cores, so the worker
+    thread must be gone: taking the model in the foreground preempts a background call at
+    its next token (after its prompt is read), and a closed worker does not start another job.
+    """
+    coach.worker.close(timeout=0.1)
+    thread = getattr(coach.worker, "_thread", None)
+    deadline = time.perf_counter() + timeout
+    while thread is not None and thread.is_alive() and time.perf_counter() < deadline:
+        with coach.llm.foreground():
+            pass
+        thread.join(0.5)
+    if thread is not None and thread.is_alive():
+        raise RuntimeError("the background worker did not stop; its model cannot be closed safely")
 
 
 def run_memory_on(
@@ -396,12 +446,13 @@ def run_memory_on(
             for n, text in enumerate(messages):
                 if n:
                     time.sleep(pause)  # the person types; background thinking runs meanwhile
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), CpuShare()
                 busy = any(c.ended is None for c in llm.since(0.0, background=True))
                 done = None
                 for event in coach.reply(PROFILE, text, user_name=USER):
                     if isinstance(event, TurnDone):
                         done = event.turn
+                share = cpu.share()
                 if done is None:
                     raise RuntimeError("the reply ended without a TurnDone event")
                 t = done.timings_ms
@@ -415,14 +466,17 @@ def run_memory_on(
                     "waited_ms": waited,
                     "background_busy_at_start": busy,
                     "tokens": generated_tokens(llm, replies),
+                    "prompt_tokens": prompt_tokens(llm, replies),
+                    "cpu_share": share,
                 }
                 turns.append(turn)
                 state = memory_state(coach, llm)
                 print(
                     f"  on  turn {n + 1}: first token {turn['ttft_ms'] / 1000:.1f} s, total "
-                    f"{turn['total_ms'] / 1000:.1f} s, {turn['tokens']} tokens; recall "
-                    f"{turn['recall_ms']:.0f} ms, waited for background {waited / 1000:.1f} s"
-                    f"{' (a background call was running)' if busy else ''}; so far: "
+                    f"{turn['total_ms'] / 1000:.1f} s, {turn['tokens']} tokens from a "
+                    f"{turn['prompt_tokens']}-token prompt; CPU share {share:.2f}; recall "
+                    f"{turn['recall_ms']:.0f} ms; waited for background {waited / 1000:.1f} s"
+                    f"{' (a background call was running)' if busy else ''}; so far "
                     f"{state['rated']}/{state['memories']} rated, {state['reflections']} reflections",
                     flush=True,
                 )
@@ -434,6 +488,7 @@ def run_memory_on(
                 "drain_s": time.perf_counter() - started,
             }
         finally:
+            stop_background(coach)
             coach.close()
     release(llm)
     return turns, {"during_run": during, "after_drain": after}
@@ -476,11 +531,12 @@ def reply_latency(embedder: Embedder, character: Character, args: argparse.Names
         "on": on,
         "background": background,
     }
-    for key in ("ttft_ms", "total_ms", "tokens"):
+    for key in ("ttft_ms", "total_ms", "tokens", "prompt_tokens"):
         result[f"on_{key}_median"] = median([t[key] for t in on])
         result[f"off_{key}_median"] = median([t[key] for t in off])
     result["ttft_ratio"] = result["on_ttft_ms_median"] / result["off_ttft_ms_median"]
     result["total_ratio"] = result["on_total_ms_median"] / result["off_total_ms_median"]
+    result["lowest_cpu_share"] = min(t["cpu_share"] for t in on + off)
     result["on_waited_ms_median"] = median([t["waited_ms"] for t in on])
     result["on_waited_ms_max"] = max(t["waited_ms"] for t in on)
     result["on_ttft_ms_p95"] = p95([t["ttft_ms"] for t in on])
@@ -490,7 +546,8 @@ def reply_latency(embedder: Embedder, character: Character, args: argparse.Names
         f"{result['off_ttft_ms_median'] / 1000:.2f} s (ratio {result['ttft_ratio']:.2f}); total on "
         f"{result['on_total_ms_median'] / 1000:.2f} s vs off {result['off_total_ms_median'] / 1000:.2f} s "
         f"(ratio {result['total_ratio']:.2f}); tokens on {result['on_tokens_median']:.0f} vs off "
-        f"{result['off_tokens_median']:.0f}; waited for background median "
+        f"{result['off_tokens_median']:.0f} from prompts of {result['on_prompt_tokens_median']:.0f} vs "
+        f"{result['off_prompt_tokens_median']:.0f} tokens; waited for background median "
         f"{result['on_waited_ms_median'] / 1000:.2f} s, max {result['on_waited_ms_max'] / 1000:.2f} s"
     )
     print(f"  by the end of the last reply: {describe_background(background['during_run'])}")
@@ -536,6 +593,7 @@ def generation_speed(character: Character, gen_tokens: int, repeats: int) -> dic
 
     def timed(stream: Iterator[str]) -> dict[str, Any]:
         started, first, last, parts = time.perf_counter(), None, None, []
+        cpu = CpuShare()
         for text in stream:
             last = time.perf_counter()
             first = first or last
@@ -548,6 +606,7 @@ def generation_speed(character: Character, gen_tokens: int, repeats: int) -> dic
             "tokens": tokens,
             "first_token_s": (first - started) if first else float("nan"),
             "tokens_per_s": (tokens - 1) / span if span > 0 and tokens > 1 else float("nan"),
+            "cpu_share": cpu.share(),
         }
 
     for side in (joi, plain):  # warm both contexts (prompt evaluated once, weights paged in)
@@ -558,7 +617,9 @@ def generation_speed(character: Character, gen_tokens: int, repeats: int) -> dic
             runs[name].append(timed(side()))
             r = runs[name][-1]
             print(
-                f"  {name:<8} run {n + 1}: {r['tokens']} tokens, {r['tokens_per_s']:.2f} tokens/s", flush=True
+                f"  {name:<8} run {n + 1}: {r['tokens']} tokens, {r['tokens_per_s']:.2f} tokens/s; "
+                f"CPU share {r['cpu_share']:.2f}",
+                flush=True,
             )
     same = all(a["text"] == b["text"] for a, b in zip(runs["embedded"], runs["raw"], strict=True))
     result = {
@@ -569,6 +630,7 @@ def generation_speed(character: Character, gen_tokens: int, repeats: int) -> dic
         "raw_tokens_per_s": median([r["tokens_per_s"] for r in runs["raw"]]),
         "generated_tokens": [r["tokens"] for r in runs["embedded"] + runs["raw"]],
         "same_output": same,
+        "lowest_cpu_share": min(r["cpu_share"] for r in runs["embedded"] + runs["raw"]),
     }
     result["ratio"] = result["embedded_tokens_per_s"] / result["raw_tokens_per_s"]
     print(
@@ -836,6 +898,13 @@ def main() -> int:
     print("|---|---|---|---|")
     for row in table(results):
         print("| " + " | ".join(row) + " |")
+    shares = [results[k]["lowest_cpu_share"] for k in ("reply", "generation") if k in results]
+    if shares:
+        print(
+            f"\nLowest CPU share in an LLM measurement: {min(shares):.2f} (about 1.0 on a quiet "
+            "machine; well below 0.9 means other processes took the cores and the LLM timings are "
+            "not trustworthy)."
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
         print(f"\nWrote {args.json}")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Create .venv and install Joi with the embedded CPU model and the test tools.
-# Usage: scripts/install.sh            (idempotent; reuses .venv)
+# Create .venv and install Joi: the engine, the embedded CPU model and the browser app.
+# Usage: scripts/install.sh [EXTRAS]   (default EXTRAS: embedded,app; idempotent, reuses .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+EXTRAS=${1:-embedded,app}
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 . .venv/bin/activate
@@ -13,5 +14,5 @@ python -m pip install --quiet --upgrade pip
 python -c "import torch" 2>/dev/null || python -m pip install --quiet "torch==2.13.0"
 # llama-cpp-python compiles from source (about 10 minutes on 2 cores, cached by pip afterwards).
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
-  python -m pip install --quiet -e ".[embedded,test]"
+  python -m pip install --quiet -e ".[$EXTRAS]"
 echo "Joi is installed in $(pwd)/.venv"

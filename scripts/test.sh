@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Install (if needed) and run every check: lint, then the whole test suite on real models.
+# Install (if needed) and run every check: lint, the whole test suite on the real models and
+# in a real browser, then the memory tab again under the webui host's gradio 4.37.
 # Usage: scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install.sh
+scripts/install.sh embedded,app,test
+scripts/install-test-tools.sh
 . .venv/bin/activate
 ruff check .
 ruff format --check .
 python -m pytest -ra "$@"
+JOI_E2E_PYTHON=.venv-gradio4/bin/python JOI_E2E_GRADIO=4 \
+  python -m pytest -ra tests/e2e/test_memory_tab_browser.py

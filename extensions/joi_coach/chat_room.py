@@ -89,6 +89,7 @@ class ChatRoom:
         store = coach.bank(profile).store
         self._conversation = current_conversation(store)
         self._history = self._load_history()
+        coach.catch_up(profile)  # ratings a previous run did not get to
         self._worker = threading.Thread(target=self._answer_in_order, name="joi-chat", daemon=True)
         self._worker.start()
 

@@ -273,6 +273,11 @@ class Coach:
         return Turn(user_memory_id, reply, raw, memory_ids, timings, interrupted)
 
     # -- after the reply ----------------------------------------------------------------
+    def catch_up(self, profile: str) -> None:
+        """Queue background thinking for memories still unrated (e.g. after a restart)."""
+        if self.settings_for(profile).background and self.bank(profile).store.unrated(limit=1):
+            self.worker.submit(profile)
+
     def _think_after_reply(self, profile: str) -> None:
         bank = self.bank(profile)
         while batch := bank.store.unrated(limit=self.importance.batch_size):

@@ -16,6 +16,14 @@ from ..ui.views import UI_CSS
 LOCAL_PROFILE = "local"
 
 
+def local_theme() -> gr.themes.Base:
+    """A theme with the system's fonts: the page never fetches anything from the internet."""
+    return gr.themes.Soft(
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
+    )
+
+
 class StandaloneApp:
     """Owns the chat rooms and builds the page; ``blocks`` is what gets launched."""
 
@@ -39,7 +47,7 @@ class StandaloneApp:
     def _build(self) -> gr.Blocks:
         blocks_kwargs = {"title": "Joi — your coach", "analytics_enabled": False}
         if GRADIO_MAJOR < 6:
-            blocks_kwargs["css"] = UI_CSS
+            blocks_kwargs.update(css=UI_CSS, theme=local_theme())
         with make(gr.Blocks, **blocks_kwargs) as blocks:
             with gr.Tab("Chat", elem_id="joi-tab-chat"):
                 chat = ChatTab(self.rooms, self.coach.character, self.profile_of, self.user_name_of)
@@ -53,7 +61,7 @@ class StandaloneApp:
 
     def launch_kwargs(self) -> dict:
         """Arguments for ``blocks.launch`` that depend on the gradio version."""
-        return {"css": UI_CSS} if GRADIO_MAJOR >= 6 else {}
+        return {"css": UI_CSS, "theme": local_theme()} if GRADIO_MAJOR >= 6 else {}
 
     def close(self) -> None:
         self.rooms.close()

@@ -30,6 +30,14 @@ STATUS_TEXT = {
     Status.FAILED: "",
 }
 ProfileOf = Callable[[gr.Request], str]
+# Empties the box in the browser the moment a message is sent, so whatever the person types
+# next is never overwritten by a late server update (the server never writes the box back,
+# except to return a message it refused).
+TAKE_MESSAGE_JS = """(text) => {
+  const box = document.querySelector('#joi-input textarea');
+  if (box) { box.value = ''; box.dispatchEvent(new Event('input', { bubbles: true })); }
+  return text;
+}"""
 
 
 def _uses_messages() -> bool:
@@ -78,6 +86,8 @@ class ChatTab:
             return "⏳ *queued: Joi will answer this next*"
         if e.status is Status.FAILED:
             return f"⚠️ {as_plain_markdown(e.error)}"
+        if e.status is Status.DONE and not e.dialogue:
+            return "*(Joi had no words this time: only thoughts. Try saying a little more.)*"
         text = as_safe_markdown(e.dialogue) if e.dialogue else "…"
         return text + (" *(stopped)*" if e.status is Status.STOPPED else "")
 
@@ -141,9 +151,12 @@ class ChatTab:
             exchange = room.send(text or "", self.user_name_of(request))
         except InputError as exc:
             gr.Warning(f"Not sent: {exc}")
-            yield (*self._outputs(room.view()), gr.update())  # the text stays in the box
+            yield (
+                *self._outputs(room.view()),
+                gr.update(value=text) if (text or "").strip() else gr.update(),
+            )
             return
-        yield (*self._outputs(room.view()), "")
+        yield (*self._outputs(room.view()), gr.update())
         for view in room.watch(until=exchange):
             mine = next((e for e in view.exchanges if e.ticket == exchange.ticket), None)
             if mine is not None and mine.status is Status.QUEUED:
@@ -221,6 +234,7 @@ class ChatTab:
                 self.send,
                 [message],
                 [*shown, message],
+                js=TAKE_MESSAGE_JS,
                 concurrency_limit=None,
                 trigger_mode="multiple",
                 show_progress="hidden",

@@ -250,9 +250,22 @@ class MemoryTab:
         """Lay out the tab's components in the current Blocks context and wire them."""
         counts = gr.Markdown("")
         with gr.Row():
-            stream_filter = make(gr.Dropdown, choices=STREAM_CHOICES, value=ALL, label="Stream", scale=1)
-            query = make(gr.Textbox, label="Search", placeholder="words or meaning…", scale=3)
-            refresh_button = make(gr.Button, value="Search / refresh", scale=1)
+            stream_filter = make(
+                gr.Dropdown,
+                choices=STREAM_CHOICES,
+                value=ALL,
+                label="Stream",
+                scale=1,
+                elem_id="joi-stream-filter",
+            )
+            query = make(
+                gr.Textbox,
+                label="Search",
+                placeholder="words or meaning…",
+                scale=3,
+                elem_id="joi-memory-search",
+            )
+            refresh_button = make(gr.Button, value="Search / refresh", scale=1, elem_id="joi-memory-refresh")
         ids = gr.State([])
         table = make(
             gr.Dataframe,
@@ -279,6 +292,7 @@ class MemoryTab:
                     step=1,
                     value=5,
                     label="Importance (1 = mundane, 10 = life-changing)",
+                    elem_id="joi-importance",
                 )
             with gr.Column(scale=1):
                 open_button = make(gr.Button, value="Open id")
@@ -297,31 +311,59 @@ class MemoryTab:
             timeline = make(gr.HTML, value="", elem_id="joi-timeline")
         with make(gr.Accordion, label="Export and import", open=False):
             with gr.Row():
-                export_json_button = make(gr.Button, value="Export JSON (for import)")
-                export_md_button = make(gr.Button, value="Export Markdown (for reading)")
-            exported = make(gr.File, label="Your export", interactive=False)
-            upload = make(gr.File, label="Import a Joi JSON export", file_types=[".json"], type="filepath")
-            import_button = make(gr.Button, value="Import")
+                export_json_button = make(
+                    gr.Button, value="Export JSON (for import)", elem_id="joi-export-json"
+                )
+                export_md_button = make(
+                    gr.Button, value="Export Markdown (for reading)", elem_id="joi-export-md"
+                )
+            exported = make(gr.File, label="Your export", interactive=False, elem_id="joi-exported")
+            upload = make(
+                gr.File,
+                label="Import a Joi JSON export",
+                file_types=[".json"],
+                type="filepath",
+                elem_id="joi-import-file",
+            )
+            import_button = make(gr.Button, value="Import", elem_id="joi-import")
         with make(gr.Accordion, label="Recall settings", open=False):
             with gr.Row():
                 k_sliders = [
-                    make(gr.Slider, minimum=0, maximum=10, step=1, value=0, label=f"k · {s.value}")
+                    make(
+                        gr.Slider,
+                        minimum=0,
+                        maximum=10,
+                        step=1,
+                        value=0,
+                        label=f"k · {s.value}",
+                        elem_id=f"joi-k-{s.value}",
+                    )
                     for s in Stream
                 ]
             with gr.Row():
                 weights = [
-                    make(gr.Number, value=0, label=f"weight · {name}")
+                    make(gr.Number, value=0, label=f"weight · {name}", elem_id=f"joi-weight-{name}")
                     for name in ("relevance", "lexical", "recency", "importance")
                 ]
             with gr.Row():
-                decay = make(gr.Number, value=0.995, label="recency decay per hour (0–1]")
+                decay = make(
+                    gr.Number, value=0.995, label="recency decay per hour (0–1]", elem_id="joi-decay"
+                )
                 threshold = make(
-                    gr.Number, value=60, precision=0, label="reflection threshold (summed importance)"
+                    gr.Number,
+                    value=60,
+                    precision=0,
+                    label="reflection threshold (summed importance)",
+                    elem_id="joi-threshold",
                 )
             settings_problem = gr.Markdown("")
             with gr.Row():
-                save_settings_button = make(gr.Button, value="Save settings", variant="primary")
-                reset_settings_button = make(gr.Button, value="Reset to defaults")
+                save_settings_button = make(
+                    gr.Button, value="Save settings", variant="primary", elem_id="joi-save-settings"
+                )
+                reset_settings_button = make(
+                    gr.Button, value="Reset to defaults", elem_id="joi-reset-settings"
+                )
 
         refresh_inputs = [stream_filter, query]
         refresh_outputs = [

@@ -1,0 +1,152 @@
+"""A person talks with Joi in the browser, on the real embedded model, and Joi remembers.
+
+One app for the module, driven step by step like a person would: a first message
+(streamed, thoughts apart, shown as typed), two quick messages (answered in order), the
+memory tab (edit, forget, reflect now), then a restart (everything still there).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .conftest import AppServer
+from .joi_page import (
+    dialogue_texts,
+    open_app,
+    open_memory_row,
+    open_memory_tab,
+    refresh_memories,
+    send,
+    status_text,
+    store_rows,
+    user_texts,
+    wait_for_replies,
+)
+
+pytestmark = pytest.mark.llm
+HOSTILE = "Hi Joi. <script>window.pwned=1</script> <b>bold?</b> I want to **run** a 5k by spring."
+FIRST_QUICK = "I keep skipping breakfast before work."
+SECOND_QUICK = "And I sleep badly on Sundays."
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("chat")
+    app = AppServer(folder / "data", folder / "app.log", "--reply-tokens", "48", "--user-name", "Sam")
+    app.start()
+    yield app
+    app.stop()
+
+
+def test_a_message_streams_in_with_the_thoughts_apart_and_is_shown_as_typed(server, page):
+    open_app(page, server.url)
+    send(page, HOSTILE)
+    states: list[str] = []
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        lines = dialogue_texts(page)
+        current = lines[0] if lines else ""
+        if current and (not states or states[-1] != current):
+            states.append(current)
+        if page.locator("#joi-thoughts .joi-status").count() == 0 and lines and current.strip() != "…":
+            break
+        time.sleep(0.1)
+    [reply] = wait_for_replies(page, 1)
+
+    partial = [s for s in states if s.strip() not in ("", "…") and s != reply]
+    assert len(partial) >= 2, f"the reply did not stream in (states seen: {states})"
+    assert len(partial[0]) < len(reply)
+    # Thoughts are apart: in the side panel and a collapsed block, never in the spoken line.
+    thoughts = page.inner_text("#joi-thoughts")
+    assert "Empathetic voice" in thoughts and "Therapist voice" in thoughts
+    empathetic = page.inner_text("#joi-thoughts .joi-empathetic p")
+    assert empathetic.strip() not in ("", "…")
+    assert "Empathetic voice:" not in reply and "Therapist voice:" not in reply
+    # The person's words are shown exactly as typed: no HTML, no markdown, no script run.
+    assert user_texts(page)[0].strip() == HOSTILE
+    assert page.locator("#joi-chat script").count() == 0
+    assert page.locator("#joi-chat b").count() == 0
+    assert page.evaluate("window.pwned === undefined")
+    # What was recalled is shown with its scores, per stream (a first message recalls nothing yet).
+    page.get_by_text("Recalled for the last message").click()
+    recalled = page.inner_text("#joi-recalled")
+    assert "Dialogue" in recalled and "relevance" in recalled
+
+
+def test_two_quick_messages_are_answered_in_order(server, page):
+    open_app(page, server.url)
+    before = len(dialogue_texts(page))
+    send(page, FIRST_QUICK)
+    send(page, SECOND_QUICK)  # while Joi is still answering the first
+    page.wait_for_function(
+        "() => document.querySelector('#joi-chat').innerText.includes('queued')", timeout=20_000
+    )
+    wait_for_replies(page, before + 2)
+    users = user_texts(page)
+    assert [u.strip() for u in users[-2:]] == [FIRST_QUICK, SECOND_QUICK]
+    rows = store_rows(
+        server.data_dir,
+        "SELECT speaker, text FROM memories WHERE stream = 'dialogue' ORDER BY created_at, id",
+    )
+    speakers = [speaker for speaker, _ in rows]
+    texts = [text for _, text in rows]
+    first, second = texts.index(FIRST_QUICK), texts.index(SECOND_QUICK)
+    assert speakers[first + 1] == "Joi" and second == first + 2 and speakers[second + 1] == "Joi"
+
+
+def test_the_memory_tab_shows_edits_and_forgets_a_memory(server, page):
+    open_app(page, server.url)
+    open_memory_tab(page)
+    assert SECOND_QUICK in page.inner_text("#joi-memory-table")
+    assert page.locator("#joi-memory-table script").count() == 0
+
+    open_memory_row(page, SECOND_QUICK)
+    page.fill("#joi-memory-text textarea", "And I sleep badly on Sunday nights.")
+    page.click("#joi-save-memory")
+    page.wait_for_function("() => document.querySelector('#joi-memory-status').innerText.includes('saved')")
+    refresh_memories(page)
+    assert "Sunday nights" in page.inner_text("#joi-memory-table")
+    assert store_rows(server.data_dir, "SELECT COUNT(*) FROM memories WHERE text LIKE '%Sunday nights%'") == [
+        (1,)
+    ]
+
+    open_memory_row(page, FIRST_QUICK)
+    page.click("#joi-forget")
+    page.wait_for_function("() => document.querySelector('#joi-memory-status').innerText.includes('Forgot')")
+    refresh_memories(page)
+    assert FIRST_QUICK not in page.inner_text("#joi-memory-table")
+    assert store_rows(server.data_dir, "SELECT COUNT(*) FROM memories WHERE text = ?", (FIRST_QUICK,)) == [
+        (0,)
+    ]
+
+
+def test_reflect_now_adds_reflections_that_cite_memories(server, page):
+    open_app(page, server.url)
+    open_memory_tab(page)
+    page.click("#joi-reflect-now")
+    page.wait_for_function(
+        "() => /reflection|nothing new/i.test(document.querySelector('#joi-memory-status').innerText)",
+        timeout=400_000,
+    )
+    status = status_text(page)
+    reflections = store_rows(server.data_dir, "SELECT id FROM memories WHERE stream = 'reflection'")
+    if "new reflection" in status:
+        assert reflections, status
+        cited = store_rows(server.data_dir, "SELECT COUNT(*) FROM evidence")
+        assert cited[0][0] >= len(reflections)
+        assert page.locator("#joi-reflection-tree li").count() >= len(reflections)
+    else:  # the small model may find nothing new; then nothing may have been stored
+        assert not reflections
+
+
+def test_after_a_restart_the_conversation_and_memories_are_still_there(server, page):
+    server.stop()
+    server.start()
+    open_app(page, server.url)
+    assert any(u.strip() == HOSTILE for u in user_texts(page))
+    assert any("Sunday nights" in u for u in user_texts(page))
+    assert len(dialogue_texts(page)) >= 3
+    open_memory_tab(page)
+    assert "Sunday nights" in page.inner_text("#joi-memory-table")

@@ -1,0 +1,208 @@
+"""The memory tab in a real browser: the same code under the standalone gradio and, with
+``JOI_E2E_PYTHON`` pointing at an environment with the host's gradio 4.37, under that.
+
+The store is seeded through the engine before the app starts (a small conversation, the two
+inner voices and a two-level tree of reflections), so these tests need no LLM replies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from joi_coach.memory.bank import MemoryBank
+from joi_coach.memory.models import NewMemory, Stream
+from joi_coach.profiles import profile_folder_name
+
+from .conftest import AppServer, app_gradio_major
+from .joi_page import open_app, open_memory_row, open_memory_tab, refresh_memories, store_rows
+
+MARATHON = "I want to run a marathon next year."
+HOSTILE = "<script>window.pwned=1</script> & **not bold** <i>x</i>"
+PLAN = "Break the marathon goal into monthly milestones."
+INSIGHT = "Sam is motivated by long-term running goals."
+DEEPER = "Sam responds well to concrete plans."
+
+
+def seed(data_dir: Path, embedder) -> None:
+    bank = MemoryBank(data_dir / "profiles" / profile_folder_name("local"), embedder)
+    now = time.time() - 3600
+    ids = bank.add(
+        [
+            NewMemory(Stream.DIALOGUE, MARATHON, now, speaker="Sam", importance=7, importance_source="llm"),
+            NewMemory(Stream.DIALOGUE, "That's a big goal! What do you run now?", now + 5, speaker="Joi"),
+            NewMemory(
+                Stream.DIALOGUE, HOSTILE, now + 60, speaker="Sam", importance=2, importance_source="llm"
+            ),
+            NewMemory(Stream.EMPATHETIC, "Sam sounds excited but unsure.", now + 5, speaker="Joi"),
+            NewMemory(
+                Stream.THERAPEUTIC, PLAN, now + 5, speaker="Joi", importance=6, importance_source="llm"
+            ),
+        ]
+    )
+    [insight] = bank.add(
+        [NewMemory(Stream.REFLECTION, INSIGHT, now + 100, importance=8, evidence=(ids[0], ids[4]), depth=1)]
+    )
+    bank.add([NewMemory(Stream.REFLECTION, DEEPER, now + 200, importance=7, evidence=(insight,), depth=2)])
+    bank.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("memory-tab")
+    seed(folder / "data", embedder)
+    app = AppServer(folder / "data", folder / "app.log", "--reply-tokens", "32")
+    app.start()
+    yield app
+    app.stop()
+
+
+def test_the_app_runs_on_the_gradio_this_run_asked_for(server):
+    expected = os.environ.get("JOI_E2E_GRADIO")  # CI's second run: the host's 4.37
+    major = app_gradio_major()
+    assert major == int(expected) if expected else major >= 6
+
+
+def test_browse_shows_every_memory_as_text_with_the_reflection_tree_and_timeline(server, page):
+    open_app(page, server.url)
+    open_memory_tab(page)
+    table = page.inner_text("#joi-memory-table")
+    for text in (MARATHON, PLAN, INSIGHT, DEEPER, "<script>window.pwned=1</script>", "**not bold**"):
+        assert text in table
+    assert page.locator("#joi-memory-table script, #joi-memory-table i").count() == 0
+    assert page.evaluate("window.pwned === undefined")
+    tree = page.locator("#joi-reflection-tree")
+    assert DEEPER in tree.inner_text()
+    tree.locator("summary").first.click()  # open the deeper insight: the insight it rests on
+    assert INSIGHT in tree.inner_text()
+    assert page.locator("#joi-timeline svg circle").count() == 7
+
+
+def test_filter_by_stream_and_search(server, page):
+    open_app(page, server.url)
+    open_memory_tab(page)
+    page.click("#joi-stream-filter input")
+    page.get_by_role("option", name="reflection").click()
+    page.wait_for_timeout(1500)
+    table = page.inner_text("#joi-memory-table")
+    assert INSIGHT in table and MARATHON not in table
+    page.click("#joi-stream-filter input")
+    page.get_by_role("option", name="all streams").click()
+    refresh_memories(page, "marathon")
+    rows = page.locator("#joi-memory-table tbody tr").all_inner_texts()
+    assert "marathon" in rows[0].lower()
+
+
+def test_open_edit_text_and_importance(server, page):
+    open_app(page, server.url)
+    open_memory_tab(page)
+    open_memory_row(page, PLAN)
+    page.fill("#joi-memory-text textarea", PLAN + " Start with 10k.")
+    slider_box = page.locator("#joi-importance input[type=number]")
+    slider_box.fill("9")
+    slider_box.press("Tab")
+    page.click("#joi-save-memory")
+    page.wait_for_function("() => document.querySelector('#joi-memory-status').innerText.includes('saved')")
+    assert store_rows(
+        server.data_dir,
+        "SELECT importance, importance_source FROM memories WHERE text = ?",
+        (PLAN + " Start with 10k.",),
+    ) == [(9, "user")]
+
+
+def test_export_then_import_and_a_broken_file_is_refused(server, page, tmp_path):
+    open_app(page, server.url)
+    open_memory_tab(page)
+    page.get_by_text("Export and import").click()
+    page.click("#joi-export-json")
+    link = page.locator("#joi-exported a").first
+    link.wait_for()
+    exported = page.request.get(urljoin(server.url, link.get_attribute("href"))).json()
+    assert exported["format"] == "joi-coach-memories"
+    assert {m["text"] for m in exported["memories"]} >= {MARATHON, HOSTILE, INSIGHT}
+
+    before = store_rows(server.data_dir, "SELECT COUNT(*) FROM memories")[0][0]
+    new = {
+        "format": "joi-coach-memories",
+        "version": 1,
+        "memories": [
+            {
+                "id": 1,
+                "stream": "dialogue",
+                "text": "Imported: I started swimming.",
+                "created_at": 1_700_000_000,
+            },
+            {
+                "id": 2,
+                "stream": "reflection",
+                "text": "Imported insight.",
+                "created_at": 1_700_000_100,
+                "evidence": [1],
+            },
+        ],
+    }
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(new), encoding="utf-8")
+    page.set_input_files("#joi-import-file input[type=file]", str(good))
+    page.wait_for_timeout(1500)
+    page.click("#joi-import")
+    page.wait_for_function(
+        "() => document.querySelector('#joi-memory-status').innerText.includes('Imported 2')"
+    )
+    assert store_rows(server.data_dir, "SELECT COUNT(*) FROM memories")[0][0] == before + 2
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps({**new, "memories": [{**new["memories"][0], "importance": 11}]}), encoding="utf-8"
+    )
+    page.set_input_files("#joi-import-file input[type=file]", str(bad))
+    page.wait_for_timeout(1500)
+    page.click("#joi-import")
+    page.get_by_text("Nothing imported").first.wait_for()
+    assert "importance" in page.get_by_text("Nothing imported").first.inner_text()
+    assert store_rows(server.data_dir, "SELECT COUNT(*) FROM memories")[0][0] == before + 2
+
+
+def test_recall_settings_persist(server, page):
+    open_app(page, server.url)
+    open_memory_tab(page)
+    page.get_by_text("Recall settings").click()
+    k_box = page.locator("#joi-k-dialogue input[type=number]")
+    k_box.fill("2")
+    k_box.press("Tab")
+    threshold = page.locator("#joi-threshold input")
+    threshold.fill("33")
+    threshold.press("Tab")
+    page.click("#joi-save-settings")
+    page.wait_for_function(
+        "() => document.querySelector('#joi-memory-status').innerText.includes('Settings saved')"
+    )
+    [settings_file] = Path(server.data_dir).glob("profiles/*/settings.json")
+    saved = json.loads(settings_file.read_text(encoding="utf-8"))
+    assert saved["k"]["dialogue"] == 2 and saved["reflection"]["threshold"] == 33
+
+    open_app(page, server.url)  # a fresh page load reads them back
+    open_memory_tab(page)
+    page.get_by_text("Recall settings").click()
+    assert page.locator("#joi-k-dialogue input[type=number]").input_value() == "2"
+    assert page.locator("#joi-threshold input").input_value() == "33"
+
+
+def test_forgetting_a_memory_forgets_the_reflections_drawn_from_it(server, page):
+    open_app(page, server.url)
+    open_memory_tab(page)
+    open_memory_row(page, MARATHON)
+    page.click("#joi-forget")
+    page.wait_for_function("() => document.querySelector('#joi-memory-status').innerText.includes('Forgot')")
+    assert "2 reflection" in page.inner_text("#joi-memory-status")
+    refresh_memories(page)
+    table = page.inner_text("#joi-memory-table")
+    assert MARATHON not in table and INSIGHT not in table and DEEPER not in table
+    assert PLAN in table  # evidence of a forgotten reflection is not itself forgotten
+    assert store_rows(
+        server.data_dir, "SELECT COUNT(*) FROM memories WHERE text IN (?, ?, ?)", (MARATHON, INSIGHT, DEEPER)
+    ) == [(0,)]
