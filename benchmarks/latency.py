@@ -5,7 +5,10 @@
 
 Each section prints as it finishes; a Markdown table (measure | value | target | met?) for
 docs/benchmarks.md comes at the end. llama.cpp on a 2-core machine is very sensitive to any
-other CPU load: run it on a quiet machine (the load average is printed at start and end).
+other CPU load: run it on a quiet machine. The load average is printed at start and end, and
+every LLM measurement prints its *CPU share* (this process's CPU time over wall time × cores):
+about 1.0 when llama.cpp had the cores to itself; well below 0.9 means the timing is not
+trustworthy.
 
 1. **Per-turn memory overhead** (1k / 10k / 100k memories): what the reply path does before
    the model runs — embed the message, retrieve every stream, build the prompt — median and

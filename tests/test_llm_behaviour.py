@@ -89,6 +89,48 @@ def test_background_generation_gives_way_to_a_reply(embedded_llm):
     assert outcome == {"preempted": True}
 
 
+def test_a_reply_preempts_background_work_in_the_middle_of_its_prompt(embedded_llm):
+    """A long background prompt is read in chunks: a reply stops it before it is read."""
+    llm = PriorityLLM(embedded_llm, idle_before_background=0.0)
+    notes = " ".join(f"Note {n}: the person talked about work, sleep and running." for n in range(120))
+    long_prompt = [{"role": "user", "content": f"{notes}\nRate each note."}]
+    outcome: dict[str, object] = {}
+
+    def background() -> None:
+        try:
+            llm.complete_background(long_prompt, GenerationParams(max_tokens=20, temperature=0))
+        except Preempted:
+            outcome["preempted"] = True
+
+    thread = threading.Thread(target=background)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not llm._busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)  # well inside reading a prompt of ~2,000 tokens
+    reply = "".join(
+        llm.stream_chat(
+            [{"role": "user", "content": "Say hello."}], GenerationParams(max_tokens=8, temperature=0)
+        )
+    )
+    thread.join(120)
+    read, total = embedded_llm.last_prefill
+    assert reply.strip() and outcome == {"preempted": True}
+    assert total > 1000 and read < total // 2, f"background read {read} of {total} prompt tokens first"
+
+
+def test_background_work_waits_until_the_model_has_been_idle(embedded_llm):
+    llm = PriorityLLM(embedded_llm, idle_before_background=1.5)
+    "".join(
+        llm.stream_chat([{"role": "user", "content": "Hi."}], GenerationParams(max_tokens=2, temperature=0))
+    )
+    finished = time.monotonic()
+    llm.complete_background(
+        [{"role": "user", "content": "Say ok."}], GenerationParams(max_tokens=2, temperature=0)
+    )
+    assert time.monotonic() - finished >= 1.5  # it waited for the quiet moment first
+
+
 def test_conversation_remembers_rates_and_reflects(tmp_path, embedder, embedded_llm):
     """Several turns: memories in all four streams, importance filled in, a cited reflection."""
     settings = CoachSettings()

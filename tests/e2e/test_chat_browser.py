@@ -136,7 +136,9 @@ def test_reflect_now_adds_reflections_that_cite_memories(server, page):
         assert reflections, status
         cited = store_rows(server.data_dir, "SELECT COUNT(*) FROM evidence")
         assert cited[0][0] >= len(reflections)
-        assert page.locator("#joi-reflection-tree li").count() >= len(reflections)
+        page.wait_for_function(
+            "n => document.querySelectorAll('#joi-reflection-tree li').length >= n", arg=len(reflections)
+        )
     else:  # the small model may find nothing new; then nothing may have been stored
         assert not reflections
 

@@ -18,6 +18,7 @@ from .model_assembly import ensure_default_model
 
 log = logging.getLogger(__name__)
 TEMPLATE_STOPS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>")
+PREFILL_CHUNK = 32  # prompt tokens read between checks for a waiting reply (background only)
 
 
 class EmbeddedLLM:
@@ -46,6 +47,10 @@ class EmbeddedLLM:
         self.template = template or InstructionTemplate.load()
         self.n_ctx = n_ctx
         self._lock = threading.Lock()
+        self.last_prefill: tuple[int, int] = (
+            0,
+            0,
+        )  # (prompt tokens read, prompt tokens) of a background call
         try:
             self._llama = Llama(
                 model_path=str(path),
@@ -81,6 +86,8 @@ class EmbeddedLLM:
                     f"prompt of {prompt_tokens} tokens plus {params.max_tokens} to generate exceeds the "
                     f"context window of {self.n_ctx}"
                 )
+            if getattr(cancel, "preemptible", False) and not self._prefill(prompt, cancel):
+                return
             stream = self._llama.create_completion(
                 prompt,
                 max_tokens=params.max_tokens,
@@ -100,3 +107,27 @@ class EmbeddedLLM:
                         yield text
             finally:
                 stream.close()
+
+    def _prefill(self, prompt: str, cancel: CancelToken) -> bool:
+        """Read a background prompt in small chunks, stopping as soon as a reply waits.
+
+        llama.cpp cannot be interrupted inside one evaluation, and a long prompt is read in
+        one go; chunking bounds how long a reply waits for background work to about one
+        chunk. What was read stays in the KV cache, so the completion that follows starts
+        where this stopped. Returns False when cancelled.
+        """
+        from llama_cpp import Llama
+
+        tokens = self._llama.tokenize(prompt.encode("utf-8"), special=True)  # as create_completion does
+        done = Llama.longest_token_prefix(self._llama._input_ids.tolist(), tokens)
+        self._llama.n_tokens = done
+        last = len(tokens) - 1  # the completion evaluates the final token itself
+        while done < last:
+            if cancel.cancelled:
+                self.last_prefill = (done, len(tokens))
+                return False
+            chunk = tokens[done : min(done + PREFILL_CHUNK, last)]
+            self._llama.eval(chunk)
+            done += len(chunk)
+        self.last_prefill = (done, len(tokens))
+        return True

@@ -1,13 +1,16 @@
 """Foreground-first access to one LLM: a person's reply never waits for background work.
 
-Background jobs (importance, reflection) run only while no reply is generating or
-waiting. When a reply arrives, the background generation in flight is cancelled at its
-next token and raises :class:`Preempted`, so its job can be retried later.
+Background jobs (importance, reflection) start only after the model has been idle for a
+moment (people pause between messages; a burst of messages is answered first), and never
+while a reply is generating or waiting. When a reply arrives, the background generation in
+flight is cancelled at its next token, or at its next chunk of prompt on backends that read
+prompts in preemptible chunks, and raises :class:`Preempted`, so its job can be retried.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -18,11 +21,19 @@ class Preempted(Cancelled):
     """A background generation gave way to a reply."""
 
 
+class BackgroundToken(CancelToken):
+    """The cancel token of a background generation: backends may stop it mid-prompt."""
+
+    preemptible = True
+
+
 class PriorityLLM:
     """Wraps a backend; ``stream_chat`` is foreground, ``stream_background`` yields to it."""
 
-    def __init__(self, backend: LLMBackend) -> None:
+    def __init__(self, backend: LLMBackend, idle_before_background: float = 2.0) -> None:
         self.backend = backend
+        self.idle_before_background = idle_before_background
+        self._last_foreground = float("-inf")
         self.name = backend.name
         self.supports_prefix = backend.supports_prefix
         self._turn = threading.Condition()
@@ -44,14 +55,19 @@ class PriorityLLM:
                     self._foreground_waiting -= 1
                 self._busy = True
                 return None
-            while self._busy or self._foreground_waiting:
-                self._turn.wait()
+            while True:
+                quiet_for = time.monotonic() - self._last_foreground
+                if not (self._busy or self._foreground_waiting) and quiet_for >= self.idle_before_background:
+                    break
+                self._turn.wait(timeout=max(0.05, self.idle_before_background - quiet_for))
             self._busy = True
-            self._background_token = CancelToken()
+            self._background_token = BackgroundToken()
             return self._background_token
 
-    def _release(self) -> None:
+    def _release(self, foreground: bool = False) -> None:
         with self._turn:
+            if foreground:
+                self._last_foreground = time.monotonic()
             self._busy = False
             self._background_token = None
             self._turn.notify_all()
@@ -68,7 +84,7 @@ class PriorityLLM:
             yield
         finally:
             self._holder.held = False
-            self._release()
+            self._release(foreground=True)
 
     def stream_chat(
         self,

@@ -231,7 +231,7 @@ class MemoryTab:
         bank = self.coach.bank(self.profile_of(request))
         return self._export_file(f"joi-memories-{_stamp()}.md", export_markdown(bank))
 
-    def import_file(self, file: Any, request: gr.Request) -> str:
+    def import_file(self, file: Any, request: gr.Request) -> tuple[str, None]:
         if file is None:
             raise gr.Error("Choose a Joi export (.json) to import.")
         path = file if isinstance(file, str) else getattr(file, "name", None)
@@ -243,7 +243,8 @@ class MemoryTab:
         bank = self.coach.bank(self.profile_of(request))
         report = import_memories(bank, items)
         bank.flush()
-        return f"Imported {report.added} memories ({report.skipped_duplicates} already there, skipped)."
+        message = f"Imported {report.added} memories ({report.skipped_duplicates} already there, skipped)."
+        return message, None  # an emptied box: ready for the next file
 
     # -- layout -------------------------------------------------------------------------
     def build(self) -> MemoryTabParts:
@@ -392,7 +393,7 @@ class MemoryTab:
         then_refresh(listen(reflect_button.click, self.reflect, None, [status]))
         listen(export_json_button.click, self.export_json_file, None, [exported])
         listen(export_md_button.click, self.export_markdown_file, None, [exported])
-        then_refresh(listen(import_button.click, self.import_file, [upload], [status]))
+        then_refresh(listen(import_button.click, self.import_file, [upload], [status, upload]))
         then_refresh(
             listen(
                 save_settings_button.click,
