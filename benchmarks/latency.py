@@ -18,7 +18,7 @@ trustworthy.
 2. **Opening a 100k store**: constructing the MemoryBank with the FAISS cache files present,
    and again after deleting them (the rebuild-from-SQLite path after a crash). Target ≤ 2 s.
 3. **Reply latency on the embedded model**, a scripted coaching conversation of ``--turns``
-   messages with a ``--pause`` (default 2 s) between a reply and the next message, in two
+   messages with a ``--pause`` (default 10 s: reading the reply, typing the next) between a reply and the next message, in two
    modes on a freshly loaded model each (memory off first, then memory on):
 
    - *memory on*: the real ``Coach`` (recall, storage, guided three-voice reply), with
@@ -415,20 +415,10 @@ def memory_state(coach: Coach, llm: CountingLLM) -> dict[str, Any]:
 
 
 def stop_background(coach: Coach, timeout: float = 300.0) -> None:
-    """Stop the worker for good, cutting short a background generation in flight.
-
-    The model is closed next and the following sections need the cores, so the worker
-    thread must be gone: taking the model in the foreground preempts a background call at
-    its next token (after its prompt is read), and a closed worker does not start another job.
-    """
-    coach.worker.close(timeout=0.1)
-    thread = getattr(coach.worker, "_thread", None)
-    deadline = time.perf_counter() + timeout
-    while thread is not None and thread.is_alive() and time.perf_counter() < deadline:
-        with coach.llm.foreground():
-            pass
-        thread.join(0.5)
-    if thread is not None and thread.is_alive():
+    """Stop the worker for good, cutting short a background generation in flight, so the
+    model can be closed and the following sections have the cores."""
+    coach.worker.close(timeout=timeout, interrupt=coach.llm.cancel_background)
+    if coach.worker._thread.is_alive():
         raise RuntimeError("the background worker did not stop; its model cannot be closed safely")
 
 
@@ -841,7 +831,10 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--turns", type=int, default=6, help=f"conversation turns (at most {len(MESSAGES)})")
     parser.add_argument(
-        "--pause", type=float, default=2.0, help="seconds between a reply and the next message"
+        "--pause",
+        type=float,
+        default=10.0,
+        help="seconds between a reply and the next message (reading it and typing an answer)",
     )
     parser.add_argument("--reflection-threshold", type=int, default=15)
     parser.add_argument(

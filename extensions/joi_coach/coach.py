@@ -342,7 +342,8 @@ class Coach:
         return self.worker.wait_idle(timeout)
 
     def close(self) -> None:
-        self.worker.close()
+        # Never leave the worker generating on a model that is about to go away.
+        self.worker.close(timeout=60, interrupt=self.llm.cancel_background)
         self.profiles.close()
 
 

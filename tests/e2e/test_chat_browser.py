@@ -152,3 +152,14 @@ def test_after_a_restart_the_conversation_and_memories_are_still_there(server, p
     assert len(dialogue_texts(page)) >= 3
     open_memory_tab(page)
     assert "Sunday nights" in page.inner_text("#joi-memory-table")
+
+
+def test_a_new_conversation_starts_empty_and_the_earlier_one_can_be_continued(server, page):
+    open_app(page, server.url)
+    page.click("#joi-new-conversation")
+    page.wait_for_function("() => !document.querySelector('#joi-chat').innerText.includes('Sunday nights')")
+    assert user_texts(page) == []
+    page.click("#joi-conversation input")
+    page.get_by_role("option").filter(has_text="lines").first.click()
+    page.wait_for_function("() => document.querySelector('#joi-chat').innerText.includes('Sunday nights')")
+    assert any(u.strip() == HOSTILE for u in user_texts(page))

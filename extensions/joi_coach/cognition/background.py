@@ -40,11 +40,14 @@ class BackgroundWorker:
         with self._cond:
             return self._cond.wait_for(lambda: not self._queue and self._running is None, timeout)
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float = 5.0, interrupt: Callable[[], None] | None = None) -> None:
+        """Take no more jobs, ``interrupt`` the one running (if given), and wait for it."""
         with self._cond:
             self._closed = True
             self._queue.clear()
             self._cond.notify_all()
+        if interrupt is not None:
+            interrupt()
         self._thread.join(timeout)
 
     def _loop(self) -> None:

@@ -34,6 +34,7 @@ class PriorityLLM:
         self.backend = backend
         self.idle_before_background = idle_before_background
         self._last_foreground = float("-inf")
+        self._refuse_background = False
         self.name = backend.name
         self.supports_prefix = backend.supports_prefix
         self._turn = threading.Condition()
@@ -56,6 +57,8 @@ class PriorityLLM:
                 self._busy = True
                 return None
             while True:
+                if self._refuse_background:
+                    raise Preempted("background work is closed")
                 quiet_for = time.monotonic() - self._last_foreground
                 if not (self._busy or self._foreground_waiting) and quiet_for >= self.idle_before_background:
                     break
@@ -71,6 +74,14 @@ class PriorityLLM:
             self._busy = False
             self._background_token = None
             self._turn.notify_all()
+
+    def cancel_background(self) -> None:
+        """Stop the background generation in flight and refuse new ones (when closing)."""
+        with self._turn:
+            self._refuse_background = True
+            self._turn.notify_all()
+            if self._background_token is not None:
+                self._background_token.cancel()
 
     @contextmanager
     def foreground(self) -> Iterator[None]:
