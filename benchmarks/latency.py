@@ -312,7 +312,7 @@ def stream_reply(
         return
     so_far = ""
     with llm.foreground():
-        for label, step_stops, is_dialogue in guided_steps(name):
+        for label, step_stops, is_dialogue in guided_steps(name, USER):
             step = replace(
                 params,
                 max_tokens=params.max_tokens if is_dialogue else THOUGHT_TOKENS,

@@ -43,15 +43,18 @@ REFLECTION_MARK = "last_reflection_max_id"  # meta key: highest memory id alread
 USER_NAME = "user_name"  # meta key: how the person was last addressed (for reflections)
 
 
-def guided_steps(name: str) -> list[tuple[str, tuple[str, ...], bool]]:
-    """(label, stop strings, is_dialogue) for a reply generated one section at a time.
+def guided_steps(name: str, user: str) -> list[tuple[str, tuple[str, ...], bool]]:
+    """(forced prefix, stop strings, is_dialogue) for a reply generated one section at a time.
 
     On backends that accept a forced prefix, each section starts with its label, so small
-    models can neither skip a voice nor let a thought run on until no dialogue is left.
+    models can neither skip a voice nor let a thought run on until no dialogue is left. The
+    thoughts also start with a few words that fix their point of view (the person in the
+    third person, then Joi's own intention): without them the embedded 1.5B model wrote its
+    "thoughts" as questions to the person and then answered them in the person's voice.
     """
     return [
-        ("Empathetic voice:", ("\n", "Therapist voice:", f"{name}:"), False),
-        ("\nTherapist voice:", ("\n", f"{name}:"), False),
+        (f"Empathetic voice: {user}", ("\n", "Therapist voice:", f"{name}:"), False),
+        ("\nTherapist voice: I will", ("\n", f"{name}:"), False),
         (f"\n{name}:", ("\nEmpathetic voice:",), True),
     ]
 
@@ -227,7 +230,7 @@ class Coach:
             return
         so_far = ""
         with self.llm.foreground():
-            for label, step_stops, is_dialogue in guided_steps(self.character.name):
+            for label, step_stops, is_dialogue in guided_steps(self.character.name, user_name):
                 step = replace(
                     params,
                     max_tokens=params.max_tokens if is_dialogue else THOUGHT_TOKENS,
