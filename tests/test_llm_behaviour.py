@@ -117,6 +117,9 @@ def test_a_reply_preempts_background_work_in_the_middle_of_its_prompt(embedded_l
     read, total = embedded_llm.last_prefill
     assert reply.strip() and outcome == {"preempted": True}
     assert total > 1000 and read < total // 2, f"background read {read} of {total} prompt tokens first"
+    # The retry resumes where it was stopped, from the saved prompt state.
+    llm.complete_background(long_prompt, GenerationParams(max_tokens=2, temperature=0))
+    assert embedded_llm.prefill_resumed_at >= read > 0
 
 
 def test_background_work_waits_until_the_model_has_been_idle(embedded_llm):

@@ -69,13 +69,22 @@ def build_messages(
     message: str,
     now: float,
 ) -> list[ChatMessage]:
-    """System (persona + memories), the recent dialogue, then the new message."""
-    system = character.fill(character.context, user).strip() + memory_block(recalled, user, now)
-    messages: list[ChatMessage] = [{"role": "system", "content": system}]
+    """Persona, the recent dialogue, what was recalled for this message, then the message.
+
+    The recalled memories come after the dialogue, not in the persona's system message:
+    they change with every message, and anything after them must be read again by the
+    model. Placed late, the persona and the earlier dialogue are the same from one turn to
+    the next, so a backend's prompt cache (llama.cpp's, vLLM's, the webui's) can reuse them.
+    """
+    persona = character.fill(character.context, user).strip()
+    messages: list[ChatMessage] = [{"role": "system", "content": persona}]
     for memory in history:
         if memory.speaker == character.name:
             messages.append({"role": "assistant", "content": f"{character.name}: {memory.text}"})
         else:
             messages.append({"role": "user", "content": memory.text})
+    remembered = memory_block(recalled, user, now).strip()
+    if remembered:
+        messages.append({"role": "system", "content": remembered})
     messages.append({"role": "user", "content": message})
     return messages

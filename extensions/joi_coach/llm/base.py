@@ -65,6 +65,17 @@ class LLMBackend(Protocol):
     ) -> Iterator[str]: ...
 
 
+def fold_system_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    """One leading system message: later system messages are appended to it.
+
+    For servers whose chat templates refuse a system message after the first turn (many
+    do); Joi's own template takes them where they are, which keeps prompt caching.
+    """
+    system = [m["content"] for m in messages if m["role"] == "system"]
+    rest = [m for m in messages if m["role"] != "system"]
+    return ([{"role": "system", "content": "\n\n".join(system)}] if system else []) + rest
+
+
 def complete_chat(
     backend: LLMBackend,
     messages: Sequence[ChatMessage],

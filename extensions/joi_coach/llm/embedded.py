@@ -47,10 +47,10 @@ class EmbeddedLLM:
         self.template = template or InstructionTemplate.load()
         self.n_ctx = n_ctx
         self._lock = threading.Lock()
-        self.last_prefill: tuple[int, int] = (
-            0,
-            0,
-        )  # (prompt tokens read, prompt tokens) of a background call
+        # Of the last background call: (prompt tokens read, prompt tokens), and how many of
+        # them it found already read (in the KV cache or the saved prompt states).
+        self.last_prefill: tuple[int, int] = (0, 0)
+        self.prefill_resumed_at = 0
         try:
             self._llama = Llama(
                 model_path=str(path),
@@ -113,21 +113,36 @@ class EmbeddedLLM:
 
         llama.cpp cannot be interrupted inside one evaluation, and a long prompt is read in
         one go; chunking bounds how long a reply waits for background work to about one
-        chunk. What was read stays in the KV cache, so the completion that follows starts
-        where this stopped. Returns False when cancelled.
+        chunk. When stopped, the part read so far is kept in the prompt-state cache, so the
+        retry after the reply resumes there instead of starting over (between messages there
+        is often too little time to read a whole background prompt at once). The completion
+        that follows starts where this stopped. Returns False when cancelled.
         """
         from llama_cpp import Llama
 
-        tokens = self._llama.tokenize(prompt.encode("utf-8"), special=True)  # as create_completion does
-        done = Llama.longest_token_prefix(self._llama._input_ids.tolist(), tokens)
-        self._llama.n_tokens = done
+        llama = self._llama
+        tokens = llama.tokenize(prompt.encode("utf-8"), special=True)  # as create_completion does
+        done = Llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
+        if llama.cache is not None:
+            try:
+                saved = llama.cache[tokens]
+                saved_len = Llama.longest_token_prefix(saved.input_ids.tolist(), tokens)
+                if saved_len > done:
+                    llama.load_state(saved)
+                    done = saved_len
+            except KeyError:
+                pass
+        llama.n_tokens = done
+        self.prefill_resumed_at = done
         last = len(tokens) - 1  # the completion evaluates the final token itself
         while done < last:
             if cancel.cancelled:
+                if llama.cache is not None and done > 0:
+                    llama.cache[tokens[:done]] = llama.save_state()
                 self.last_prefill = (done, len(tokens))
                 return False
             chunk = tokens[done : min(done + PREFILL_CHUNK, last)]
-            self._llama.eval(chunk)
+            llama.eval(chunk)
             done += len(chunk)
         self.last_prefill = (done, len(tokens))
         return True

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 
-from .base import CancelToken, ChatMessage, GenerationParams, LLMError
+from .base import CancelToken, ChatMessage, GenerationParams, LLMError, fold_system_messages
 
 
 class OpenAICompatibleLLM:
@@ -28,7 +28,7 @@ class OpenAICompatibleLLM:
 
     def _request(self, messages: Sequence[ChatMessage], params: GenerationParams) -> urllib.request.Request:
         body: dict = {
-            "messages": list(messages),
+            "messages": fold_system_messages(messages),
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
