@@ -144,5 +144,9 @@ class EmbeddedLLM:
             chunk = tokens[done : min(done + PREFILL_CHUNK, last)]
             llama.eval(chunk)
             done += len(chunk)
+        if llama.cache is not None and done > self.prefill_resumed_at:
+            # Also keep the whole prompt read: if the answer is cut short by a reply, the
+            # retry only has to generate.
+            llama.cache[tokens[:done]] = llama.save_state()
         self.last_prefill = (done, len(tokens))
         return True
