@@ -43,6 +43,9 @@ REFLECTION_MARK = "last_reflection_max_id"  # meta key: highest memory id alread
 USER_NAME = "user_name"  # meta key: how the person was last addressed (for reflections)
 
 
+GENERIC_USER_NAMES = frozenset({"user", "you", "anonymous", "local"})
+
+
 def guided_steps(name: str, user: str) -> list[tuple[str, tuple[str, ...], bool]]:
     """(forced prefix, stop strings, is_dialogue) for a reply generated one section at a time.
 
@@ -52,8 +55,9 @@ def guided_steps(name: str, user: str) -> list[tuple[str, tuple[str, ...], bool]
     third person, then Joi's own intention): without them the embedded 1.5B model wrote its
     "thoughts" as questions to the person and then answered them in the person's voice.
     """
+    about = user if user and user.lower() not in GENERIC_USER_NAMES else "The person"
     return [
-        (f"Empathetic voice: {user}", ("\n", "Therapist voice:", f"{name}:"), False),
+        (f"Empathetic voice: {about}", ("\n", "Therapist voice:", f"{name}:"), False),
         ("\nTherapist voice: I will", ("\n", f"{name}:"), False),
         (f"\n{name}:", ("\nEmpathetic voice:",), True),
     ]

@@ -95,7 +95,7 @@ def recalled_html(recalled: Recalled | None) -> str:
     for stream in Stream:
         items = recalled.memories.get(stream, [])
         rows = "".join(
-            f'<tr><td>#{r.memory.id}</td><td class="joi-text">{esc(snippet(r.memory.text, 200))}</td>'
+            f'<tr><td>#{r.memory.id}</td><td class="joi-text">{esc(snippet(r.memory.text, 140))}</td>'
             f"{_score_cells(r)}</tr>"
             for r in items
         )
@@ -171,7 +171,8 @@ UI_CSS = """
 .joi-voice-title { font-weight: 600; font-size: 0.9em; }
 .joi-voice p, .joi-text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0; }
 .joi-table { width: 100%; border-collapse: collapse; font-size: 0.85em; margin: 4px 0 10px; }
-.joi-table th, .joi-table td { border-bottom: 1px solid rgba(128,128,128,0.3); padding: 2px 4px; text-align: left; }
+.joi-table th, .joi-table td { border-bottom: 1px solid rgba(128,128,128,0.3); padding: 2px 4px; text-align: left; white-space: nowrap; }
+.joi-table td.joi-text { white-space: normal; min-width: 16em; width: 100%; }
 .joi-tree, .joi-tree ul { list-style: none; padding-left: 1.1em; }
 .joi-tree summary { cursor: pointer; }
 .joi-id { font-family: monospace; }
