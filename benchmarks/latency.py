@@ -76,8 +76,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from joi_coach.coach import THOUGHT_TOKENS, Coach, TurnDone, guided_steps
+from joi_coach.coach import Coach, TurnDone, stream_reply
 from joi_coach.cognition.prompt import build_messages
 from joi_coach.cognition.text_input import clean_message
 from joi_coach.cognition.voices import VoiceParser
@@ -86,13 +85,12 @@ from joi_coach.llm.base import CancelToken, ChatMessage, GenerationParams
 from joi_coach.llm.embedded import TEMPLATE_STOPS, EmbeddedLLM
 from joi_coach.llm.model_assembly import ensure_default_model
 from joi_coach.llm.priority import PriorityLLM
-from joi_coach.memory.bank import MemoryBank
 from joi_coach.memory.embeddings import Embedder
 from joi_coach.memory.models import Memory, Stream
 from joi_coach.persona import Character
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memory_overhead import fill, load_lines, percentile
+from memory_overhead import measure_sizes, percentile
 
 USER = "Sam"
 PROFILE = "bench"
@@ -154,58 +152,6 @@ def machine_info() -> dict[str, Any]:
 
 
 # -- 1 and 2: memory overhead and store opening (memory_overhead.py's fill) ----------------
-def memory_at_scale(
-    sizes: Sequence[int], queries_n: int, cases: Path, embedder: Embedder, character: Character
-) -> list[dict[str, Any]]:
-    """The measurement of ``memory_overhead.py``, per size, as data."""
-    lines, queries = load_lines(cases)
-    vectors = embedder.embed_passages(lines)
-    settings = CoachSettings()
-    rng = np.random.default_rng(0)
-    rows = []
-    for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="joi-latency-") as folder:
-            started = time.perf_counter()
-            bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
-            fill(bank, size, lines, vectors, rng)
-            ingest_s = time.perf_counter() - started
-            bank.close()
-            started = time.perf_counter()
-            bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
-            open_s = time.perf_counter() - started
-            cached = bool(bank.index.loaded_from_cache)
-            timings = []
-            for query in queries[:queries_n]:
-                t0 = time.perf_counter()
-                recalled = bank.recall(query, settings.k)
-                build_messages(character, USER, recalled, [], query, time.time())
-                timings.append((time.perf_counter() - t0) * 1000)
-            bank.store.close()
-            for path in Path(folder).glob("vectors*"):  # the rebuild path after a crash
-                path.unlink()
-            started = time.perf_counter()
-            MemoryBank(Path(folder), embedder, settings.retrieval, progress=False).store.close()
-            rebuild_s = time.perf_counter() - started
-        row = {
-            "memories": size,
-            "overhead_median_ms": median(timings),
-            "overhead_p95_ms": p95(timings),
-            "queries": len(timings),
-            "open_cached_s": open_s,
-            "opened_from_cache": cached,
-            "open_rebuild_s": rebuild_s,
-            "ingest_s": ingest_s,
-        }
-        rows.append(row)
-        print(
-            f"  {size:>7,} memories: overhead median {row['overhead_median_ms']:.1f} ms, "
-            f"p95 {row['overhead_p95_ms']:.1f} ms ({len(timings)} queries); open {open_s:.2f} s "
-            f"(cache{'' if cached else ' NOT used'}) / {rebuild_s:.2f} s (rebuild); ingest {ingest_s:.1f} s",
-            flush=True,
-        )
-    return rows
-
-
 # -- an LLM backend that records what went through it --------------------------------------
 @dataclass
 class Call:
@@ -299,32 +245,6 @@ def release(llm: CountingLLM) -> None:
 
 
 # -- 3: reply latency, memory on vs off ---------------------------------------------------
-def stream_reply(
-    llm: PriorityLLM, settings: CoachSettings, name: str, messages: list[ChatMessage]
-) -> Iterator[tuple[str, bool]]:
-    """The reply generation exactly as ``Coach`` does it: (text, generated rather than forced)."""
-    base = settings.reply
-    stops = tuple(dict.fromkeys((*base.stop, f"\n{USER}:", "\nUser:")))
-    params = replace(base, stop=stops)
-    if not (settings.prime_format and llm.supports_prefix):
-        for chunk in llm.stream_chat(messages, params):
-            yield chunk, True
-        return
-    so_far = ""
-    with llm.foreground():
-        for label, step_stops, is_dialogue in guided_steps(name, USER):
-            step = replace(
-                params,
-                max_tokens=params.max_tokens if is_dialogue else THOUGHT_TOKENS,
-                stop=tuple(dict.fromkeys((*stops, *step_stops))) if is_dialogue else step_stops,
-            )
-            so_far += label
-            yield label, False
-            for chunk in llm.stream_chat(messages, step, None, so_far):
-                so_far += chunk
-                yield chunk, True
-
-
 def generated_tokens(llm: CountingLLM, calls: Sequence[Call]) -> int:
     return sum(llm.backend.count_tokens("".join(c.chunks)) for c in calls if c.chunks)
 
@@ -372,7 +292,7 @@ def run_memory_off(
         ]
         prompt = build_messages(character, USER, {}, recent, message, now)
         parser, first = VoiceParser(), None
-        for chunk, generated in stream_reply(model, settings, character.name, prompt):
+        for chunk, generated in stream_reply(model, settings, character.name, USER, prompt):
             if generated and first is None:
                 first = time.perf_counter()
             parser.feed(chunk)
@@ -872,7 +792,7 @@ def main() -> int:
     if args.skip_memory:
         print("  skipped (--skip-memory)")
     else:
-        results["memory"] = memory_at_scale(sizes, args.queries, args.cases, embedder, character)
+        results["memory"] = measure_sizes(sizes, args.queries, args.cases, embedder, character)
 
     if args.skip_llm:
         print("\n## 3-4. Reply latency and generation speed: skipped (--skip-llm)")

@@ -16,7 +16,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from joi_coach.cognition.prompt import build_messages
@@ -70,6 +72,58 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
+def measure_sizes(
+    sizes: Sequence[int], queries_n: int, cases: Path, embedder: Embedder, character: Character
+) -> list[dict[str, Any]]:
+    """Per size: overhead per turn (median, p95), opening with and without the cache, ingest time."""
+    lines, queries = load_lines(cases)
+    vectors = embedder.embed_passages(lines)
+    settings = CoachSettings()
+    rng = np.random.default_rng(0)
+    rows = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="joi-overhead-") as folder:
+            started = time.perf_counter()
+            bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
+            fill(bank, size, lines, vectors, rng)
+            ingest_s = time.perf_counter() - started
+            bank.close()
+            started = time.perf_counter()
+            bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
+            open_s = time.perf_counter() - started
+            cached = bool(bank.index.loaded_from_cache)
+            timings = []
+            for query in queries[:queries_n]:
+                t0 = time.perf_counter()
+                recalled = bank.recall(query, settings.k)
+                build_messages(character, "Sam", recalled, [], query, time.time())
+                timings.append((time.perf_counter() - t0) * 1000)
+            bank.store.close()
+            for path in Path(folder).glob("vectors*"):  # the rebuild path after a crash
+                path.unlink()
+            started = time.perf_counter()
+            MemoryBank(Path(folder), embedder, settings.retrieval, progress=False).store.close()
+            rebuild_s = time.perf_counter() - started
+        row = {
+            "memories": size,
+            "overhead_median_ms": statistics.median(timings),
+            "overhead_p95_ms": percentile(timings, 95),
+            "queries": len(timings),
+            "open_cached_s": open_s,
+            "opened_from_cache": cached,
+            "open_rebuild_s": rebuild_s,
+            "ingest_s": ingest_s,
+        }
+        rows.append(row)
+        print(
+            f"  {size:>7,} memories: overhead median {row['overhead_median_ms']:.1f} ms, "
+            f"p95 {row['overhead_p95_ms']:.1f} ms ({len(timings)} queries); open {open_s:.2f} s "
+            f"(cache{'' if cached else ' NOT used'}) / {rebuild_s:.2f} s (rebuild); ingest {ingest_s:.1f} s",
+            flush=True,
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -83,47 +137,17 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=50)
     args = parser.parse_args()
 
-    lines, queries = load_lines(args.cases)
     embedder = Embedder()
-    vectors = embedder.embed_passages(lines)
-    settings = CoachSettings()
-    character = Character.load()
-    rng = np.random.default_rng(0)
-    rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory(prefix="joi-overhead-") as folder:
-            started = time.perf_counter()
-            bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
-            fill(bank, size, lines, vectors, rng)
-            ingest_s = time.perf_counter() - started
-            bank.close()
-            started = time.perf_counter()
-            bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
-            open_s = time.perf_counter() - started
-            assert bank.index.loaded_from_cache
-            timings = []
-            for query in queries[: args.queries]:
-                t0 = time.perf_counter()
-                recalled = bank.recall(query, settings.k)
-                build_messages(character, "Sam", recalled, [], query, time.time())
-                timings.append((time.perf_counter() - t0) * 1000)
-            bank.store.close()
-            # the same store without its cache files: the rebuild path after a crash
-            for path in Path(folder).glob("vectors*"):
-                path.unlink()
-            started = time.perf_counter()
-            MemoryBank(Path(folder), embedder, settings.retrieval, progress=False).store.close()
-            rebuild_s = time.perf_counter() - started
-        rows.append((size, statistics.median(timings), percentile(timings, 95), open_s, rebuild_s, ingest_s))
-        print(
-            f"{size:>7} memories: turn overhead median {rows[-1][1]:.1f} ms, p95 {rows[-1][2]:.1f} ms; "
-            f"open {open_s:.2f} s (cache) / {rebuild_s:.2f} s (rebuild); ingest {ingest_s:.1f} s",
-            flush=True,
-        )
+    rows = measure_sizes(
+        [int(s) for s in args.sizes.split(",")], args.queries, args.cases, embedder, Character.load()
+    )
     print("\n| memories | overhead median (ms) | p95 (ms) | open with cache (s) | open, cache rebuilt (s) |")
     print("|---|---|---|---|---|")
-    for size, median, p95, open_s, rebuild_s, _ in rows:
-        print(f"| {size:,} | {median:.1f} | {p95:.1f} | {open_s:.2f} | {rebuild_s:.2f} |")
+    for r in rows:
+        print(
+            f"| {r['memories']:,} | {r['overhead_median_ms']:.1f} | {r['overhead_p95_ms']:.1f} "
+            f"| {r['open_cached_s']:.2f} | {r['open_rebuild_s']:.2f} |"
+        )
     return 0
 
 
