@@ -45,7 +45,8 @@ class StandaloneApp:
         return username or self.default_user_name
 
     def _build(self) -> gr.Blocks:
-        blocks_kwargs = {"title": "Joi — your coach", "analytics_enabled": False}
+        # delete_cache: gradio's copies of downloads (exports) go after ten minutes.
+        blocks_kwargs = {"title": "Joi — your coach", "analytics_enabled": False, "delete_cache": (600, 600)}
         if GRADIO_MAJOR < 6:
             blocks_kwargs.update(css=UI_CSS, theme=local_theme())
         with make(gr.Blocks, **blocks_kwargs) as blocks:

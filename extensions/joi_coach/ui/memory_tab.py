@@ -43,6 +43,7 @@ BROWSE_LIMIT = 200
 SEARCH_PER_STREAM = 25
 TIMELINE_LIMIT = 2000
 REFLECTION_LIMIT = 300
+EXPORT_LIFETIME_S = 600  # exports older than this are removed at the next export
 ALL = "all streams"
 STREAM_CHOICES = [ALL] + [s.value for s in Stream]
 ProfileOf = Callable[[gr.Request], str]
@@ -64,6 +65,7 @@ class MemoryTab:
         self.coach = coach
         self.profile_of = profile_of
         self.user_name_of = user_name_of or (lambda request: "the person")
+        self._export_dir = Path(tempfile.mkdtemp(prefix="joi-exports-"))
 
     # -- reading ------------------------------------------------------------------------
     def _listing(self, profile: str, stream_filter: str, query: str) -> tuple[list[Memory], str]:
@@ -215,7 +217,14 @@ class MemoryTab:
 
     # -- export and import --------------------------------------------------------------
     def _export_file(self, name: str, content: str) -> str:
-        folder = Path(tempfile.mkdtemp(prefix="joi-export-"))  # private (0700) folder
+        """Write an export for download into a private folder, removing earlier ones that are
+        old enough to have been downloaded (a person's memories should not linger on disk)."""
+        now = time.time()
+        for old in self._export_dir.glob("*/*"):
+            if now - old.stat().st_mtime > EXPORT_LIFETIME_S:
+                old.unlink(missing_ok=True)
+                old.parent.rmdir()
+        folder = Path(tempfile.mkdtemp(prefix="export-", dir=self._export_dir))  # 0700
         path = folder / name
         path.write_text(content, encoding="utf-8")
         os.chmod(path, 0o600)
