@@ -55,8 +55,11 @@ def upload(page, path: Path) -> None:
     """Choose a file in the import box (its file input, as the file chooser would)."""
     page.locator("#joi-import-file input[type=file]").set_input_files(str(path))
     page.wait_for_function(
-        "name => document.querySelector('#joi-import-file').innerText.includes(name)", arg=path.name
+        "name => document.querySelector('#joi-import-file').innerText.includes(name)",
+        arg=path.name,
+        timeout=60_000,
     )
+    page.wait_for_timeout(500)  # the upload's value reaches the component after its name shows
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +163,7 @@ def test_export_then_import_and_a_broken_file_is_refused(server, page, tmp_path)
     page.wait_for_timeout(1500)
     page.click("#joi-import")
     page.wait_for_function(
-        "() => document.querySelector('#joi-memory-status').innerText.includes('Imported 2')"
+        "() => document.querySelector('#joi-memory-status').innerText.includes('Imported 2')", timeout=60_000
     )
     assert store_rows(server.data_dir, "SELECT COUNT(*) FROM memories")[0][0] == before + 2
 
@@ -171,7 +174,7 @@ def test_export_then_import_and_a_broken_file_is_refused(server, page, tmp_path)
     upload(page, bad)
     page.wait_for_timeout(1500)
     page.click("#joi-import")
-    page.get_by_text("Nothing imported").first.wait_for()
+    page.get_by_text("Nothing imported").first.wait_for(timeout=60_000)
     assert "importance" in page.get_by_text("Nothing imported").first.inner_text()
     assert store_rows(server.data_dir, "SELECT COUNT(*) FROM memories")[0][0] == before + 2
 
