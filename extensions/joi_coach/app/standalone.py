@@ -37,12 +37,10 @@ class StandaloneApp:
     # signed-in user is their own profile and sees nothing of anyone else's.
     @staticmethod
     def profile_of(request: gr.Request) -> str:
-        username = getattr(request, "username", None) if request is not None else None
-        return username or LOCAL_PROFILE
+        return _signed_in(request) or LOCAL_PROFILE
 
     def user_name_of(self, request: gr.Request) -> str:
-        username = getattr(request, "username", None) if request is not None else None
-        return username or self.default_user_name
+        return _signed_in(request) or self.default_user_name
 
     def _build(self) -> gr.Blocks:
         # delete_cache: gradio's copies of downloads (exports) go after ten minutes.
@@ -66,3 +64,8 @@ class StandaloneApp:
 
     def close(self) -> None:
         self.rooms.close()
+
+
+def _signed_in(request: gr.Request | None) -> str | None:
+    """The signed-in user's name, or None when the app runs without auth."""
+    return getattr(request, "username", None) if request is not None else None

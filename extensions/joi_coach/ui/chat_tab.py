@@ -13,7 +13,7 @@ import gradio as gr
 from ..chat_room import ChatRoom, ChatRooms, Exchange, RoomView, Status
 from ..cognition.text_input import InputError
 from ..persona import Character
-from .compat import GRADIO_MAJOR, listen, make
+from .compat import GRADIO_MAJOR, accepts, listen, make
 from .views import as_plain_markdown, as_safe_markdown, recalled_html, thoughts_html
 
 NOTICE = (
@@ -41,9 +41,7 @@ TAKE_MESSAGE_JS = """(text) => {
 
 
 def _uses_messages() -> bool:
-    from .compat import _accepted
-
-    return GRADIO_MAJOR >= 6 or "type" in _accepted(gr.Chatbot)
+    return GRADIO_MAJOR >= 6 or accepts(gr.Chatbot, "type")
 
 
 class ChatTab:

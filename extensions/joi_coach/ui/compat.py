@@ -20,6 +20,11 @@ def _accepted(cls: type) -> frozenset[str]:
     return frozenset(inspect.signature(cls.__init__).parameters)
 
 
+def accepts(cls: type, argument: str) -> bool:
+    """Whether this gradio's ``cls`` takes ``argument``."""
+    return argument in _accepted(cls)
+
+
 def make(cls: type, /, **kwargs: Any) -> Any:
     """``cls(**kwargs)`` without the arguments this gradio's ``cls`` does not know."""
     accepted = _accepted(cls)
