@@ -43,6 +43,7 @@ REFLECTION_MARK = "last_reflection_max_id"  # meta key: highest memory id alread
 USER_NAME = "user_name"  # meta key: how the person was last addressed (for reflections)
 
 
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"  # the thoughts' tags, as the webui renders them
 GENERIC_USER_NAMES = frozenset({"user", "you", "anonymous", "local"})
 
 
@@ -57,9 +58,9 @@ def guided_steps(name: str, user: str) -> list[tuple[str, tuple[str, ...], bool]
     """
     about = user if user and user.lower() not in GENERIC_USER_NAMES else "The person"
     return [
-        (f"Empathetic voice: {about}", ("\n", "Therapist voice:", f"{name}:"), False),
-        ("\nTherapist voice: I will", ("\n", f"{name}:"), False),
-        (f"\n{name}:", ("\nEmpathetic voice:",), True),
+        (f"{THINK_OPEN}\nEmpathetic voice: {about}", ("\n", "Therapist voice:", THINK_CLOSE), False),
+        ("\nTherapist voice: I will", ("\n", THINK_CLOSE), False),
+        (f"\n{THINK_CLOSE}\n", (THINK_OPEN, "\nEmpathetic voice:", f"\n{name}:"), True),
     ]
 
 
@@ -192,38 +193,13 @@ class Coach:
     ) -> Iterator[Event]:
         started = time.perf_counter()
         now = time.time() if now is None else now
-        if bank.store.get_meta(USER_NAME) != user_name:
-            bank.store.set_meta(USER_NAME, user_name)
-        history = list(
-            reversed(
-                bank.store.list(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
-            )
-        )
-        query_vector = self.embedder.embed_query(message)
-        recalled = bank.recall(
-            message, settings.k, now=now, query_vector=query_vector, exclude=[m.id for m in history]
-        )
+        history, query_vector, recalled = self.recall(bank, settings, message, conversation, now)
         timings = {"recall": (time.perf_counter() - started) * 1000}
         yield Recalled(recalled)
 
-        user_vector = (
-            query_vector
-            if self.embedder.same_space_for_queries
-            else self.embedder.embed_passages([message])[0]
-        )
         last_joi = next((m.text for m in reversed(history) if m.speaker == self.character.name), "")
-        [user_memory_id] = bank.add(
-            [
-                NewMemory(
-                    Stream.DIALOGUE,
-                    message,
-                    now,
-                    speaker=user_name,
-                    context=last_joi,
-                    conversation=conversation,
-                )
-            ],
-            user_vector.reshape(1, -1),
+        user_memory_id = self.remember_message(
+            bank, message, user_name, conversation, now, query_vector, context=last_joi
         )
         messages = build_messages(self.character, user_name, recalled, history, message, now)
         timings["prompt"] = (time.perf_counter() - started) * 1000
@@ -254,6 +230,75 @@ class Coach:
             )
         yield TurnDone(turn)
 
+    # -- the pieces of a turn (also used by hosts that generate the reply themselves) ----
+    def recall(
+        self, bank: MemoryBank, settings: CoachSettings, message: str, conversation: str, now: float
+    ) -> tuple[list[Memory], np.ndarray, dict[Stream, list[Recollection]]]:
+        """(recent dialogue, the message's query vector, what it recalls beyond that dialogue)."""
+        history = list(
+            reversed(
+                bank.store.list(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
+            )
+        )
+        query_vector = self.embedder.embed_query(message)
+        recalled = bank.recall(
+            message, settings.k, now=now, query_vector=query_vector, exclude=[m.id for m in history]
+        )
+        return history, query_vector, recalled
+
+    def remember_message(
+        self,
+        bank: MemoryBank,
+        message: str,
+        user_name: str,
+        conversation: str,
+        now: float,
+        query_vector: np.ndarray | None = None,
+        context: str = "",
+    ) -> int:
+        """Store the person's message in the dialogue stream; returns its memory id."""
+        if bank.store.get_meta(USER_NAME) != user_name:
+            bank.store.set_meta(USER_NAME, user_name)
+        if query_vector is None or not self.embedder.same_space_for_queries:
+            vector = self.embedder.embed_passages([message])[0]
+        else:
+            vector = query_vector
+        [memory_id] = bank.add(
+            [
+                NewMemory(
+                    Stream.DIALOGUE,
+                    message,
+                    now,
+                    speaker=user_name,
+                    context=context,
+                    conversation=conversation,
+                )
+            ],
+            vector.reshape(1, -1),
+        )
+        return memory_id
+
+    def remember_reply(
+        self, bank: MemoryBank, reply: ParsedReply, message: str, now: float, conversation: str
+    ) -> dict[Stream, list[int]]:
+        """Store Joi's dialogue and both inner voices; returns the new ids per stream."""
+        name = self.character.name
+        new = [
+            (Stream.DIALOGUE, reply.dialogue),
+            (Stream.EMPATHETIC, reply.empathetic),
+            (Stream.THERAPEUTIC, reply.therapeutic),
+        ]
+        memories = [
+            NewMemory(stream, text, now, speaker=name, context=message, conversation=conversation)
+            for stream, text in new
+            if text
+        ]
+        ids = bank.add(memories)
+        memory_ids: dict[Stream, list[int]] = {}
+        for memory, memory_id in zip(memories, ids, strict=True):
+            memory_ids.setdefault(memory.stream, []).append(memory_id)
+        return memory_ids
+
     def _stream_reply(
         self, settings: CoachSettings, messages: list, user_name: str, cancel: CancelToken | None
     ) -> Iterator[tuple[str, bool]]:
@@ -272,21 +317,7 @@ class Coach:
         started: float,
         interrupted: bool,
     ) -> Turn:
-        name = self.character.name
-        new = [
-            (Stream.DIALOGUE, reply.dialogue),
-            (Stream.EMPATHETIC, reply.empathetic),
-            (Stream.THERAPEUTIC, reply.therapeutic),
-        ]
-        memories = [
-            NewMemory(stream, text, now, speaker=name, context=message, conversation=conversation)
-            for stream, text in new
-            if text
-        ]
-        ids = bank.add(memories)
-        memory_ids: dict[Stream, list[int]] = {}
-        for memory, memory_id in zip(memories, ids, strict=True):
-            memory_ids.setdefault(memory.stream, []).append(memory_id)
+        memory_ids = self.remember_reply(bank, reply, message, now, conversation)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Turn(user_memory_id, reply, raw, memory_ids, timings, interrupted)
 

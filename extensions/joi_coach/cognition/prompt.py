@@ -80,7 +80,7 @@ def build_messages(
     messages: list[ChatMessage] = [{"role": "system", "content": persona}]
     for memory in history:
         if memory.speaker == character.name:
-            messages.append({"role": "assistant", "content": f"{character.name}: {memory.text}"})
+            messages.append({"role": "assistant", "content": memory.text})
         else:
             messages.append({"role": "user", "content": memory.text})
     remembered = memory_block(recalled, user, now).strip()

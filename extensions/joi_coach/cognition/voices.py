@@ -1,10 +1,16 @@
 """A streaming parser that splits Joi's reply into its two inner voices and the dialogue.
 
-The model is asked for::
+The model is asked for the thoughts inside the reasoning tags that text-generation-webui
+and most reasoning models use, then the spoken reply::
 
+    <think>
     Empathetic voice: ...
     Therapist voice: ...
-    Joi: ...
+    </think>
+    What Joi says.
+
+``<think>`` at the start of a line opens the thoughts (empathetic until another label),
+``</think>`` switches to the dialogue, as does a "Joi:" label.
 
 Models deviate, so labels are matched loosely at the start of a line (markdown
 emphasis, headings, bullets, renamed labels such as "Inner Empathetic Voice" or
@@ -57,8 +63,14 @@ def unquote(text: str) -> str:
     return text
 
 
+_THINK_TAG = re.compile(r"^[ \t]*<(?P<close>/?)think>[ \t]*", re.IGNORECASE)
+
+
 def match_label(line_start: str) -> tuple[Section, int] | None:
-    """(section, length of the label) if ``line_start`` begins with a voice label."""
+    """(section, length of the label) if ``line_start`` begins with a voice label or think tag."""
+    tag = _THINK_TAG.match(line_start)
+    if tag:
+        return (Section.DIALOGUE if tag.group("close") else Section.EMPATHETIC), tag.end()
     found = _LABEL.match(line_start)
     if not found:
         return None
@@ -208,8 +220,8 @@ class VoiceParser:
 
 
 def parse_reply(text: str) -> ParsedReply:
-    """Parse a complete reply (same rules as streaming)."""
+    """Parse a complete reply (same rules as streaming; think tags may also sit mid-line)."""
     parser = VoiceParser()
-    parser.feed(text)
+    parser.feed(re.sub(r"[ \t]*(</?think>)[ \t]*", r"\n\1\n", text, flags=re.IGNORECASE))
     parser.finish()
     return parser.result()

@@ -75,6 +75,18 @@ class PriorityLLM:
             self._background_token = None
             self._turn.notify_all()
 
+    def note_foreground(self) -> None:
+        """A reply is being generated outside this wrapper (by a host such as the webui).
+
+        The background generation in flight gives way at its next token, and the next one
+        waits for ``idle_before_background`` of quiet from now.
+        """
+        with self._turn:
+            self._last_foreground = time.monotonic()
+            if self._background_token is not None:
+                self._background_token.cancel()
+            self._turn.notify_all()
+
     def cancel_background(self) -> None:
         """Stop the background generation in flight and refuse new ones (when closing)."""
         with self._turn:

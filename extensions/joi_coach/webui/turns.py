@@ -1,0 +1,262 @@
+"""Joi inside text-generation-webui: what each of the host's chat hooks does with a turn.
+
+The host generates the reply itself; Joi adds its memory around it:
+
+* ``state_modifier``: decide whether Joi acts on this generation; if so, put the persona and
+  the memories recalled for the last message into the context (chat modes) or the system
+  message (instruct mode) of *this* state only. The host's history is never touched.
+* ``chat_input_modifier``: recall again for the new message, and store it.
+* ``bot_prefix_modifier``: start the reply inside the host's ``<think>`` block (optionally
+  with the first voice label).
+* ``output_modifier``: called once with the finished reply; parse it into the two inner
+  voices and the dialogue, store them once, and show the thoughts in the host's collapsible
+  "Thought" block (the visible text is HTML-escaped, as the host expects).
+
+Regenerating or continuing a reply replaces the memories of the reply it replaces.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..coach import THINK_CLOSE, THINK_OPEN, Coach
+from ..cognition.prompt import memory_block
+from ..cognition.text_input import InputError, clean_message
+from ..cognition.voices import ParsedReply, parse_reply
+from ..memory.models import Stream
+from ..memory.retrieval import Recollection
+from .host_generation import INTERNAL_KEY
+
+log = logging.getLogger(__name__)
+TURN_KEY = "joi_coach_turn"
+API_CONVERSATION = "webui"  # the host's API has no chat id
+REPLY_PREFIXES = {"none": "", "think": f"{THINK_OPEN}\n", "first voice": f"{THINK_OPEN}\nEmpathetic voice:"}
+CHAT_MODES = ("chat", "chat-instruct")
+PROFILES_FILE = "webui-profiles.json"  # the profile names Joi has memories for
+
+
+@dataclass(frozen=True)
+class WebuiOptions:
+    """The extension's settings (``params`` in script.py; ``joi_coach-<name>`` in settings.yaml)."""
+
+    character: str = "Joi"
+    always_on: bool = False
+    reply_prefix: str = "first voice"
+    background: bool = True
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> WebuiOptions:
+        prefix = str(params.get("reply_prefix", cls.reply_prefix)).strip().lower()
+        if prefix not in REPLY_PREFIXES:
+            log.warning("joi_coach-reply_prefix must be one of %s; using 'first voice'", ", ".join(REPLY_PREFIXES))
+            prefix = "first voice"
+        return cls(
+            character=str(params.get("character") or cls.character),
+            always_on=bool(params.get("always_on", cls.always_on)),
+            reply_prefix=prefix,
+            background=bool(params.get("background", cls.background)),
+        )
+
+
+@dataclass
+class WebuiTurn:
+    """One generation Joi acts on; lives in the host's state dict for that generation."""
+
+    profile: str
+    user_name: str
+    conversation: str
+    base_context: str
+    base_system: str
+    message: str | None = None  # the new message; None when regenerating or continuing
+    prefix: str = ""
+    recalled: dict[Stream, list[Recollection]] = field(default_factory=dict)
+    stored: bool = False
+
+
+@dataclass
+class _StoredReply:
+    conversation: str
+    message: str
+    memory_ids: list[int]
+
+
+def character_of(state: dict[str, Any]) -> str:
+    """The selected character: the UI's character menu, or the API's character name."""
+    return str(state.get("character_menu") or state.get("name2") or "")
+
+
+def profile_of(user_name: str, character: str) -> str:
+    """Memories belong to a person talking to a character."""
+    return f"{user_name.strip() or 'You'} & {character.strip() or 'Joi'}"
+
+
+def last_user_message(state: dict[str, Any]) -> str:
+    rows = (state.get("history") or {}).get("internal") or []
+    return str(rows[-1][0]) if rows and rows[-1] and rows[-1][0] else ""
+
+
+class WebuiTurns:
+    """The hooks' logic, independent of how the host imported the extension."""
+
+    def __init__(self, coach: Coach, options: WebuiOptions) -> None:
+        self.coach = coach
+        self.options = options
+        self._last_chat_state: dict[str, Any] | None = None
+        self._stored: dict[str, _StoredReply] = {}
+        self._lock = threading.Lock()
+        self._profiles_file = coach.profiles.data_dir / PROFILES_FILE
+        self._profiles = self._read_profiles()
+
+    # -- whose memories exist (for the tab's profile menu) -----------------------------
+    def _read_profiles(self) -> list[str]:
+        try:
+            names = json.loads(self._profiles_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError):
+            log.warning("%s is unreadable; the profile menu starts empty", self._profiles_file)
+            return []
+        return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+    def known_profiles(self) -> list[str]:
+        with self._lock:
+            return list(self._profiles)
+
+    def _note_profile(self, profile: str) -> None:
+        with self._lock:
+            if profile in self._profiles:
+                return
+            self._profiles.append(profile)
+            self._profiles_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self._profiles_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self._profiles, ensure_ascii=False, indent=1), encoding="utf-8")
+            temporary.replace(self._profiles_file)
+
+    # -- activation ---------------------------------------------------------------------
+    def is_active(self, state: dict[str, Any]) -> bool:
+        if state.get(INTERNAL_KEY):
+            return False
+        if self.options.always_on:
+            return True
+        return state.get("mode") in CHAT_MODES and character_of(state) == self.options.character
+
+    def last_chat_state(self) -> dict[str, Any] | None:
+        """A snapshot of the last chat state Joi saw: the settings for its own prompts."""
+        with self._lock:
+            return self._last_chat_state
+
+    # -- hooks --------------------------------------------------------------------------
+    def state_modifier(self, state: dict[str, Any]) -> dict[str, Any]:
+        if not self.is_active(state):
+            return state
+        turn = state.get(TURN_KEY)
+        if not isinstance(turn, WebuiTurn):  # a second call for the same reply keeps its turn
+            user_name = str(state.get("name1") or "You")
+            turn = WebuiTurn(
+                profile=profile_of(user_name, character_of(state)),
+                user_name=user_name,
+                conversation=str(state.get("unique_id") or API_CONVERSATION),
+                base_context=str(state.get("context") or ""),
+                base_system=str(state.get("custom_system_message") or ""),
+            )
+            state[TURN_KEY] = turn
+            self._note_profile(turn.profile)
+        self.coach.llm.note_foreground()
+        with self._lock:
+            self._last_chat_state = {k: v for k, v in state.items() if k not in ("history", TURN_KEY)}
+        query = last_user_message(state)
+        self._inject(state, turn, query)
+        return state
+
+    def chat_input_modifier(self, text: str, visible_text: str, state: dict[str, Any]) -> tuple[str, str]:
+        turn = state.get(TURN_KEY)
+        if not isinstance(turn, WebuiTurn):
+            return text, visible_text
+        try:
+            message = clean_message(text)
+        except InputError as exc:
+            log.warning("Joi keeps no memory of this message: %s", exc)
+            return text, visible_text
+        turn.message = message
+        self._inject(state, turn, message)
+        self._remember_message(turn, message)
+        return text, visible_text
+
+    def bot_prefix_modifier(self, prefix: str, state: dict[str, Any]) -> str:
+        turn = state.get(TURN_KEY)
+        if not isinstance(turn, WebuiTurn):
+            return prefix
+        turn.prefix = REPLY_PREFIXES[self.options.reply_prefix]
+        return prefix + turn.prefix
+
+    def output_modifier(self, visible: str, state: dict[str, Any], is_chat: bool = False) -> str:
+        turn = state.get(TURN_KEY)
+        if not is_chat or not isinstance(turn, WebuiTurn):
+            return visible
+        raw = html.unescape(visible)
+        if turn.prefix and not raw.lstrip().startswith(THINK_OPEN):
+            raw = turn.prefix + raw  # the host does not echo a prefix it cannot recognise
+        reply = parse_reply(raw)
+        if not turn.stored:
+            turn.stored = True
+            message = turn.message if turn.message is not None else last_user_message(state)
+            self._remember_reply(turn, reply, message)
+        return render_visible(reply)
+
+    # -- memory -------------------------------------------------------------------------
+    def _inject(self, state: dict[str, Any], turn: WebuiTurn, query: str) -> None:
+        """Persona and recalled memories into this generation's context or system message."""
+        now = time.time()
+        if query:
+            bank = self.coach.bank(turn.profile)
+            settings = self.coach.settings_for(turn.profile)
+            _, _, turn.recalled = self.coach.recall(bank, settings, query, turn.conversation, now)
+        remembered = memory_block(turn.recalled, turn.user_name, now)
+        if state.get("mode") in CHAT_MODES:
+            state["context"] = turn.base_context.rstrip() + remembered
+        else:
+            persona = self.coach.character.fill(self.coach.character.context, turn.user_name).strip()
+            system = "\n\n".join(part for part in (turn.base_system.strip(), persona) if part)
+            state["custom_system_message"] = system + remembered
+
+    def _remember_message(self, turn: WebuiTurn, message: str) -> None:
+        bank = self.coach.bank(turn.profile)
+        self.coach.remember_message(bank, message, turn.user_name, turn.conversation, time.time())
+
+    def _remember_reply(self, turn: WebuiTurn, reply: ParsedReply, message: str) -> None:
+        bank = self.coach.bank(turn.profile)
+        with self.coach.profiles.turn_lock(turn.profile):
+            previous = self._stored.get(turn.profile)
+            if turn.message is None:
+                if previous and previous.conversation == turn.conversation and previous.message == message:
+                    for memory_id in previous.memory_ids:  # a regenerated or continued reply
+                        bank.forget(memory_id, with_derived=True)
+                elif message:
+                    self._remember_message(turn, message)
+            ids = self.coach.remember_reply(bank, reply, message, time.time(), turn.conversation)
+            self._stored[turn.profile] = _StoredReply(
+                turn.conversation, message, [i for group in ids.values() for i in group]
+            )
+        if self.options.background and self.coach.settings_for(turn.profile).background:
+            self.coach.llm.note_foreground()
+            self.coach.worker.submit(turn.profile)
+
+
+def render_visible(reply: ParsedReply) -> str:
+    """The reply for the host's chat: thoughts in its escaped ``<think>`` block, then the dialogue."""
+    thoughts = [
+        f"{label}: {text}"
+        for label, text in (("Empathetic voice", reply.empathetic), ("Therapist voice", reply.therapeutic))
+        if text
+    ]
+    dialogue = html.escape(reply.dialogue)
+    if not thoughts:
+        return dialogue
+    block = html.escape("\n\n".join(thoughts))
+    return f"{html.escape(THINK_OPEN)}\n{block}\n{html.escape(THINK_CLOSE)}\n\n{dialogue}"

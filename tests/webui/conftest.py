@@ -1,0 +1,142 @@
+"""The joi_coach extension loaded into a stand-in of text-generation-webui's ``modules``.
+
+The stand-in (``host_standin/modules``) mirrors the host's hook sequence and signatures; the
+model behind ``shared.model`` is the real embedded LLM and the memories are real SQLite and
+FAISS files. The real host is exercised by hand (docs/webui-e2e.md).
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent / "host_standin"))
+
+SPY_SCRIPT = """
+params = {"display_name": "Spy"}
+seen = []
+
+def state_modifier(state):
+    seen.append(("state", state.get("joi_coach_internal", False)))
+    return state
+
+def input_modifier(string, state, is_chat=False):
+    seen.append(("input", is_chat))
+    return string
+
+def output_modifier(string, state, is_chat=False):
+    seen.append(("output", is_chat))
+    return string + " [spy]" if is_chat else string
+"""
+
+
+class StandInModel:
+    """``shared.model`` as the host's loaders present it: cumulative text while streaming."""
+
+    def __init__(self, llama) -> None:
+        self.llama = llama
+
+    def generate_with_streaming(self, prompt, state):
+        text = ""
+        for chunk in self.llama.create_completion(
+            prompt,
+            max_tokens=state["max_new_tokens"],
+            temperature=state["temperature"],
+            top_p=state["top_p"],
+            repeat_penalty=state["repetition_penalty"],
+            seed=None if state["seed"] == -1 else state["seed"],
+            stream=True,
+        ):
+            text += chunk["choices"][0]["text"]
+            yield text
+
+
+def read_yaml(folder: str, name: str) -> dict:
+    return yaml.safe_load((REPO / folder / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def chat_state(character: str = "Joi", name1: str = "Sam", mode: str = "chat") -> dict:
+    """A generation state like the one the host's API builds for /v1/chat/completions."""
+    from modules import chat
+
+    data = read_yaml("characters", character) if (REPO / "characters" / f"{character}.yaml").exists() else {}
+    context = str(data.get("context", "The following is a conversation with an AI assistant."))
+    return {
+        "mode": mode,
+        "name1": name1,
+        "name2": str(data.get("name", character)),
+        "context": context.replace("{{user}}", name1).replace("{{char}}", str(data.get("name", character))),
+        "greeting": "",
+        "user_bio": "",
+        "instruction_template_str": read_yaml("instruction-templates", "Joi-ChatML")["instruction_template"],
+        "custom_system_message": "",
+        "chat_template_str": chat.CHAT_TEMPLATE,
+        "chat-instruct_command": 'Continue the chat dialogue below. Write a single reply for "<|character|>".\n\n<|prompt|>',
+        "history": {"internal": [], "visible": [], "metadata": {}},
+        "stream": True,
+        "max_new_tokens": 160,
+        "auto_max_new_tokens": False,
+        "temperature": 0.3,
+        "top_p": 0.9,
+        "repetition_penalty": 1.1,
+        "seed": 11,
+        "custom_stopping_strings": "",
+        "max_tokens_second": 0,
+        "ban_eos_token": False,
+        "enable_thinking": True,
+        "truncation_length": 4096,
+    }
+
+
+class Conversation:
+    """One chat through the stand-in host: the caller keeps the history, as the API's client does."""
+
+    def __init__(self, state: dict) -> None:
+        self.state = state
+
+    def send(self, text: str, **flags) -> dict:
+        from modules import chat
+
+        state = copy.deepcopy(self.state)
+        *_, final = chat.generate_chat_reply(text, state, **flags)
+        self.state["history"] = final
+        return final
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory, embedded_llm):
+    """The stand-in host with joi_coach (and a spy extension after it) loaded and set up."""
+    from modules import extensions, shared, text_generation
+
+    user_data = tmp_path_factory.mktemp("user_data")
+    (user_data / "extensions").mkdir()
+    (user_data / "extensions" / "joi_coach").symlink_to(REPO / "extensions" / "joi_coach")
+    (user_data / "extensions" / "spy").mkdir()
+    (user_data / "extensions" / "spy" / "script.py").write_text(SPY_SCRIPT, encoding="utf-8")
+    shared.user_data_dir = user_data
+    shared.args.extensions = ["joi_coach", "spy"]
+    shared.settings = {"joi_coach-reply_prefix": "first voice"}
+    shared.model = StandInModel(embedded_llm._llama)
+    extensions.setup_called.clear()
+    extensions.load_extensions()
+    text_generation.calls.clear()
+    joi = extensions.state["joi_coach"][2].joi
+    joi.coach.llm.idle_before_background = 0.5
+    yield joi
+    joi.close()
+    shared.model = None
+
+
+def wait_for(condition, timeout: float = 600.0, step: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()

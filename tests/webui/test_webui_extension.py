@@ -1,0 +1,132 @@
+"""The extension through the host's own call sequence, on the real embedded model."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from joi_coach.memory.models import Stream
+
+from .conftest import Conversation, chat_state, wait_for
+
+pytestmark = pytest.mark.llm
+
+MESSAGES = [
+    "I keep putting off my thesis. Every evening I open the laptop and end up scrolling instead.",
+    "My sister Mia says I should just set a timer, but timers make me anxious.",
+    "What could I try tonight about the thesis?",
+]
+
+
+def last_chat_prompt() -> str:
+    from modules import text_generation
+
+    return [prompt for prompt, is_chat in text_generation.calls if is_chat][-1]
+
+
+def profile_bank(joi, profile: str):
+    return joi.coach.bank(profile)
+
+
+@pytest.fixture(scope="module")
+def sam(host):
+    """Three turns of Sam talking to Joi in chat mode, as the API would run them."""
+    from modules import text_generation
+
+    conversation = Conversation(chat_state("Joi", "Sam", "chat"))
+    start = len(text_generation.calls)
+    replies = [conversation.send(message) for message in MESSAGES]
+    chat_prompts = [prompt for prompt, is_chat in text_generation.calls[start:] if is_chat]
+    return conversation, replies, chat_prompts
+
+
+def test_each_turn_stores_the_message_thoughts_and_dialogue_once(host, sam):
+    bank = profile_bank(host, "Sam & Joi")
+    said = [m for m in bank.store.list(Stream.DIALOGUE, limit=50) if m.speaker == "Sam"]
+    assert sorted(m.text for m in said) == sorted(MESSAGES)  # each message once, as typed
+    joi_lines = [m for m in bank.store.list(Stream.DIALOGUE, limit=50) if m.speaker == "Joi"]
+    assert len(joi_lines) == len(MESSAGES)
+    assert bank.store.count(Stream.EMPATHETIC) == len(MESSAGES)
+    assert bank.store.count(Stream.THERAPEUTIC) == len(MESSAGES)
+    for line in joi_lines:  # the spoken line carries no thought labels or tags
+        assert "voice:" not in line.text.lower() and "<think>" not in line.text
+
+
+def test_the_reply_shows_thoughts_in_the_hosts_think_block_and_dialogue_apart(sam):
+    _, replies, _ = sam
+    for history in replies:
+        visible = history["visible"][-1][1]
+        assert visible.startswith("&lt;think&gt;\nEmpathetic voice:")
+        thoughts, _, dialogue = visible.partition("&lt;/think&gt;")
+        assert "Therapist voice:" in thoughts
+        assert dialogue.strip().removesuffix("[spy]").strip()  # a spoken reply, then the spy's mark
+        assert "<" not in visible  # whatever the model wrote is escaped text, never markup
+        print(html.unescape(visible))
+
+
+def test_a_later_prompt_contains_memories_recalled_from_earlier_turns(sam):
+    _, _, prompts = sam
+    assert len(prompts) == len(MESSAGES)
+    assert "What you remember" not in prompts[0]  # nothing to recall yet
+    last = prompts[-1]
+    memory_part = last.split("What you remember", 1)[1].split("Sam: ", 1)[0]
+    assert "<memories kind=" in memory_part and "Mia" in memory_part
+
+
+def test_memories_are_for_this_generation_only(sam):
+    conversation, replies, _ = sam
+    assert "What you remember" not in conversation.state["context"]
+    for user_text, reply in replies[-1]["internal"]:
+        assert "What you remember" not in user_text and "What you remember" not in reply
+
+
+def test_importance_and_a_reflection_fill_in_between_messages_through_the_host(host, sam):
+    from modules import text_generation
+
+    profile = "Sam & Joi"
+    bank = profile_bank(host, profile)
+    host.coach.update_settings(profile, {"reflection": {"threshold": 10, "questions": 1}})
+    host.coach.worker.submit(profile)
+    assert wait_for(lambda: not bank.store.unrated(limit=1), timeout=900)
+    assert wait_for(lambda: bank.store.count(Stream.REFLECTION) > 0, timeout=900)
+    reflection = bank.store.list(Stream.REFLECTION, limit=1)[0]
+    assert reflection.evidence and all(bank.get([e]) for e in reflection.evidence)
+    internal = [prompt for prompt, is_chat in text_generation.calls if not is_chat]
+    assert internal and not any("What you remember" in p for p in internal)  # no re-entry
+
+
+def test_joi_hooks_stay_out_of_internal_prompts_while_other_extensions_still_see_them(host, sam):
+    spy = __import__("sys").modules["user_ext_spy"]
+    assert ("state", True) in spy.seen  # the host applies every extension to a background prompt
+    assert ("output", True) in spy.seen and ("input", True) in spy.seen
+
+
+def test_another_character_gets_no_memories_and_an_untouched_reply(host, sam):
+
+    other = Conversation(chat_state("Assistant", "Sam", "chat"))
+    history = other.send("What did I tell you about Mia and my thesis?")
+    prompt = last_chat_prompt()
+    assert "What you remember" not in prompt and "Mia" not in prompt.split("Sam: ")[0]
+    assert "&lt;think&gt;" not in history["visible"][-1][1]
+    assert "Sam & Assistant" not in host.turns.known_profiles()
+
+
+def test_a_second_person_never_sees_the_first_persons_memories(host, sam):
+
+    Conversation(chat_state("Joi", "Alex", "chat")).send("Remind me what my sister said about timers.")
+    prompt = last_chat_prompt()
+    assert "Mia" not in prompt and "thesis" not in prompt
+    alex = profile_bank(host, "Alex & Joi")
+    assert all("Mia" not in m.text for m in alex.store.list(limit=100))
+
+
+def test_regenerating_replaces_the_memories_of_the_replaced_reply(host, sam):
+    conversation, _, _ = sam
+    bank = profile_bank(host, "Sam & Joi")
+    before = [m.id for m in bank.store.list(Stream.DIALOGUE, limit=100) if m.speaker == "Joi"]
+    conversation.send("", regenerate=True)
+    after = [m.id for m in bank.store.list(Stream.DIALOGUE, limit=100) if m.speaker == "Joi"]
+    assert len(after) == len(before)  # the last reply's line was replaced, not added
+    assert max(before) not in after
+    said = [m.text for m in bank.store.list(Stream.DIALOGUE, limit=100) if m.speaker == "Sam"]
+    assert said.count(MESSAGES[-1]) == 1
