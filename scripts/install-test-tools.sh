@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# What the tests need beyond .venv: Debian's chromium (for Playwright; no browser download)
+# What the tests need beyond .venv: Debian's chromium (for Playwright; no browser download), shellcheck
 # and .venv-gradio4, a stand-in for text-generation-webui's environment (gradio 4.37.2 with
 # the host's pins) in which the memory tab is exercised a second time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null; then
+MISSING=""
+command -v chromium >/dev/null || MISSING="$MISSING chromium"
+command -v shellcheck >/dev/null || MISSING="$MISSING shellcheck"
+if [ -n "$MISSING" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
 fi
 PYTHON=${PYTHON:-python3}
 [ -x .venv-gradio4/bin/python ] || "$PYTHON" -m venv .venv-gradio4

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install (if needed) and run every check: lint, the whole test suite on the real models and
-# in a real browser, then the memory tab again under the webui host's gradio 4.37.
+# in a real browser, then the memory tab and the webui tab again under the webui host's gradio 4.37.
 # Usage: scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,4 +11,4 @@ ruff check .
 ruff format --check .
 python -m pytest -ra "$@"
 JOI_E2E_PYTHON=.venv-gradio4/bin/python JOI_E2E_GRADIO=4 \
-  python -m pytest -ra tests/e2e/test_memory_tab_browser.py
+  python -m pytest -ra tests/e2e/test_memory_tab_browser.py tests/e2e/test_webui_tab_browser.py

@@ -45,6 +45,9 @@ class WebuiTab:
             self._chosen[getattr(request, "session_hash", None) or ""] = profile
         return gr.update(choices=self._choices(profile), value=profile)
 
+    def list_profiles(self, current: str):
+        return gr.update(choices=self._choices(current or self.default_profile))
+
     def follow_host(self, name1: str, character: str, request: gr.Request):
         return self.choose(profile_of(name1 or "You", character or "Joi"), request)
 
@@ -80,6 +83,7 @@ class WebuiTab:
             )
         memory = MemoryTab(coach, self.profile_of, self.user_name_of).build()
         listen(always_on.change, self.extension.set_always_on, [always_on], None)
+        listen(profile.focus, self.list_profiles, [profile], [profile])  # people who talked since
         chosen = listen(profile.input, self.choose, [profile], [profile])
         chosen.then(memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
         followed = [self.host_components[k] for k in HOST_FIELDS if k in self.host_components]

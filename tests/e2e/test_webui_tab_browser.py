@@ -1,0 +1,100 @@
+"""The extension's tab in a real browser, inside a page laid out like the webui's.
+
+Run under the standalone gradio and, in CI's second run, under the host's gradio 4.37
+(``JOI_E2E_PYTHON``). The tab follows the host's "Your name" and "Character" fields: each
+person's memories show only under their own profile.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+from joi_coach.memory.bank import MemoryBank
+from joi_coach.memory.models import NewMemory, Stream
+from joi_coach.profiles import profile_folder_name
+
+from .conftest import READY, REPO, AppServer
+
+SAM_SECRET = "Sam is training for the Berlin marathon."
+ALEX_SECRET = "Alex is saving for a cello."
+
+
+def seed(data_dir, embedder) -> None:
+    """Two people's memories, as turns through the webui leave them (with the profile index)."""
+    (data_dir).mkdir(parents=True, exist_ok=True)
+    (data_dir / "webui-profiles.json").write_text('["Sam & Joi", "Alex & Joi"]', encoding="utf-8")
+    for profile, text in (("Sam & Joi", SAM_SECRET), ("Alex & Joi", ALEX_SECRET)):
+        bank = MemoryBank(data_dir / "profiles" / profile_folder_name(profile), embedder)
+        bank.add([NewMemory(Stream.DIALOGUE, text, time.time() - 60, speaker=profile.split(" & ")[0])])
+        bank.close()
+
+
+class WebuiTabServer(AppServer):
+    def _spawn(self, log, env: dict) -> subprocess.Popen:
+        command = [
+            self.python,
+            str(REPO / "tests" / "e2e" / "webui_tab_app.py"),
+            str(self.port),
+            str(self.data_dir),
+        ]
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder):
+    user_data = tmp_path_factory.mktemp("webui-user-data")
+    (user_data / "extensions").mkdir()
+    (user_data / "extensions" / "joi_coach").symlink_to(REPO / "extensions" / "joi_coach")
+    seed(user_data / "joi_coach", embedder)
+    app = WebuiTabServer(user_data, user_data / "page.log")
+    app.start()
+    yield app
+    app.stop()
+
+
+def table_text(page) -> str:
+    return page.locator("#joi-memory-table").inner_text()
+
+
+def test_the_tab_follows_the_hosts_name_and_character_fields(server, page):
+    assert READY
+    page.goto(server.url)
+    page.get_by_role("tab", name="Joi Coach").click()
+    page.locator("#joi-memory-refresh").click()
+    page.wait_for_timeout(1500)
+    assert SAM_SECRET not in table_text(page) and ALEX_SECRET not in table_text(page)  # "You & Joi"
+
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#host-name1 textarea").fill("Sam")
+    page.get_by_role("tab", name="Joi Coach").click()
+    page.wait_for_function(
+        "text => document.querySelector('#joi-memory-table').innerText.includes(text)", arg=SAM_SECRET
+    )
+    assert ALEX_SECRET not in table_text(page)
+    assert "Sam & Joi" in page.locator("#joi-profile input").input_value()
+
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#host-name1 textarea").fill("Alex")
+    page.get_by_role("tab", name="Joi Coach").click()
+    page.wait_for_function(
+        "text => document.querySelector('#joi-memory-table').innerText.includes(text)", arg=ALEX_SECRET
+    )
+    assert SAM_SECRET not in table_text(page)
+
+
+def test_the_profile_menu_lists_people_with_memories_and_switches_between_them(server, page):
+    page.goto(server.url)
+    page.get_by_role("tab", name="Joi Coach").click()
+    page.locator("#joi-profile input").click()
+    page.locator("#joi-profile input").press("Control+a")
+    page.locator("#joi-profile input").press("Backspace")  # gradio 4 filters the menu by the text
+    options = page.locator("ul[role=listbox] li")
+    options.first.wait_for()
+    assert {"Sam & Joi", "Alex & Joi"} <= {t.strip() for t in options.all_inner_texts()}
+    page.locator("ul[role=listbox] li", has_text="Alex & Joi").click()
+    page.wait_for_function(
+        "text => document.querySelector('#joi-memory-table').innerText.includes(text)", arg=ALEX_SECRET
+    )
+    assert SAM_SECRET not in table_text(page)
