@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 EXTRAS=${1:-embedded,app}
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# shellcheck source=/dev/null
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
 # torch first, so sentence-transformers does not pull a multi-GB CUDA build: on these

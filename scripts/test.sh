@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh embedded,app,test
 scripts/install-test-tools.sh
+# shellcheck source=/dev/null
 . .venv/bin/activate
 ruff check .
 ruff format --check .
