@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "extensions" / "joi_coach"
 def test_engine_imports_neither_gradio_nor_the_host():
     code = (
         "import sys, joi_coach.coach, joi_coach.llm.embedded, joi_coach.llm.openai_compat\n"
+        "import joi_coach.webui.extension, joi_coach.webui.turns, joi_coach.webui.host_generation\n"
         "bad = [m for m in sys.modules if m == 'gradio' or m.startswith(('gradio.', 'modules.'))]\n"
         "assert not bad, bad\n"
     )

@@ -133,3 +133,17 @@ def test_labels_never_leak_into_dialogue(text, cuts):
     streamed, _ = stream(text, cuts)
     for dialogue_line in streamed[Section.DIALOGUE].splitlines():
         assert match_label(dialogue_line) is None or not dialogue_line.strip()
+
+
+def test_thoughts_inside_think_tags_and_bracketed_like_the_format_are_unwrapped():
+    reply = parse_reply(
+        "<think>Empathetic voice: (Sam feels stuck.)\nTherapist voice: (Ask about mornings.)\n</think>\nHow are mornings?"
+    )
+    assert (reply.empathetic, reply.therapeutic, reply.dialogue) == (
+        "Sam feels stuck.",
+        "Ask about mornings.",
+        "How are mornings?",
+    )
+    assert (
+        parse_reply("Empathetic voice: tired (very)\n</think> Rest (a little).").empathetic == "tired (very)"
+    )

@@ -130,3 +130,35 @@ def test_regenerating_replaces_the_memories_of_the_replaced_reply(host, sam):
     assert max(before) not in after
     said = [m.text for m in bank.store.list(Stream.DIALOGUE, limit=100) if m.speaker == "Sam"]
     assert said.count(MESSAGES[-1]) == 1
+
+
+def test_a_background_prompt_gives_way_to_the_next_reply(host, sam):
+    """A chat turn arriving mid-generation stops Joi's own prompt at its next token."""
+    import threading
+    import time
+
+    from joi_coach.llm.base import GenerationParams
+    from joi_coach.llm.priority import Preempted
+    from modules import shared
+
+    outcome: dict = {}
+    messages = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+
+    def background() -> None:
+        try:
+            outcome["text"] = host.coach.llm.complete_background(messages, GenerationParams(max_tokens=400))
+        except Preempted as exc:
+            outcome["preempted"] = exc
+
+    preemptions = host.generation.preemptions
+    worker = threading.Thread(target=background)
+    worker.start()
+    assert wait_for(shared.generation_lock.locked, timeout=60, step=0.05)  # it holds the model
+    time.sleep(2)  # well into its answer
+    conversation = Conversation(chat_state("Joi", "Sam", "chat"))
+    started = time.monotonic()
+    history = conversation.send("Quick question: is a ten-minute start enough?")
+    worker.join(timeout=60)
+    assert "preempted" in outcome and host.generation.preemptions == preemptions + 1
+    assert history["visible"][-1][1].strip()  # the reply itself was not stopped
+    assert time.monotonic() - started < 300

@@ -52,11 +52,11 @@ _LABEL = re.compile(
 )
 
 
-_QUOTE_PAIRS = {'"': '"', "“": "”", "'": "'", "«": "»"}
+_QUOTE_PAIRS = {'"': '"', "“": "”", "'": "'", "«": "»", "(": ")"}  # "(…)": the format's placeholder
 
 
 def unquote(text: str) -> str:
-    """Drop one pair of quotes around a whole section (small models like to add them)."""
+    """Drop one pair of quotes (or brackets) around a whole section (small models add them)."""
     text = text.strip()
     if len(text) >= 2 and _QUOTE_PAIRS.get(text[0]) == text[-1] and text[0] not in text[1:-1]:
         return text[1:-1].strip()
