@@ -25,6 +25,8 @@ TURNS = [
     "Hi Joi. I keep putting off my thesis; every evening I open the laptop and end up scrolling.",
     "My sister Mia says I should set a timer, but timers make me anxious.",
     "I used to write best in the mornings at the library, before work.",
+    "Honestly I think I avoid it because I'm afraid the chapter won't be good enough.",
+    "Last year I finished a hard project by doing one ugly draft first.",
     "What could I try tomorrow about the thesis?",
 ]
 
@@ -77,35 +79,52 @@ def stores(data_dir: Path) -> dict[str, dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--api", default="http://127.0.0.1:5000", help="the webui's API address")
     parser.add_argument("--api-key", default=None)
-    parser.add_argument("--webui", type=Path, required=True, help="the webui folder (for user_data/joi_coach)")
-    parser.add_argument("--wait", type=float, default=300, help="seconds to wait for importance/reflection")
+    parser.add_argument(
+        "--webui", type=Path, required=True, help="the webui folder (for user_data/joi_coach)"
+    )
+    parser.add_argument("--wait", type=float, default=600, help="seconds to wait for importance/reflection")
+    parser.add_argument(
+        "--log", type=Path, help="the webui's --verbose log: count prompts with recalled memories"
+    )
     args = parser.parse_args()
     data_dir = args.webui / "user_data" / "joi_coach"
 
     print("== Sam talks to Joi")
     for n, turn in enumerate(conversation(args.api, "Joi", "Sam", TURNS, args.api_key), 1):
-        print(f"-- turn {n} ({turn['seconds']} s)\nreasoning: {turn.get('reasoning_content')!r}\ncontent: {turn['content']!r}")
+        print(
+            f"-- turn {n} ({turn['seconds']} s)\nreasoning: {turn.get('reasoning_content')!r}\ncontent: {turn['content']!r}"
+        )
     print("\n== Sam asks the Assistant character about Mia")
     other = conversation(args.api, "Assistant", "Sam", ["What did my sister say about timers?"], args.api_key)
     print(f"content: {other[0]['content']!r}")
     print("\n== Alex talks to Joi")
-    alex = conversation(args.api, "Joi", "Alex", ["Do you remember what my sister said about timers?"], args.api_key)
+    alex = conversation(
+        args.api, "Joi", "Alex", ["Do you remember what my sister said about timers?"], args.api_key
+    )
     print(f"content: {alex[0]['content']!r}")
 
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:  # importance and reflection run while the model is idle
         snapshot = stores(data_dir)
-        if snapshot and all(p["rated"].split("/")[0] == p["rated"].split("/")[1] for p in snapshot.values()):
-            if any(p["streams"].get("reflection") for p in snapshot.values()):
-                break
+        all_rated = all(p["rated"].split("/")[0] == p["rated"].split("/")[1] for p in snapshot.values())
+        if snapshot and all_rated and any(p["streams"].get("reflection") for p in snapshot.values()):
+            break
         time.sleep(10)
     print("\n== Joi's stores")
     print(json.dumps(stores(data_dir), indent=1))
     profiles = data_dir / "webui-profiles.json"
     print("profiles:", profiles.read_text() if profiles.exists() else "(none)")
+    if args.log:
+        prompts = args.log.read_text(encoding="utf-8", errors="replace").split("PROMPT=")[1:]
+        chats = [p for p in prompts if "Write a single reply" in p or "\nAI:" in p]
+        recalled = [p for p in chats if "What you remember" in p]
+        print(f"chat prompts in the log: {len(chats)}, with recalled memories: {len(recalled)}")
+        print(f"Joi's own (background) prompts: {len(prompts) - len(chats)}")
     return 0
 
 

@@ -159,6 +159,6 @@ def test_a_background_prompt_gives_way_to_the_next_reply(host, sam):
     started = time.monotonic()
     history = conversation.send("Quick question: is a ten-minute start enough?")
     worker.join(timeout=60)
-    assert "preempted" in outcome and host.generation.preemptions == preemptions + 1
+    assert "preempted" in outcome and host.generation.preemptions > preemptions
     assert history["visible"][-1][1].strip()  # the reply itself was not stopped
     assert time.monotonic() - started < 300
