@@ -157,3 +157,14 @@ def test_profiles_are_listed_for_the_tab_and_survive_a_restart(loaded, tmp_path)
     assert reopened.known_profiles() == ["Sam & Joi", "Alex & Joi"]
     (tmp_path / "joi_coach" / "webui-profiles.json").write_text("{not json", encoding="utf-8")
     assert WebuiTurns(loaded.joi.coach, loaded.joi.turns.options).known_profiles() == []
+
+
+def test_in_chat_instruct_the_reply_also_stops_where_the_person_would_speak(loaded):
+    import ast
+
+    state = loaded.state_modifier({**chat_state("Joi", "Sam", "chat"), "custom_stopping_strings": '"###"'})
+    assert ast.literal_eval(f"[{state['custom_stopping_strings']}]") == ["###", "\nSam:"]
+    listed = loaded.state_modifier(
+        {**chat_state("Joi", "Sam", "chat-instruct"), "custom_stopping_strings": []}
+    )
+    assert listed["custom_stopping_strings"] == ["\nSam:"]

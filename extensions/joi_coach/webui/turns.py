@@ -101,6 +101,15 @@ def profile_of(user_name: str, character: str) -> str:
     return f"{user_name.strip() or 'You'} & {character.strip() or 'Joi'}"
 
 
+def with_stop(stops: Any, stop: str) -> Any:
+    """The host's custom stopping strings (a list, or its textbox's '"a", "b"' text) plus one."""
+    if isinstance(stops, list):
+        return stops if stop in stops else [*stops, stop]
+    text = str(stops or "").strip()
+    quoted = json.dumps(stop)  # also a valid Python string literal, as the host reads it
+    return quoted if not text else text if quoted in text else f"{text}, {quoted}"
+
+
 def last_user_message(state: dict[str, Any]) -> str:
     rows = (state.get("history") or {}).get("internal") or []
     return str(rows[-1][0]) if rows and rows[-1] and rows[-1][0] else ""
@@ -166,6 +175,10 @@ class WebuiTurns:
             # start speaking after their thoughts; chat-instruct wraps the same chat in the
             # model's own instruction format, and the conversation looks the same.
             state["mode"] = "chat-instruct"
+        if state.get("mode") == "chat-instruct":  # its stops are the template's: not the next speaker
+            state["custom_stopping_strings"] = with_stop(
+                state.get("custom_stopping_strings"), f"\n{state.get('name1') or 'You'}:"
+            )
         turn = state.get(TURN_KEY)
         if not isinstance(turn, WebuiTurn):  # a second call for the same reply keeps its turn
             user_name = str(state.get("name1") or "You")
