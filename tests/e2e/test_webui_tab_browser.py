@@ -15,7 +15,7 @@ from joi_coach.memory.bank import MemoryBank
 from joi_coach.memory.models import NewMemory, Stream
 from joi_coach.profiles import profile_folder_name
 
-from .conftest import READY, REPO, AppServer
+from .conftest import REPO, AppServer
 
 SAM_SECRET = "Sam is training for the Berlin marathon."
 ALEX_SECRET = "Alex is saving for a cello."
@@ -58,29 +58,27 @@ def table_text(page) -> str:
     return page.locator("#joi-memory-table").inner_text()
 
 
+def type_name_and_open_tab(page, name: str, expected: str) -> None:
+    """Type a name in the host's "Your name" field, open Joi's tab, wait for that person's memory."""
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#host-name1 textarea").fill(name)
+    page.get_by_role("tab", name="Joi Coach").click()
+    page.wait_for_function(
+        "text => document.querySelector('#joi-memory-table').innerText.includes(text)", arg=expected
+    )
+
+
 def test_the_tab_follows_the_hosts_name_and_character_fields(server, page):
-    assert READY
     page.goto(server.url)
     page.get_by_role("tab", name="Joi Coach").click()
     page.locator("#joi-memory-refresh").click()
-    page.wait_for_timeout(1500)
+    page.get_by_text("Memories of You & Joi").wait_for()  # the webui's default name
     assert SAM_SECRET not in table_text(page) and ALEX_SECRET not in table_text(page)  # "You & Joi"
 
-    page.get_by_role("tab", name="Chat").click()
-    page.locator("#host-name1 textarea").fill("Sam")
-    page.get_by_role("tab", name="Joi Coach").click()
-    page.wait_for_function(
-        "text => document.querySelector('#joi-memory-table').innerText.includes(text)", arg=SAM_SECRET
-    )
+    type_name_and_open_tab(page, "Sam", SAM_SECRET)
     assert ALEX_SECRET not in table_text(page)
     assert "Sam & Joi" in page.locator("#joi-profile input").input_value()
-
-    page.get_by_role("tab", name="Chat").click()
-    page.locator("#host-name1 textarea").fill("Alex")
-    page.get_by_role("tab", name="Joi Coach").click()
-    page.wait_for_function(
-        "text => document.querySelector('#joi-memory-table').innerText.includes(text)", arg=ALEX_SECRET
-    )
+    type_name_and_open_tab(page, "Alex", ALEX_SECRET)
     assert SAM_SECRET not in table_text(page)
 
 
