@@ -168,3 +168,19 @@ def test_in_chat_instruct_the_reply_also_stops_where_the_person_would_speak(load
         {**chat_state("Joi", "Sam", "chat-instruct"), "custom_stopping_strings": []}
     )
     assert listed["custom_stopping_strings"] == ["\nSam:"]
+
+
+def test_a_memory_forgotten_in_the_tab_is_not_injected_again_from_the_last_recall(loaded):
+    coach = loaded.joi.coach
+    bank = coach.bank("Sam & Joi")
+    [secret] = [coach.remember_message(bank, "My PIN hint is the cat's birthday.", "Sam", "old", 1.0)]
+    history = {"internal": [["What is my PIN hint about?", "Let me think."]], "visible": [], "metadata": {}}
+    state = loaded.state_modifier({**chat_state("Joi", "Sam", "chat"), "history": history})
+    assert "cat's birthday" in state["context"]
+    again = loaded.state_modifier(
+        {**chat_state("Joi", "Sam", "chat"), "history": history}
+    )  # e.g. a regenerate
+    assert "cat's birthday" in again["context"]
+    bank.forget(secret)
+    after = loaded.state_modifier({**chat_state("Joi", "Sam", "chat"), "history": history})
+    assert "cat's birthday" not in after["context"]

@@ -123,6 +123,7 @@ class WebuiTurns:
         self.options = options
         self._last_chat_state: dict[str, Any] | None = None
         self._stored: dict[str, _StoredReply] = {}
+        self._last_recall: dict[tuple[str, str], tuple[str, dict[Stream, list[Recollection]]]] = {}
         self._lock = threading.Lock()
         self._profiles_file = coach.profiles.data_dir / PROFILES_FILE
         self._profiles = self._read_profiles()
@@ -242,9 +243,7 @@ class WebuiTurns:
         """Persona and recalled memories into this generation's context or system message."""
         now = time.time()
         if query:
-            bank = self.coach.bank(turn.profile)
-            settings = self.coach.settings_for(turn.profile)
-            _, _, turn.recalled = self.coach.recall(bank, settings, query, turn.conversation, now)
+            turn.recalled = self._recall(turn, query, now)
         remembered = memory_block(turn.recalled, turn.user_name, now)
         if state.get("mode") in CHAT_MODES:
             state["context"] = turn.base_context.rstrip() + remembered
@@ -252,6 +251,24 @@ class WebuiTurns:
             persona = self.coach.character.fill(self.coach.character.context, turn.user_name).strip()
             system = "\n\n".join(part for part in (turn.base_system.strip(), persona) if part)
             state["custom_system_message"] = system + remembered
+
+    def _recall(self, turn: WebuiTurn, query: str, now: float) -> dict[Stream, list[Recollection]]:
+        """Recall for ``query``. The last message's recall is kept, since the next turn's
+        ``state_modifier`` (and a regenerate) asks for that same message again; it is reused
+        only while every memory in it is still there, unedited (a forgotten one never returns)."""
+        key = (turn.profile, turn.conversation)
+        bank = self.coach.bank(turn.profile)
+        with self._lock:
+            cached = self._last_recall.get(key)
+        if cached is not None and cached[0] == query:
+            kept = {r.memory.id: r.memory.text for rs in cached[1].values() for r in rs}
+            if {m.id: m.text for m in bank.get(list(kept))} == kept:
+                return cached[1]
+        settings = self.coach.settings_for(turn.profile)
+        _, _, recalled = self.coach.recall(bank, settings, query, turn.conversation, now)
+        with self._lock:
+            self._last_recall[key] = (query, recalled)
+        return recalled
 
     def _remember_message(self, turn: WebuiTurn, message: str) -> None:
         bank = self.coach.bank(turn.profile)
