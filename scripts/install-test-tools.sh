@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What the tests need beyond .venv: Debian's chromium (for Playwright; no browser download), shellcheck
-# and .venv-gradio4, a stand-in for text-generation-webui's environment (gradio 4.37.2 with
+# What the tests need beyond .venv: Debian's chromium (for Playwright; no browser download), a
+# shell linter (shellcheck), docker-compose (its `config` check of the pod's compose file; no Docker
+# daemon is used) and .venv-gradio4, a stand-in for text-generation-webui's environment (gradio 4.37.2 with
 # the host's pins) in which the memory tab is exercised a second time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,11 @@ if [ -n "$MISSING" ]; then
   $SUDO apt-get update -qq
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
+fi
+if ! command -v docker-compose >/dev/null; then  # without its recommended Docker engine
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
 PYTHON=${PYTHON:-python3}
 [ -x .venv-gradio4/bin/python ] || "$PYTHON" -m venv .venv-gradio4

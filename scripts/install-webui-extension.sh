@@ -2,6 +2,7 @@
 # Install Joi Coach into a text-generation-webui checkout, leaving the webui's own packages as they were.
 #
 #   scripts/install-webui-extension.sh [--copy] [--python PY] [--skip-requirements] PATH_TO_WEBUI
+#   scripts/install-webui-extension.sh --requirements-only [--python PY] PATH_TO_WEBUI
 #   scripts/install-webui-extension.sh --uninstall PATH_TO_WEBUI
 #
 # What it does (running it again changes nothing that is already in place):
@@ -12,6 +13,7 @@
 #      constraints, so pip installs around them or fails; it never upgrades or replaces them.
 #      A webui without torch (the llama.cpp-only "portable" builds) first gets the CPU build of
 #      torch, for the embedding model ($JOI_TORCH_INDEX, default PyTorch's CPU index).
+# --requirements-only does step 2 alone (the pod image places Joi's files itself).
 # --uninstall removes only what this script put there. Joi's memories (user_data/joi_coach/)
 # are the person's own data and are never deleted by it; the packages stay (the webui may share them).
 set -euo pipefail
@@ -20,13 +22,14 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 MODE="link"
 PYTHON=""
 SKIP_REQUIREMENTS=0
+REQUIREMENTS_ONLY=0
 UNINSTALL=0
 WEBUI=""
 REQUIREMENTS=${JOI_REQUIREMENTS_FILE:-$HERE/extensions/joi_coach/requirements.txt}
 TORCH_INDEX=${JOI_TORCH_INDEX-https://download.pytorch.org/whl/cpu}
 PROTECTED="torch torchvision torchaudio gradio gradio-client transformers tokenizers numpy huggingface-hub safetensors accelerate pydantic fastapi"
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "install-webui-extension: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
     --copy) MODE=copy ;;
     --python) shift; PYTHON=${1:-} ;;
     --skip-requirements) SKIP_REQUIREMENTS=1 ;;
+    --requirements-only) REQUIREMENTS_ONLY=1 ;;
     --uninstall) UNINSTALL=1 ;;
     -h|--help) usage 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
@@ -42,6 +46,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -n "$WEBUI" ] || usage 1
+if [ "$REQUIREMENTS_ONLY" = 1 ] && { [ "$SKIP_REQUIREMENTS" = 1 ] || [ "$UNINSTALL" = 1 ]; }; then
+  die "--requirements-only goes with neither --skip-requirements nor --uninstall"
+fi
 if [ ! -f "$WEBUI/server.py" ] || [ ! -f "$WEBUI/modules/extensions.py" ]; then
   die "$WEBUI does not look like text-generation-webui (no server.py and modules/extensions.py)"
 fi
@@ -129,8 +136,12 @@ if [ "$UNINSTALL" = 1 ]; then
   exit 0
 fi
 
-echo "Installing Joi Coach into $USER_DATA"
-for entry in "${PLACES[@]}"; do place "${entry%%|*}" "${entry##*|}"; done
+if [ "$REQUIREMENTS_ONLY" = 1 ]; then
+  echo "Installing only Joi Coach's Python requirements for $WEBUI"
+else
+  echo "Installing Joi Coach into $USER_DATA"
+  for entry in "${PLACES[@]}"; do place "${entry%%|*}" "${entry##*|}"; done
+fi
 
 if [ "$SKIP_REQUIREMENTS" = 1 ]; then
   echo "Skipped the Python requirements (--skip-requirements)."
@@ -162,6 +173,7 @@ else
   echo "  The webui's packages are unchanged; newly added: $(comm -13 <(echo "$BEFORE") <(echo "$AFTER") | xargs)"
 fi
 
+[ "$REQUIREMENTS_ONLY" = 0 ] || exit 0
 cat <<EOF
 Done. Start the webui with the extension, e.g.:
   python server.py --extensions joi_coach

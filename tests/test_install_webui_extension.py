@@ -76,6 +76,18 @@ def test_a_requirement_that_would_move_a_held_package_fails_and_changes_nothing(
     assert held_versions() == before
 
 
+def test_requirements_only_installs_with_the_held_versions_and_places_nothing(webui):
+    """The pod image's way: Joi's files go elsewhere, the packages the careful way."""
+    before = held_versions()
+    result = run("--requirements-only", "--python", sys.executable, str(webui))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "torch==" in result.stdout and "The webui's packages are unchanged" in result.stdout
+    assert not any((webui / "user_data" / place).exists() for place in PLACED)
+    assert held_versions() == before
+    clash = run("--requirements-only", "--uninstall", str(webui))
+    assert clash.returncode != 0 and "goes with neither" in clash.stderr
+
+
 def test_copy_mode_then_uninstall_removes_only_what_it_placed(webui):
     result = run("--copy", "--skip-requirements", str(webui))
     assert result.returncode == 0, result.stderr
@@ -104,6 +116,7 @@ def test_it_refuses_a_folder_that_is_not_a_webui(tmp_path):
 
 
 def test_the_shell_scripts_pass_shellcheck():
-    scripts = sorted(str(p) for p in (REPO / "scripts").glob("*.sh"))
+    scripts = sorted(str(p) for p in (REPO / "scripts").rglob("*.sh"))
+    assert any(name.endswith("runpod/entrypoint.sh") for name in scripts)
     result = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
