@@ -35,6 +35,7 @@ for action in shared.parser._actions:
         "nargs": action.nargs if isinstance(action.nargs, (int, str)) or action.nargs is None else None,
         "type": getattr(action.type, "__name__", None),
         "choices": list(action.choices) if action.choices else None,
+        "default": action.default if isinstance(action.default, (bool, int, float, str)) else None,
     })
 print(json.dumps(actions))
 """
@@ -79,7 +80,9 @@ def parser_from_manifest(actions: list[dict]) -> argparse.ArgumentParser:
             parser.add_argument(*options, dest=dest, action="store_true")
         elif kind == "BooleanOptionalAction":
             positive = [option for option in options if not option.startswith("--no-")]
-            parser.add_argument(*positive, dest=dest, action=argparse.BooleanOptionalAction)
+            parser.add_argument(
+                *positive, dest=dest, action=argparse.BooleanOptionalAction, default=action["default"]
+            )
         elif kind == "_StoreAction":
             parser.add_argument(
                 *options,
@@ -87,6 +90,7 @@ def parser_from_manifest(actions: list[dict]) -> argparse.ArgumentParser:
                 nargs=action["nargs"],
                 type=_TYPES.get(action["type"] or "str", str),
                 choices=action["choices"],
+                default=action["default"],
             )
         else:
             raise ValueError(f"unknown kind of flag in the manifest: {kind} ({options})")
