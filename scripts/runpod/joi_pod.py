@@ -25,6 +25,7 @@ Standard library only (PyYAML when present), so it runs in the webui image's own
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -32,8 +33,10 @@ import re
 import secrets
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -248,6 +251,32 @@ def write_json(path: Path, value: dict) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     temporary.replace(path)
+
+
+def hold_volume(paths: VolumePaths) -> None:
+    """Lock the volume for this container's webui: two webuis on one store would clash.
+
+    The lock's descriptor is inherited by the webui (the entrypoint execs into it), so it is
+    held until the webui exits. A file system without locks gets a warning instead.
+    """
+    lock_file = paths.home / "in-use.lock"
+    handle = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(handle, 200).decode("utf-8", "replace").strip() or "another container"
+        os.close(handle)
+        raise PodError(
+            f"this volume is in use by {holder}: stop that pod or container first "
+            "(two webuis writing one person's memories would clash)"
+        ) from None
+    except OSError as exc:
+        os.close(handle)
+        say(f"Note: this file system cannot lock {lock_file} ({exc.strerror}); run one pod per volume.")
+        return
+    os.set_inheritable(handle, True)
+    os.ftruncate(handle, 0)
+    os.write(handle, f"{socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
 
 
 # -- 2. access ----------------------------------------------------------------------------------
@@ -484,6 +513,8 @@ def run(cfg: PodConfig, dry_run: bool, as_json: bool) -> int:
     image = describe_image()
     say(f"Joi Coach pod starting{' on ' + image if image else ''}; volume: {paths.home}")
     prepare_volume(cfg, paths)
+    if not dry_run:  # a dry run may look at the volume of a running pod
+        hold_volume(paths)
     access = prepare_access(cfg, paths)
     announce_access(cfg, access)
     plan = plan_model(cfg, paths)

@@ -132,6 +132,37 @@ def test_bad_settings_stop_the_start_with_a_clear_error_and_no_launch(pod, env, 
     assert pod.calls("server.py") == [] and pod.calls("download-model.py") == []
 
 
+def test_a_volume_in_use_by_a_running_webui_is_refused(pod):
+    import subprocess
+    import time
+
+    assert pod.start(JOI_MODEL="none").returncode == 0  # lays out the volume
+    lock = pod.home / "in-use.lock"
+    holder = subprocess.Popen(  # a webui of another container, holding the entrypoint's lock
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time; f = os.open(sys.argv[1], os.O_RDWR); "
+            "fcntl.flock(f, fcntl.LOCK_EX); os.write(f, b'pod-one since 10:00'); print('held', flush=True); "
+            "time.sleep(60)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = pod.start(JOI_MODEL="none")
+        assert result.returncode == 2 and "in use by pod-one since 10:00" in result.stderr
+        assert len(pod.calls("server.py")) == 1  # only the first start launched
+        assert pod.start("--dry-run", JOI_MODEL="none").returncode == 0  # looking is allowed
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    assert pod.start(JOI_MODEL="none").returncode == 0 and len(pod.calls("server.py")) == 2
+
+
 def test_a_missing_volume_is_named(pod):
     shutil.rmtree(pod.workspace)
     result = pod.start()
@@ -149,6 +180,7 @@ def test_a_finished_download_is_not_fetched_again_and_its_format_picks_the_loade
     # config.json says exl3, so ExLlamaV3 loads it, though its name does not say so.
     assert (flags.model, flags.loader, flags.cache_type) == ("someone_Their-Model-8B", "ExLlamav3", "q8")
     assert launch["cwd"] == str(pod.textgen)
+    assert launch["volume_locked"]  # the webui holds the volume while it runs
     assert launch["env"]["HF_HOME"] == str(pod.home / "cache" / "huggingface")
     assert (
         launch["env"]["HF_HUB_DISABLE_TELEMETRY"] == "1"
