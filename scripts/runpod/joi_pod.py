@@ -47,8 +47,18 @@ API_PORT = 5000
 EXTENSION = "joi_coach"
 # Joi's files the pod places into the webui's user_data (source under the seed folder).
 JOI_FILES = ("characters/Joi.yaml", "characters/Joi.png", "instruction-templates/Joi-ChatML.yaml")
-# Host defaults never copied onto the volume: Joi's extension runs from the image, not user_data.
-SKIPPED_DEFAULTS = ("extensions",)
+# The webui's own default user_data files, copied onto the volume where missing. Nothing else
+# of the image's user_data is: not extensions (Joi runs from the image), models or logs.
+HOST_DEFAULTS = (
+    "characters",
+    "grammars",
+    "instruction-templates",
+    "presets",
+    "tools",
+    "training",
+    "users",
+    "CMD_FLAGS.txt",
+)
 SECRET_MIN_LENGTH = 8
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 BRANCH = re.compile(r"^[A-Za-z0-9._-]+$")  # what the webui's downloader accepts
@@ -179,7 +189,7 @@ def copy_missing_defaults(source: Path, target: Path) -> int:
     copied = 0
     for item in sorted(source.rglob("*")):
         relative = item.relative_to(source)
-        if relative.parts[0] in SKIPPED_DEFAULTS or not item.is_file():
+        if relative.parts[0] not in HOST_DEFAULTS or not item.is_file():
             continue
         destination = target / relative
         if destination.exists():

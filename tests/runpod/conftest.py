@@ -27,6 +27,8 @@ HOST_DEFAULTS = {  # a few of the webui's own user_data files (commit 1dcde41d)
     "presets/Top-P.yaml": "top_p: 0.95\n",
     "extensions/place-your-extensions-here.txt": "",
     "models/place-your-models-here.txt": "",
+    "logs/chat/Joi/20260501-10-00-00.json": "{}",  # not defaults: never copied to a volume
+    "joi_coach/profiles/someone/memories.sqlite3": "",
 }
 DEFAULT_MODEL_FOLDER = "turboderp_gemma-3-27b-it-exl3_4.0bpw"
 

@@ -30,7 +30,9 @@ def test_a_first_start_lays_out_the_volume_generates_the_sign_in_and_plans_the_d
     # The volume: the webui's user_data with its defaults, Joi's files and the first settings.
     assert (pod.user_data / "characters" / "Assistant.yaml").exists()
     assert (pod.user_data / "presets" / "Top-P.yaml").exists()
-    assert not (pod.user_data / "extensions").exists()  # Joi's extension runs from the image
+    assert (pod.user_data / "CMD_FLAGS.txt").exists()
+    for not_a_default in ("extensions", "logs", "joi_coach"):  # Joi runs from the image; no one's data
+        assert not (pod.user_data / not_a_default).exists()
     for relative in ("characters/Joi.yaml", "characters/Joi.png", "instruction-templates/Joi-ChatML.yaml"):
         assert (pod.user_data / relative).read_bytes() == (REPO / relative).read_bytes()
     settings = (pod.user_data / "settings.yaml").read_text()
