@@ -119,6 +119,10 @@ def test_the_compose_file_is_valid_and_runs_the_pod_image_on_a_gpu(tmp_path):
     assert Path(service["build"]["context"]) == REPO
     assert (REPO / service["build"]["dockerfile"]).resolve() == DOCKERFILE
     assert BASE_TAG.match(service["build"]["args"]["TEXTGEN_IMAGE"])
+    assert service["image"] == "joi-coach-pod:local"
+    assert compose_config(JOI_DATA_DIR=str(tmp_path), JOI_IMAGE="me/joi-coach-pod:0.1").stdout.count(
+        "image: me/joi-coach-pod:0.1"
+    )
     ports = {port_text(port) for port in service["ports"]}
     assert ports == {"127.0.0.1:7860:7860", "127.0.0.1:5000:5000"}  # this machine only
     [volume] = service["volumes"]
@@ -129,7 +133,7 @@ def test_the_compose_file_is_valid_and_runs_the_pod_image_on_a_gpu(tmp_path):
     # Every setting it passes is one the entrypoint reads.
     source = (RUNPOD / "joi_pod.py").read_text()
     for name in service["environment"]:
-        assert name in ("HF_TOKEN",) or f'"{name}"' in source, name
+        assert name == "HF_TOKEN" or f'"{name}"' in source, name
 
 
 def test_the_compose_file_asks_where_to_keep_the_data():
