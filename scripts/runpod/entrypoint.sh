@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Entrypoint of the Joi Coach pod image: prepares the volume, the sign-in and the model, then
-# starts text-generation-webui with Joi (all of it in joi_pod.py, next to this file).
+# starts text-generation-webui with Joi (all of it in the joi_pod package, next to this file).
 #   entrypoint.sh              start (what the container runs)
 #   entrypoint.sh --dry-run    prepare the volume, print the download and launch commands
 # JOI_PYTHON picks the interpreter (default: python3 on PATH, the webui image's own venv).
@@ -12,4 +12,5 @@ if ! command -v "$PYTHON" >/dev/null 2>&1; then
   exit 2
 fi
 export JOI_PYTHON=$PYTHON
-exec "$PYTHON" "$HERE/joi_pod.py" "$@"
+cd "$HERE"  # python -m finds joi_pod here; it moves on to the webui's folder before launching
+exec "$PYTHON" -m joi_pod "$@"

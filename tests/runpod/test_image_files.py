@@ -131,7 +131,7 @@ def test_the_compose_file_is_valid_and_runs_the_pod_image_on_a_gpu(tmp_path):
     devices = service["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
     # Every setting it passes is one the entrypoint reads.
-    source = (RUNPOD / "joi_pod.py").read_text()
+    source = "".join(path.read_text() for path in (RUNPOD / "joi_pod").glob("*.py"))
     for name in service["environment"]:
         assert name == "HF_TOKEN" or f'"{name}"' in source, name
 

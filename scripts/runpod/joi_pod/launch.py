@@ -1,0 +1,50 @@
+"""Step 4: the webui's command line and environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .access import Access
+from .config import API_PORT, EXTENSION, UI_PORT, PodConfig, VolumePaths
+from .model import ModelPlan
+
+
+def launch_flags(cfg: PodConfig, paths: VolumePaths, access: Access, plan: ModelPlan | None) -> list[str]:
+    """The webui's command-line flags, in the host's own names (modules/shared.py).
+
+    ``plan`` is the model to load at start, or None to start without one.
+    """
+    flags = ["--user-data-dir", str(paths.user_data)]
+    flags += ["--listen", "--listen-port", str(UI_PORT)]
+    flags += ["--gradio-auth-path", str(access.auth_file)]
+    flags += ["--api", "--api-port", str(API_PORT), "--api-key", access.api_key]
+    extensions = [EXTENSION, *[name for name in cfg.extra_extensions if name != EXTENSION]]
+    flags += ["--extensions", *extensions]
+    if cfg.share:
+        flags.append("--share")
+    if plan is not None:
+        flags += ["--model", plan.name, "--loader", plan.loader]
+        if cfg.ctx_size:
+            flags += ["--ctx-size", str(cfg.ctx_size)]
+        cache_type = cfg.cache_type or ("q8" if plan.loader.lower().startswith("exllamav3") else "")
+        if cache_type:
+            flags += ["--cache-type", cache_type]
+    return flags + cfg.extra_args
+
+
+def launch_command(cfg: PodConfig, flags: list[str]) -> list[str]:
+    return [cfg.python, str(cfg.textgen_dir / "server.py"), *flags]
+
+
+def redacted(command: list[str], access: Access) -> list[str]:
+    return ["<api key>" if part == access.api_key else part for part in command]
+
+
+def describe_image() -> str:
+    parts = []
+    for label in ("/variant.txt", "/version_tag.txt"):
+        try:
+            parts.append(Path(label).read_text(encoding="utf-8").strip())
+        except OSError:
+            continue
+    return " ".join(part for part in parts if part)
