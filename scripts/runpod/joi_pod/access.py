@@ -11,6 +11,8 @@ from .config import API_PORT, CREDENTIAL, SECRET_MIN_LENGTH, UI_PORT, PodConfig,
 
 @dataclass
 class Access:
+    """The sign-in file for ``--gradio-auth-path`` and the API key, as this start uses them."""
+
     auth_file: Path
     api_key: str
     generated: list[str] = field(default_factory=list)  # which secrets this start generated

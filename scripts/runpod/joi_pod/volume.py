@@ -19,6 +19,7 @@ def sha256(path: Path) -> str:
 
 
 def prepare_volume(cfg: PodConfig, paths: VolumePaths) -> None:
+    """Lay out the volume and fill in what is missing; never overwrite the person's files."""
     if not cfg.workspace.is_dir():
         raise PodError(
             f"{cfg.workspace} does not exist: attach a volume there (Runpod: 'Volume Mount Path' "
