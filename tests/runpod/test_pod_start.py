@@ -136,7 +136,6 @@ def test_bad_settings_stop_the_start_with_a_clear_error_and_no_launch(pod, env, 
 
 def test_a_volume_in_use_by_a_running_webui_is_refused(pod):
     import subprocess
-    import time
 
     assert pod.start(JOI_MODEL="none").returncode == 0  # lays out the volume
     lock = pod.home / "in-use.lock"
@@ -154,14 +153,15 @@ def test_a_volume_in_use_by_a_running_webui_is_refused(pod):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
+        (pod.user_data / "settings.yaml").unlink()
         result = pod.start(JOI_MODEL="none")
         assert result.returncode == 2 and "in use by pod-one since 10:00" in result.stderr
         assert len(pod.calls("server.py")) == 1  # only the first start launched
+        assert not (pod.user_data / "settings.yaml").exists()  # the refused start wrote nothing
         assert pod.start("--dry-run", JOI_MODEL="none").returncode == 0  # looking is allowed
     finally:
         holder.kill()
         holder.wait()
-    time.sleep(0.1)
     assert pod.start(JOI_MODEL="none").returncode == 0 and len(pod.calls("server.py")) == 2
 
 

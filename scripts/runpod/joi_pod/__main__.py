@@ -14,16 +14,14 @@ from .access import announce_access, prepare_access
 from .config import PodConfig, PodError, VolumePaths, launch_env, say
 from .launch import describe_image, launch_command, launch_flags, redacted
 from .model import download, download_command, plan_model
-from .volume import hold_volume, prepare_volume
+from .volume import prepare_volume
 
 
 def run(cfg: PodConfig, dry_run: bool, as_json: bool) -> int:
     paths = VolumePaths.under(cfg.workspace)
     image = describe_image()
     say(f"Joi Coach pod starting{' on ' + image if image else ''}; volume: {paths.home}")
-    prepare_volume(cfg, paths)
-    if not dry_run:  # a dry run may look at the volume of a running pod
-        hold_volume(paths)
+    prepare_volume(cfg, paths, hold=not dry_run)  # a dry run may look at a running pod's volume
     access = prepare_access(cfg, paths)
     announce_access(cfg, access)
     plan = plan_model(cfg, paths)
@@ -49,7 +47,7 @@ def run(cfg: PodConfig, dry_run: bool, as_json: bool) -> int:
             "model": None if plan is None else asdict(plan),
             "download": download_cmd,
             "launch": redacted(command, access),
-            "generated": access.generated,
+            "generated": list(access.generated),  # names only: the plan shows no secret
         }
         if as_json:
             print(json.dumps(report, indent=2))

@@ -15,7 +15,7 @@ class Access:
 
     auth_file: Path
     api_key: str
-    generated: list[str] = field(default_factory=list)  # which secrets this start generated
+    generated: dict[str, str] = field(default_factory=dict)  # what this start generated, by name
 
 
 def write_secret(path: Path, text: str) -> None:
@@ -35,22 +35,22 @@ def prepare_access(cfg: PodConfig, paths: VolumePaths) -> Access:
     """The web UI's sign-in file and the API key: from the environment, the volume, or new."""
     if not CREDENTIAL.match(cfg.username):
         raise PodError("JOI_USERNAME may not be empty or contain spaces, ':' or ','")
-    generated = []
+    generated: dict[str, str] = {}
     auth_file = paths.secrets / "gradio-auth.txt"
     if cfg.password:
         check_secret("JOI_PASSWORD", cfg.password)
         write_secret(auth_file, f"{cfg.username}:{cfg.password}\n")
     elif not saved_sign_in(auth_file, cfg.username):
-        write_secret(auth_file, f"{cfg.username}:{secrets.token_urlsafe(18)}\n")
-        generated.append("password")
+        generated["password"] = secrets.token_urlsafe(18)
+        write_secret(auth_file, f"{cfg.username}:{generated['password']}\n")
 
     key_file = paths.secrets / "api-key.txt"
     if cfg.api_key:
         check_secret("JOI_API_KEY", cfg.api_key)
         write_secret(key_file, cfg.api_key + "\n")
     elif not key_file.exists() or not key_file.read_text(encoding="utf-8").strip():
-        write_secret(key_file, f"joi-{secrets.token_urlsafe(32)}\n")
-        generated.append("API key")
+        generated["API key"] = f"joi-{secrets.token_urlsafe(32)}"
+        write_secret(key_file, generated["API key"] + "\n")
     return Access(auth_file, key_file.read_text(encoding="utf-8").strip(), generated)
 
 
@@ -65,17 +65,12 @@ def saved_sign_in(auth_file: Path, username: str) -> bool:
 def announce_access(cfg: PodConfig, access: Access) -> None:
     """Print a newly generated secret once; later starts say where it is kept."""
     if access.generated:
-        password = next(
-            line.split(":", 1)[1]
-            for line in access.auth_file.read_text(encoding="utf-8").splitlines()
-            if line.split(":", 1)[0] == cfg.username
-        )
         say("=" * 64)
         say("Generated on this first start; no later start prints the password again:")
         if "password" in access.generated:
-            say(f"  web UI sign-in   user: {cfg.username}   password: {password}")
+            say(f"  web UI sign-in   user: {cfg.username}   password: {access.generated['password']}")
         if "API key" in access.generated:
-            say(f"  API key          {access.api_key}")
+            say(f"  API key          {access.generated['API key']}")
         say(f"Kept on the volume in {access.auth_file.parent} (readable by root only).")
         say("=" * 64)
     else:

@@ -1,4 +1,4 @@
-"""Step 4: the webui's command line and environment."""
+"""Step 4: the webui's command line (its environment is ``config.launch_env``)."""
 
 from __future__ import annotations
 

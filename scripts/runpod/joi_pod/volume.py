@@ -18,13 +18,20 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def prepare_volume(cfg: PodConfig, paths: VolumePaths) -> None:
-    """Lay out the volume and fill in what is missing; never overwrite the person's files."""
+def prepare_volume(cfg: PodConfig, paths: VolumePaths, hold: bool) -> None:
+    """Lay out the volume and fill in what is missing; never overwrite the person's files.
+
+    With ``hold``, the volume is locked first, so a start refused because another webui runs
+    on it writes nothing.
+    """
     if not cfg.workspace.is_dir():
         raise PodError(
             f"{cfg.workspace} does not exist: attach a volume there (Runpod: 'Volume Mount Path' "
             "/workspace), or set JOI_WORKSPACE to a folder that persists"
         )
+    paths.home.mkdir(exist_ok=True)
+    if hold:
+        hold_volume(paths)
     for folder in (paths.user_data, paths.models, paths.cache, paths.download_marks):
         folder.mkdir(parents=True, exist_ok=True)
     paths.secrets.mkdir(mode=0o700, exist_ok=True)
