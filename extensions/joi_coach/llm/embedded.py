@@ -19,6 +19,10 @@ from .model_assembly import ensure_default_model
 log = logging.getLogger(__name__)
 TEMPLATE_STOPS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>")
 PREFILL_CHUNK = 32  # prompt tokens read between checks for a waiting reply (background only)
+# Saved prompt states (see prompt_states.py): a state is about 28 KB per token of context for
+# the default model, so this holds the last reply's and a few background prompts' states.
+PROMPT_CACHE_BYTES = 384 << 20
+PROMPT_CACHE_STATES = 6
 
 
 class EmbeddedLLM:
@@ -34,10 +38,11 @@ class EmbeddedLLM:
         n_ctx: int = 4096,
         n_threads: int | None = None,
         seed: int = 0,
-        prompt_cache_bytes: int = 1 << 30,
+        prompt_cache_bytes: int = PROMPT_CACHE_BYTES,
+        prompt_cache_states: int = PROMPT_CACHE_STATES,
     ) -> None:
         try:
-            from llama_cpp import Llama
+            from .prompt_states import LeanLlama, PromptStateCache
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise LLMError("llama-cpp-python is not installed: pip install -e '.[embedded]'") from exc
         path = Path(model_path) if model_path else ensure_default_model()
@@ -52,7 +57,7 @@ class EmbeddedLLM:
         self.last_prefill: tuple[int, int] = (0, 0)
         self.prefill_resumed_at = 0
         try:
-            self._llama = Llama(
+            self._llama = LeanLlama(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=n_threads or max(1, os.cpu_count() or 1),
@@ -61,12 +66,11 @@ class EmbeddedLLM:
             )
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"cannot load model {path}: {exc}") from exc
-        if prompt_cache_bytes > 0:
+        if prompt_cache_bytes > 0 and prompt_cache_states > 0:
             # Keeps evaluated prompt states in RAM: the persona and recent dialogue are then
-            # not re-read after a background prompt (importance, reflection) ran in between.
-            from llama_cpp import LlamaRAMCache
-
-            self._llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_bytes))
+            # not re-read after a background prompt (importance, reflection) ran in between,
+            # and a background prompt cut short by a reply resumes where it stopped.
+            self._llama.set_cache(PromptStateCache(prompt_cache_bytes, prompt_cache_states))
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
