@@ -44,6 +44,11 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    @property
+    def event(self) -> threading.Event:
+        """The underlying event, for backends whose engine checks one itself (the webui's ``stop_event``)."""
+        return self._event
+
 
 class LLMBackend(Protocol):
     """Streams text deltas for a conversation.

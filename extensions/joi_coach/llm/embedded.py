@@ -124,13 +124,15 @@ class EmbeddedLLM:
         """
         from llama_cpp import Llama
 
+        from .prompt_states import usable_prefix
+
         llama = self._llama
         tokens = llama.tokenize(prompt.encode("utf-8"), special=True)  # as create_completion does
         done = Llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
         if llama.cache is not None:
             try:
                 saved = llama.cache[tokens]
-                saved_len = Llama.longest_token_prefix(saved.input_ids.tolist(), tokens)
+                saved_len = usable_prefix(saved, tokens)
                 if saved_len > done:
                     llama.load_state(saved)
                     done = saved_len

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 
 from .base import Cancelled, CancelToken, ChatMessage, GenerationParams, LLMBackend
 
+BACKEND_POLL_SECONDS = 0.5  # how often background work asks a backend that is not ready again
+
 
 class Preempted(Cancelled):
     """A background generation gave way to a reply."""
@@ -61,11 +63,19 @@ class PriorityLLM:
                     raise Preempted("background work is closed")
                 quiet_for = time.monotonic() - self._last_foreground
                 if not (self._busy or self._foreground_waiting) and quiet_for >= self.idle_before_background:
-                    break
+                    if self._backend_ready():
+                        break
+                    self._turn.wait(timeout=BACKEND_POLL_SECONDS)
+                    continue
                 self._turn.wait(timeout=max(0.05, self.idle_before_background - quiet_for))
             self._busy = True
             self._background_token = BackgroundToken()
             return self._background_token
+
+    def _backend_ready(self) -> bool:
+        """A backend may say it cannot take background work now (``ready()``: e.g. no model)."""
+        ready = getattr(self.backend, "ready", None)
+        return True if ready is None else bool(ready())
 
     def _release(self, foreground: bool = False) -> None:
         with self._turn:

@@ -37,7 +37,12 @@ def state_bytes(state: LlamaState) -> int:
 
 
 class LeanLlama(Llama):
-    """``Llama`` whose saved states carry the last row of logits, not the whole buffer."""
+    """``Llama`` whose saved states carry one row of logits, not the whole buffer.
+
+    Restoring one does not write the logits buffer either: llama-cpp-python's
+    ``load_state`` broadcasts the saved rows over it, which makes all of its
+    ``n_batch`` × vocabulary floats (~300 MB) resident for nothing.
+    """
 
     def save_state(self) -> LlamaState:
         ctx = self._ctx.ctx
@@ -57,6 +62,27 @@ class LeanLlama(Llama):
             llama_state_size=written,
             seed=self._seed,
         )
+
+    def load_state(self, state: LlamaState) -> None:
+        if self._logits_all:  # logprobs read the logits: restore them as upstream does
+            super().load_state(state)
+            return
+        self.input_ids = state.input_ids.copy()
+        self.n_tokens = state.n_tokens
+        self._requires_eval = True  # the last prompt token is evaluated again before sampling
+        self._seed = state.seed
+        size = state.llama_state_size
+        data = (ctypes.c_uint8 * size).from_buffer_copy(state.llama_state)
+        if llama_cpp.llama_state_set_data(self._ctx.ctx, data, size) != size:
+            raise RuntimeError("llama.cpp did not accept the saved state")
+
+
+def usable_prefix(state: LlamaState, tokens: Sequence[int]) -> int:
+    """How many of ``tokens`` a saved state holds: never more than it evaluated.
+
+    ``state.input_ids`` is the whole token buffer, whose tail past ``n_tokens`` is stale.
+    """
+    return Llama.longest_token_prefix(state.input_ids[: state.n_tokens].tolist(), tokens)
 
 
 class PromptStateCache(BaseLlamaCache):
