@@ -5,7 +5,7 @@
 The extension is loaded by the test stand-in of the webui's ``modules`` (no model: the
 generation itself is not part of this), the profile is filled with real LoCoMo lines (see
 memory_overhead.py), and each turn runs the hooks in the host's order with a real message:
-state_modifier (recall for the last message) -> chat_input_modifier (recall for the new
+history_modifier -> state_modifier (recall for the last message) -> chat_input_modifier (recall for the new
 one, store it) -> bot_prefix_modifier -> output_modifier (split and store a 3-part reply).
 """
 
@@ -52,6 +52,7 @@ def run(size: int, turns: int, lines: list[str], queries: list[str]) -> dict[str
         for n in range(turns):
             message = queries[n % len(queries)]
             start = time.perf_counter()
+            script.history_modifier(history)  # the host starts a chat turn with this hook
             state = script.state_modifier({**chat_state("Joi", "Sam", "chat"), "history": history})
             after_state = time.perf_counter()
             script.chat_input_modifier(message, html.escape(message), state)

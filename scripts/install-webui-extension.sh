@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install Joi Coach into a text-generation-webui checkout, leaving the webui's own packages as they were.
 #
-#   scripts/install-webui-extension.sh [--copy] [--python PY] [--skip-requirements] PATH_TO_WEBUI
+#   scripts/install-webui-extension.sh [--copy] [--python PY] [--skip-requirements] [--user-data-dir DIR] PATH_TO_WEBUI
 #   scripts/install-webui-extension.sh --requirements-only [--python PY] PATH_TO_WEBUI
-#   scripts/install-webui-extension.sh --uninstall PATH_TO_WEBUI
+#   scripts/install-webui-extension.sh --uninstall [--user-data-dir DIR] PATH_TO_WEBUI
 #
+# The webui's user_data is found as the webui finds it: --user-data-dir (give the same one as
+# the webui's own flag), else PATH_TO_WEBUI/user_data, else a portable build's ../user_data
+# (../../user_data for the desktop build).
 # What it does (running it again changes nothing that is already in place):
 #   1. links (or with --copy, copies) into the webui's user_data/:
 #        extensions/joi_coach, characters/Joi.yaml + Joi.png, instruction-templates/Joi-ChatML.yaml
@@ -25,11 +28,12 @@ SKIP_REQUIREMENTS=0
 REQUIREMENTS_ONLY=0
 UNINSTALL=0
 WEBUI=""
+USER_DATA=""
 REQUIREMENTS=${JOI_REQUIREMENTS_FILE:-$HERE/extensions/joi_coach/requirements.txt}
 TORCH_INDEX=${JOI_TORCH_INDEX-https://download.pytorch.org/whl/cpu}
 PROTECTED="torch torchvision torchaudio gradio gradio-client transformers tokenizers numpy huggingface-hub safetensors accelerate pydantic fastapi"
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 die() { echo "install-webui-extension: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -39,6 +43,8 @@ while [ $# -gt 0 ]; do
     --skip-requirements) SKIP_REQUIREMENTS=1 ;;
     --requirements-only) REQUIREMENTS_ONLY=1 ;;
     --uninstall) UNINSTALL=1 ;;
+    --user-data-dir) shift; USER_DATA=${1:-}; [ -n "$USER_DATA" ] || die "--user-data-dir needs a folder" ;;
+    --user-data-dir=*) USER_DATA=${1#*=} ;;
     -h|--help) usage 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$WEBUI" ] || die "one webui path, please"; WEBUI=$1 ;;
@@ -53,7 +59,17 @@ if [ ! -f "$WEBUI/server.py" ] || [ ! -f "$WEBUI/modules/extensions.py" ]; then
   die "$WEBUI does not look like text-generation-webui (no server.py and modules/extensions.py)"
 fi
 WEBUI=$(cd "$WEBUI" && pwd)
-USER_DATA="$WEBUI/user_data"
+if [ -z "$USER_DATA" ]; then  # as modules/paths.py resolves it
+  if [ -d "$WEBUI/user_data" ]; then USER_DATA="$WEBUI/user_data"
+  elif [ -d "$WEBUI/../app" ] && [ -d "$WEBUI/../../user_data" ]; then USER_DATA="$WEBUI/../../user_data"
+  elif [ -d "$WEBUI/../user_data" ]; then USER_DATA="$WEBUI/../user_data"
+  else USER_DATA="$WEBUI/user_data"
+  fi
+fi
+if [ "$REQUIREMENTS_ONLY" = 0 ]; then
+  mkdir -p "$USER_DATA"
+  USER_DATA=$(cd "$USER_DATA" && pwd)
+fi
 
 # source in this repository -> destination under user_data
 PLACES=(

@@ -66,6 +66,25 @@ def test_install_links_everything_holds_the_webuis_packages_and_is_idempotent(we
     assert (webui / "user_data" / "characters" / "Assistant.yaml").exists()
 
 
+def test_it_places_joi_in_the_user_data_the_webui_uses(webui, tmp_path):
+    elsewhere = tmp_path / "data" / "user_data"
+    given = run("--skip-requirements", "--user-data-dir", str(elsewhere), str(webui))
+    assert given.returncode == 0, given.stderr + given.stdout
+    assert all((elsewhere / place).is_symlink() for place in PLACED)
+    assert not (webui / "user_data" / "extensions").exists()
+    # A portable build keeps user_data beside the program folder, not inside it.
+    portable = tmp_path / "portable"
+    (portable / "user_data").mkdir(parents=True)
+    app = portable / "text-generation-webui"
+    (app / "modules").mkdir(parents=True)
+    (app / "server.py").write_text("# the webui's entry point\n")
+    (app / "modules" / "extensions.py").write_text("# the webui's extension loader\n")
+    found = run("--skip-requirements", str(app))
+    assert found.returncode == 0, found.stderr + found.stdout
+    assert all((portable / "user_data" / place).is_symlink() for place in PLACED)
+    assert not (app / "user_data").exists()
+
+
 def test_a_requirement_that_would_move_a_held_package_fails_and_changes_nothing(webui, tmp_path):
     wants_old_numpy = tmp_path / "requirements.txt"
     wants_old_numpy.write_text("numpy<1.20\n")

@@ -54,6 +54,10 @@ def custom_css():
     return UI_CSS
 
 
+def history_modifier(history):
+    return joi.history_modifier(history)
+
+
 def state_modifier(state):
     return joi.state_modifier(state)
 

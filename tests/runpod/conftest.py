@@ -107,6 +107,17 @@ def pod(tmp_path: Path) -> Pod:
 
 
 @pytest.fixture(scope="session")
+def pod_launch():
+    """The entrypoint's ``joi_pod.launch`` module, imported from scripts/runpod."""
+    sys.path.insert(0, str(REPO / "scripts" / "runpod"))
+    try:
+        from joi_pod import launch
+    finally:
+        sys.path.pop(0)
+    return launch
+
+
+@pytest.fixture(scope="session")
 def host_parser():
     """The webui's argument parser, rebuilt from the manifest recorded from its real one."""
     sys.path.insert(0, str(REPO / "scripts" / "runpod"))

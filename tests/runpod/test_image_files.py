@@ -26,7 +26,10 @@ from .conftest import REPO
 RUNPOD = REPO / "scripts" / "runpod"
 DOCKERFILE = RUNPOD / "Dockerfile"
 COMPOSE = RUNPOD / "docker-compose.yml"
-BASE_TAG = re.compile(r"^atinoda/text-generation-webui:(default|base)-nvidia-v\d+(\.\d+)+$")
+# The image project's documented tags: {variant}-{platform} (latest stable) or with -{version}.
+BASE_TAG = re.compile(
+    r"^atinoda/text-generation-webui:(default|base)-nvidia(-v\d+(\.\d+)+|-snapshot-[\w-]+)?$"
+)
 
 
 @pytest.fixture(scope="module")

@@ -246,11 +246,27 @@ def test_share_extra_extensions_and_launch_args_are_added_behind_the_sign_in(pod
     assert "share link" in log
 
 
-def test_the_flag_manifest_matches_the_webui_the_image_is_built_on():
-    """The recorded parser is the webui release the Dockerfile's base image carries."""
+def test_the_flag_manifest_is_the_webui_release_joi_was_checked_against(pod_launch):
+    """The recorded parser, the entrypoint's checked release and the Dockerfile's pin agree."""
     from .conftest import MANIFEST
 
+    CHECKED_WEBUI_VERSION = pod_launch.CHECKED_WEBUI_VERSION
     source = json.loads(MANIFEST.read_text())["source"]
+    assert source.split("@")[0] == CHECKED_WEBUI_VERSION  # e.g. v4.7.3
     dockerfile = (REPO / "scripts" / "runpod" / "Dockerfile").read_text()
-    base = next(line for line in dockerfile.splitlines() if line.startswith("ARG TEXTGEN_IMAGE="))
-    assert base.rsplit("-", 1)[1] == source.split("@")[0]  # e.g. v4.7.3
+    assert f"default-nvidia-{CHECKED_WEBUI_VERSION}" in dockerfile  # the documented pin
+
+
+def test_the_entrypoint_warns_when_the_image_carries_another_webui(tmp_path, pod_launch):
+    CHECKED_WEBUI_VERSION = pod_launch.CHECKED_WEBUI_VERSION
+    describe_image, webui_version_warning = pod_launch.describe_image, pod_launch.webui_version_warning
+
+    (tmp_path / "variant.txt").write_text("Nvidia Extended\n")
+    (tmp_path / "version_tag.txt").write_text(f"{CHECKED_WEBUI_VERSION}\n")
+    assert describe_image(tmp_path) == f"Nvidia Extended {CHECKED_WEBUI_VERSION}"
+    assert webui_version_warning(tmp_path) is None
+    (tmp_path / "version_tag.txt").write_text("v9.1\n")
+    warning = webui_version_warning(tmp_path)
+    assert warning and "v9.1" in warning and CHECKED_WEBUI_VERSION in warning
+    (tmp_path / "version_tag.txt").unlink()
+    assert "Could not tell" in (webui_version_warning(tmp_path) or "")

@@ -36,6 +36,14 @@ def output_modifier(string, state, is_chat=False):
 """
 
 
+def stop_requested(state) -> bool:
+    """What the host's llama.cpp and ExLlamaV3 loaders check after every token."""
+    from modules import shared
+
+    stop_event = state.get("stop_event")
+    return shared.stop_everything or bool(stop_event and stop_event.is_set())
+
+
 class StandInModel:
     """``shared.model`` as the host's loaders present it: cumulative text while streaming."""
 
@@ -53,8 +61,44 @@ class StandInModel:
             seed=None if state["seed"] == -1 else state["seed"],
             stream=True,
         ):
+            if stop_requested(state):
+                break
             text += chunk["choices"][0]["text"]
             yield text
+
+
+class ScriptedModel:
+    """A loader that writes given text, a few characters per token, ``delay`` s per token.
+
+    For the host's plumbing (locks, stops, reasoning split, Continue), where the exact text
+    matters and the model's quality does not. ``reply_for(prompt)`` gives the text to write;
+    ``prefill`` seconds pass before the first token, checking for a stop as the host's
+    llama.cpp and ExLlamaV3 loaders do while they read a prompt.
+    """
+
+    def __init__(self, reply_for, delay: float = 0.0, prefill: float = 0.0, token_chars: int = 4) -> None:
+        self.reply_for = reply_for if callable(reply_for) else (lambda prompt: reply_for)
+        self.delay, self.prefill, self.token_chars = delay, prefill, token_chars
+        self.prompts: list[str] = []
+
+    def generate_with_streaming(self, prompt, state):
+        self.prompts.append(prompt)
+        reply = self.reply_for(prompt)
+        ready_at = time.monotonic() + self.prefill
+        while time.monotonic() < ready_at:
+            if stop_requested(state):
+                return
+            time.sleep(0.01)
+        limit = state.get("max_new_tokens", 10_000) * self.token_chars
+        for start in range(0, min(len(reply), limit), self.token_chars):
+            if stop_requested(state):
+                break
+            time.sleep(self.delay)
+            yield reply[: min(start + self.token_chars, limit)]
+
+
+class LlamaServer(ScriptedModel):
+    """Named as the host's llama.cpp loader, whose generations skip the lock with --parallel > 1."""
 
 
 def read_yaml(folder: str, name: str) -> dict:

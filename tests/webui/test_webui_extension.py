@@ -16,10 +16,19 @@ MESSAGES = [
 ]
 
 
+def chat_turn_prompts(calls) -> list[str]:
+    """The prompts of the person's chat turns (not Joi's own prompts, which are chat-style too)."""
+    return [prompt for prompt, is_chat, state in calls if is_chat and not state.get("joi_coach_internal")]
+
+
+def joi_prompts(calls) -> list[str]:
+    return [prompt for prompt, _, state in calls if state.get("joi_coach_internal")]
+
+
 def last_chat_prompt() -> str:
     from modules import text_generation
 
-    return [prompt for prompt, is_chat in text_generation.calls if is_chat][-1]
+    return chat_turn_prompts(text_generation.calls)[-1]
 
 
 def profile_bank(joi, profile: str):
@@ -34,7 +43,7 @@ def sam(host):
     conversation = Conversation(chat_state("Joi", "Sam", "chat"))
     start = len(text_generation.calls)
     replies = [conversation.send(message) for message in MESSAGES]
-    chat_prompts = [prompt for prompt, is_chat in text_generation.calls[start:] if is_chat]
+    chat_prompts = chat_turn_prompts(text_generation.calls[start:])
     return conversation, replies, chat_prompts
 
 
@@ -88,14 +97,20 @@ def test_importance_and_a_reflection_fill_in_between_messages_through_the_host(h
     assert wait_for(lambda: bank.store.count(Stream.REFLECTION) > 0, timeout=900)
     reflection = bank.store.list(Stream.REFLECTION, limit=1)[0]
     assert reflection.evidence and all(bank.get([e]) for e in reflection.evidence)
-    internal = [prompt for prompt, is_chat in text_generation.calls if not is_chat]
+    internal = joi_prompts(text_generation.calls)
     assert internal and not any("What you remember" in p for p in internal)  # no re-entry
+    assert all(is_chat for _, is_chat, state in text_generation.calls if state.get("joi_coach_internal"))
 
 
-def test_joi_hooks_stay_out_of_internal_prompts_while_other_extensions_still_see_them(host, sam):
-    spy = __import__("sys").modules["user_ext_spy"]
-    assert ("state", True) in spy.seen  # the host applies every extension to a background prompt
-    assert ("output", True) in spy.seen and ("input", True) in spy.seen
+def test_other_extensions_hooks_see_the_chat_turns_but_not_jois_own_prompts(host, sam):
+    import sys
+
+    from modules import text_generation
+
+    spy = sys.modules["user_ext_spy"]
+    assert joi_prompts(text_generation.calls)  # Joi's own prompts did run (importance, reflection)
+    assert ("state", True) not in spy.seen  # Joi's prompts go in as chat-style: no hooks run
+    assert ("state", False) in spy.seen and ("output", True) in spy.seen  # the chat turns
 
 
 def test_another_character_gets_no_memories_and_an_untouched_reply(host, sam):

@@ -15,6 +15,12 @@ from joi_coach.memory.models import Stream
 from .conftest import REPO, chat_state
 
 
+def chat_turn(script, state: dict) -> dict:
+    """The host's chat-turn start: ``history_modifier`` then ``state_modifier``, on one thread."""
+    script.history_modifier(state["history"])
+    return script.state_modifier(state)
+
+
 @pytest.fixture()
 def loaded(tmp_path, embedder):
     """joi_coach loaded by the stand-in host, with settings.yaml-style overrides."""
@@ -53,7 +59,7 @@ def test_joi_acts_only_for_its_character_in_chat_modes_unless_switched_on(loaded
 
 def test_another_characters_state_and_reply_pass_through_untouched(loaded):
     state = chat_state("Assistant", "Sam", "chat")
-    assert loaded.state_modifier(state) is state
+    assert chat_turn(loaded, state) is state
     assert loaded.chat_input_modifier("hi <b>", "hi &lt;b&gt;", state) == ("hi <b>", "hi &lt;b&gt;")
     assert loaded.bot_prefix_modifier("", state) == ""
     assert loaded.output_modifier("Hello &lt;3", state, is_chat=True) == "Hello &lt;3"
@@ -64,7 +70,7 @@ def test_memories_go_into_a_copy_of_the_state_for_this_generation(loaded):
     loaded.joi.coach.remember_message(bank, "My sister Mia gave me a running plan.", "Sam", "old", 1.0)
     original = chat_state("Joi", "Sam", "chat")
     context_before = original["context"]
-    state = loaded.state_modifier(original)
+    state = chat_turn(loaded, original)
     text, visible = loaded.chat_input_modifier("What did Mia give me?", "What did Mia give me?", state)
     assert (text, visible) == ("What did Mia give me?", "What did Mia give me?")
     assert state is not original and original["context"] == context_before and original["mode"] == "chat"
@@ -77,8 +83,8 @@ def test_instruct_mode_when_switched_on_puts_persona_and_memories_in_the_system_
     loaded.joi.set_always_on(True)
     bank = loaded.joi.coach.bank("Sam & Assistant")
     loaded.joi.coach.remember_message(bank, "I promised to call my mother on Sundays.", "Sam", "old", 1.0)
-    state = loaded.state_modifier(
-        {**chat_state("Assistant", "Sam", "instruct"), "custom_system_message": "Be brief."}
+    state = chat_turn(
+        loaded, {**chat_state("Assistant", "Sam", "instruct"), "custom_system_message": "Be brief."}
     )
     loaded.chat_input_modifier("Who should I call on Sunday?", "", state)
     system = state["custom_system_message"]
@@ -87,7 +93,7 @@ def test_instruct_mode_when_switched_on_puts_persona_and_memories_in_the_system_
 
 
 def test_a_finished_reply_is_split_into_the_hosts_think_block_and_stored_once(loaded):
-    state = loaded.state_modifier(chat_state("Joi", "Sam", "chat"))
+    state = chat_turn(loaded, chat_state("Joi", "Sam", "chat"))
     loaded.chat_input_modifier("I skipped the gym <again>.", "", state)
     prefix = loaded.bot_prefix_modifier("", state)
     assert prefix == "<think>\nEmpathetic voice:"
@@ -109,7 +115,7 @@ def test_a_finished_reply_is_split_into_the_hosts_think_block_and_stored_once(lo
 
 
 def test_a_reply_that_ignores_the_format_is_kept_whole_as_dialogue(loaded):
-    state = loaded.state_modifier(chat_state("Joi", "Sam", "chat"))
+    state = chat_turn(loaded, chat_state("Joi", "Sam", "chat"))
     loaded.chat_input_modifier("Hello", "", state)
     loaded.bot_prefix_modifier("", state)  # forced "Empathetic voice:", which the model ignored
     shown = loaded.output_modifier("Just words, no format &amp; no tags.", state, is_chat=True)
@@ -120,7 +126,7 @@ def test_a_reply_that_ignores_the_format_is_kept_whole_as_dialogue(loaded):
 
 
 def test_empty_or_oversized_messages_are_not_remembered_and_do_not_break_the_turn(loaded):
-    state = loaded.state_modifier(chat_state("Joi", "Sam", "chat"))
+    state = chat_turn(loaded, chat_state("Joi", "Sam", "chat"))
     assert loaded.chat_input_modifier("   ", "", state) == ("   ", "")
     huge = "x" * 200_000
     assert loaded.chat_input_modifier(huge, "v", state) == (huge, "v")
@@ -130,7 +136,7 @@ def test_empty_or_oversized_messages_are_not_remembered_and_do_not_break_the_tur
 def test_a_failing_hook_hands_the_host_its_input_back(loaded, caplog):
     state = chat_state("Joi", "Sam", "chat")
     state["history"] = "not a history"  # a host that changed its state shape
-    assert loaded.state_modifier(state) is state
+    assert chat_turn(loaded, state) is state
     assert "Joi Coach skipped state_modifier" in caplog.text
     assert "not a history" not in caplog.text
 
@@ -139,7 +145,7 @@ def test_internal_prompts_of_joi_are_not_touched_by_its_own_hooks(loaded):
     from joi_coach.llm.base import GenerationParams
     from joi_coach.webui.host_generation import internal_state
 
-    base = loaded.state_modifier(chat_state("Joi", "Sam", "chat"))
+    base = chat_turn(loaded, chat_state("Joi", "Sam", "chat"))
     internal = internal_state(base, GenerationParams(max_tokens=8, stop=("\n",)))
     assert "history" not in internal and not any(k.startswith("joi_coach_turn") for k in internal)
     assert internal["max_new_tokens"] == 8 and internal["stream"] is True
@@ -148,8 +154,8 @@ def test_internal_prompts_of_joi_are_not_touched_by_its_own_hooks(loaded):
 
 
 def test_profiles_are_listed_for_the_tab_and_survive_a_restart(loaded, tmp_path):
-    loaded.state_modifier(chat_state("Joi", "Sam", "chat"))
-    loaded.state_modifier(chat_state("Joi", "Alex", "chat-instruct"))
+    chat_turn(loaded, chat_state("Joi", "Sam", "chat"))
+    chat_turn(loaded, chat_state("Joi", "Alex", "chat-instruct"))
     assert loaded.joi.turns.known_profiles() == ["Sam & Joi", "Alex & Joi"]
     from joi_coach.webui.turns import WebuiTurns
 
@@ -162,11 +168,9 @@ def test_profiles_are_listed_for_the_tab_and_survive_a_restart(loaded, tmp_path)
 def test_in_chat_instruct_the_reply_also_stops_where_the_person_would_speak(loaded):
     import ast
 
-    state = loaded.state_modifier({**chat_state("Joi", "Sam", "chat"), "custom_stopping_strings": '"###"'})
+    state = chat_turn(loaded, {**chat_state("Joi", "Sam", "chat"), "custom_stopping_strings": '"###"'})
     assert ast.literal_eval(f"[{state['custom_stopping_strings']}]") == ["###", "\nSam:"]
-    listed = loaded.state_modifier(
-        {**chat_state("Joi", "Sam", "chat-instruct"), "custom_stopping_strings": []}
-    )
+    listed = chat_turn(loaded, {**chat_state("Joi", "Sam", "chat-instruct"), "custom_stopping_strings": []})
     assert listed["custom_stopping_strings"] == ["\nSam:"]
 
 
@@ -175,12 +179,10 @@ def test_a_memory_forgotten_in_the_tab_is_not_injected_again_from_the_last_recal
     bank = coach.bank("Sam & Joi")
     [secret] = [coach.remember_message(bank, "My PIN hint is the cat's birthday.", "Sam", "old", 1.0)]
     history = {"internal": [["What is my PIN hint about?", "Let me think."]], "visible": [], "metadata": {}}
-    state = loaded.state_modifier({**chat_state("Joi", "Sam", "chat"), "history": history})
+    state = chat_turn(loaded, {**chat_state("Joi", "Sam", "chat"), "history": history})
     assert "cat's birthday" in state["context"]
-    again = loaded.state_modifier(
-        {**chat_state("Joi", "Sam", "chat"), "history": history}
-    )  # e.g. a regenerate
+    again = chat_turn(loaded, {**chat_state("Joi", "Sam", "chat"), "history": history})  # e.g. a regenerate
     assert "cat's birthday" in again["context"]
     bank.forget(secret)
-    after = loaded.state_modifier({**chat_state("Joi", "Sam", "chat"), "history": history})
+    after = chat_turn(loaded, {**chat_state("Joi", "Sam", "chat"), "history": history})
     assert "cat's birthday" not in after["context"]

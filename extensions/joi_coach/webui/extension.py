@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +28,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "is_tab": True,
     "character": "Joi",  # Joi acts when this character is selected (chat and chat-instruct modes)
     "always_on": False,  # or on every chat, whatever the character and mode
-    "reply_prefix": "first voice",  # none | think | first voice (see docs/webui.md)
+    "reply_prefix": "think",  # none | think | first voice (see docs/webui.md)
     "chat_instruct": True,  # run Joi's chat-mode turns as chat-instruct (see webui/turns.py)
     "background": True,  # rate importance and reflect between messages
     "data_dir": "",  # default: the host's user_data/joi_coach
@@ -71,6 +73,23 @@ def host_user_data_dir() -> Path:
     return Path(getattr(shared, "user_data_dir", "user_data"))
 
 
+@dataclass
+class _Engine:
+    """What one data folder needs in one process: the coach, its turns, the host bridge."""
+
+    coach: Coach
+    turns: WebuiTurns
+    generation: HostGeneration | None
+
+
+# One engine per process and data folder. The host's "Apply flags/extensions and restart"
+# loads script.py again as a new module and calls setup() again; the engine package (this
+# module) stays loaded, so the second setup finds the first engine here and reuses it instead
+# of opening the same stores with a second coach and background worker.
+_ENGINES: dict[Path, _Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
 class JoiExtension:
     """Created by script.py with the host-updated ``params``; ``setup()`` loads the engine."""
 
@@ -80,21 +99,35 @@ class JoiExtension:
         self.turns: WebuiTurns | None = None
         self.generation: HostGeneration | None = None
 
+    def data_dir(self) -> Path:
+        return Path(self.params.get("data_dir") or host_user_data_dir() / "joi_coach").expanduser().resolve()
+
     def setup(self, coach: Coach | None = None) -> None:
-        """Open the memory store and embedding model; the LLM is the host's own."""
-        if coach is None:
-            from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
+        """Open the memory store and embedding model (or reuse this process's); the LLM is the host's."""
+        options = WebuiOptions.from_params(self.params)
+        if coach is not None:
+            engine = _Engine(coach, WebuiTurns(coach, options), None)
+        else:
+            with _ENGINES_LOCK:
+                data_dir = self.data_dir()
+                engine = _ENGINES.get(data_dir)
+                if engine is None:
+                    engine = _ENGINES[data_dir] = self._new_engine(data_dir, options)
+                else:
+                    log.info("Joi Coach: the extension was loaded again; reusing this process's engine")
+        engine.turns.options = options
+        self.coach, self.turns, self.generation = engine.coach, engine.turns, engine.generation
+        log.info("Joi Coach is ready: memories in %s", self.coach.profiles.data_dir)
 
-            data_dir = Path(self.params.get("data_dir") or host_user_data_dir() / "joi_coach").expanduser()
-            embedder = Embedder(str(self.params.get("embedding_model") or DEFAULT_EMBEDDING_MODEL))
-            self.generation = HostGeneration(self._last_chat_state)
-            coach = Coach(PriorityLLM(self.generation), embedder, data_dir)
-        self.coach = coach
-        self.turns = WebuiTurns(coach, WebuiOptions.from_params(self.params))
-        log.info("Joi Coach is ready: memories in %s", coach.profiles.data_dir)
+    def _new_engine(self, data_dir: Path, options: WebuiOptions) -> _Engine:
+        from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
 
-    def _last_chat_state(self) -> dict[str, Any] | None:
-        return self.turns.last_chat_state() if self.turns is not None else None
+        embedder = Embedder(str(self.params.get("embedding_model") or DEFAULT_EMBEDDING_MODEL))
+        turns: list[WebuiTurns] = []  # the bridge asks the turns for the last chat state
+        generation = HostGeneration(lambda: turns[0].last_chat_state() if turns else None)
+        coach = Coach(PriorityLLM(generation), embedder, data_dir)
+        turns.append(WebuiTurns(coach, options))
+        return _Engine(coach, turns[0], generation)
 
     def set_always_on(self, on: bool) -> None:
         self.params["always_on"] = bool(on)
@@ -102,6 +135,10 @@ class JoiExtension:
             self.turns.options = WebuiOptions.from_params(self.params)
 
     # -- hooks (signatures as the host calls them) ---------------------------------------
+    @passthrough_on_error()
+    def history_modifier(self, history: dict[str, Any]) -> dict[str, Any]:
+        return self.turns.history_modifier(history)
+
     @passthrough_on_error()
     def state_modifier(self, state: dict[str, Any]) -> dict[str, Any]:
         return self.turns.state_modifier(state)
@@ -119,5 +156,11 @@ class JoiExtension:
         return self.turns.output_modifier(visible, state, is_chat)
 
     def close(self) -> None:
-        if self.coach is not None:
-            self.coach.close()
+        """Stop the engine (background work first) and forget it, so a later setup opens a new one."""
+        if self.coach is None:
+            return
+        with _ENGINES_LOCK:
+            for data_dir, engine in list(_ENGINES.items()):
+                if engine.coach is self.coach:
+                    del _ENGINES[data_dir]
+        self.coach.close()

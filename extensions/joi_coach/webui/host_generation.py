@@ -1,11 +1,23 @@
 """Joi's background prompts (importance, reflection) on the model the webui has loaded.
 
 An :class:`~joi_coach.llm.base.LLMBackend` over the host's own
-``modules.text_generation.generate_reply``, which takes the host's generation lock, so a
-background prompt and a person's reply never run on the model at the same time. Wrapped in
-:class:`~joi_coach.llm.priority.PriorityLLM`, a background prompt waits for quiet and gives
-way to the next reply: when cancelled it raises the host's ``shared.stop_everything``,
-which the host checks after every token and resets when the next generation starts.
+``modules.text_generation.generate_reply``, wrapped in
+:class:`~joi_coach.llm.priority.PriorityLLM` so that a background prompt waits for quiet and
+gives way to the next reply. How it keeps out of the person's way:
+
+* **Its own stop.** Each prompt carries its own ``stop_event`` (the cancel token's event),
+  which the host's loaders check after every token and, for llama.cpp and ExLlamaV3, during
+  prefill. The host's global ``shared.stop_everything`` is never touched: where the host
+  skips its generation lock (ExLlamaV3, TensorRT-LLM, llama.cpp with ``--parallel`` > 1 and
+  a ``stop_event``), that flag would also cut the person's reply short.
+* **No other extension's hooks.** The prompt goes in as ``is_chat=True``, for which the host
+  applies no ``state``/``input``/``output`` hooks (it would otherwise let a TTS extension
+  turn Joi's importance rating into an audio tag, or a translator translate Joi's prompts).
+  The host's lock rules, loader choice and ``custom_generate_reply`` still apply.
+* **Only while a model is there.** :meth:`ready` is False while no model is loaded (also
+  while one is loading: the host unloads first), while the model is unloaded for idleness
+  (a background prompt must not load it again) and while any generation runs in the host;
+  a generation in flight is stopped if the model changes under it.
 
 Host contract mirrored: text-generation-webui commit 1dcde41d (May 2026).
 """
@@ -17,13 +29,23 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..llm.base import CancelToken, ChatMessage, GenerationParams, LLMError
+from ..llm.priority import Preempted
 
 INTERNAL_KEY = "joi_coach_internal"  # marks the state of Joi's own prompts: Joi's hooks skip them
+MODEL_WATCH_SECONDS = 0.25  # how often a background generation checks that its model is still there
 _DROPPED_KEYS = ("history", "stop_event", "logits_processor", "image_attachments", "tools", "grammar_string")
 
 
-def internal_state(chat_state: dict[str, Any], params: GenerationParams) -> dict[str, Any]:
+class ModelUnavailable(Preempted):
+    """No model is loaded, or it changed: the background job runs again later."""
+
+
+def internal_state(
+    chat_state: dict[str, Any], params: GenerationParams, stop_event: threading.Event | None = None
+) -> dict[str, Any]:
     """A generation state for one of Joi's prompts, from a real chat state of the host."""
+    if not chat_state.get("instruction_template_str"):
+        raise LLMError("the last chat state has no instruction template, so Joi cannot build its prompts")
     state = {key: value for key, value in chat_state.items() if key not in _DROPPED_KEYS}
     state = {key: value for key, value in state.items() if not key.startswith("joi_coach")}
     state.update(
@@ -43,7 +65,22 @@ def internal_state(chat_state: dict[str, Any], params: GenerationParams) -> dict
             "enable_thinking": False,
         }
     )
+    if stop_event is not None:
+        state["stop_event"] = stop_event
     return state
+
+
+def host_model() -> Any:
+    from modules import shared
+
+    return shared.model
+
+
+def host_is_generating() -> bool:
+    """Whether the host is generating anything (``models.active_generation_count``)."""
+    from modules import models
+
+    return getattr(models, "active_generation_count", 0) > 0
 
 
 class HostGeneration:
@@ -56,6 +93,10 @@ class HostGeneration:
         self._chat_state = chat_state
         self.preemptions = 0
         self._lock = threading.Lock()
+
+    def ready(self) -> bool:
+        """Whether a background prompt may start now (see the module docstring)."""
+        return host_model() is not None and not host_is_generating()
 
     def prompt(self, messages: Sequence[ChatMessage], state: dict[str, Any], prefix: str = "") -> str:
         """The prompt string, rendered with the host's instruction template as the host does."""
@@ -78,29 +119,54 @@ class HostGeneration:
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
     ) -> Iterator[str]:
-        from modules import shared
         from modules.text_generation import generate_reply
 
         chat_state = self._chat_state()
         if chat_state is None:
             raise LLMError("no chat has run yet, so the host's generation settings are unknown")
-        state = internal_state(chat_state, params)
+        model = host_model()
+        if model is None:
+            raise ModelUnavailable("no model is loaded in the webui")
+        cancel = cancel if cancel is not None else CancelToken()
+        state = internal_state(chat_state, params, cancel.event)
         prompt = self.prompt(messages, state, assistant_prefix)
+        watcher = _ModelWatcher(model, cancel)
+        watcher.start()
         sent = ""
-        stopping = False
         try:
-            for reply in generate_reply(prompt, state, stopping_strings=list(params.stop), is_chat=False):
-                if cancel is not None and cancel.cancelled and not stopping:
-                    # A chunk arrived, so this thread holds the host's generation lock: the
-                    # flag can only stop this generation, and the next one resets it.
-                    shared.stop_everything = True
-                    stopping = True
-                    with self._lock:
-                        self.preemptions += 1
-                if stopping:
-                    continue
+            for reply in generate_reply(prompt, state, stopping_strings=list(params.stop), is_chat=True):
+                if cancel.cancelled:
+                    break
                 if reply.startswith(sent) and len(reply) > len(sent):
                     yield reply[len(sent) :]
                     sent = reply
         except Exception as exc:  # the host raises whatever its loader raises
             raise LLMError(f"the webui's generation failed: {type(exc).__name__}") from exc
+        finally:
+            watcher.stop()
+        if watcher.model_changed:
+            raise ModelUnavailable("the webui's model changed during a background prompt")
+        if cancel.cancelled:
+            with self._lock:
+                self.preemptions += 1
+
+
+class _ModelWatcher(threading.Thread):
+    """Stops a background generation (through its cancel token) if the host's model changes."""
+
+    def __init__(self, model: Any, cancel: CancelToken) -> None:
+        super().__init__(name="joi-model-watch", daemon=True)
+        self._model, self._cancel = model, cancel
+        self._done = threading.Event()
+        self.model_changed = False
+
+    def run(self) -> None:
+        while not self._done.wait(MODEL_WATCH_SECONDS):
+            if host_model() is not self._model:
+                self.model_changed = True
+                self._cancel.cancel()
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()

@@ -2,18 +2,28 @@
 
 The host generates the reply itself; Joi adds its memory around it:
 
-* ``state_modifier``: decide whether Joi acts on this generation; if so, return a copy of the
+* ``history_modifier``: the host calls it only when a chat turn starts (``chatbot_wrapper``),
+  right before ``state_modifier`` on the same thread; it marks that thread's next state as a
+  chat turn. The Notebook and Default tabs and ``/v1/completions`` also run ``state_modifier``
+  (with the chat tab's mode and character), but never this hook, so Joi leaves them alone.
+* ``state_modifier``: decide whether Joi acts on this chat turn; if so, return a copy of the
   state with the persona and the memories recalled for the last message in its context (chat
   modes) or system message (instruct mode): this generation only, the host's history and UI
   state are never touched. Chat mode is run as chat-instruct (option ``chat_instruct``).
 * ``chat_input_modifier``: recall again for the new message, and store it.
-* ``bot_prefix_modifier``: start the reply inside the host's ``<think>`` block (optionally
-  with the first voice label).
+* ``bot_prefix_modifier``: start the reply inside the host's ``<think>`` block. With the
+  default ``reply_prefix`` "think" the prompt ends in ``<think>``, which the host recognises:
+  it puts the tag back in front of the reply it stores, so its API sends the voices as
+  ``reasoning_content`` and the dialogue as ``content``, its later prompts leave past
+  thoughts out, and Continue rebuilds the whole reply. ("first voice" also forces the first
+  label, for small models; the host then cannot see the thoughts as thoughts.)
 * ``output_modifier``: called once with the finished reply; parse it into the two inner
   voices and the dialogue, store them once, and show the thoughts in the host's collapsible
   "Thought" block (the visible text is HTML-escaped, as the host expects).
 
-Regenerating or continuing a reply replaces the memories of the reply it replaces.
+Regenerating or continuing a reply replaces the memories of the reply it replaces. Turns
+with tools selected are left alone (the host's tool loop re-generates and rewrites the reply
+several times, and its tool markup is not something Joi should remember).
 """
 
 from __future__ import annotations
@@ -48,7 +58,7 @@ class WebuiOptions:
 
     character: str = "Joi"
     always_on: bool = False
-    reply_prefix: str = "first voice"
+    reply_prefix: str = "think"
     chat_instruct: bool = True
     background: bool = True
 
@@ -56,10 +66,8 @@ class WebuiOptions:
     def from_params(cls, params: dict[str, Any]) -> WebuiOptions:
         prefix = str(params.get("reply_prefix", cls.reply_prefix)).strip().lower()
         if prefix not in REPLY_PREFIXES:
-            log.warning(
-                "joi_coach-reply_prefix must be one of %s; using 'first voice'", ", ".join(REPLY_PREFIXES)
-            )
-            prefix = "first voice"
+            log.warning("joi_coach-reply_prefix must be one of %s; using 'think'", ", ".join(REPLY_PREFIXES))
+            prefix = "think"
         return cls(
             character=str(params.get("character") or cls.character),
             always_on=bool(params.get("always_on", cls.always_on)),
@@ -80,6 +88,7 @@ class WebuiTurn:
     base_system: str
     message: str | None = None  # the new message; None when regenerating or continuing
     prefix: str = ""
+    prefixed: bool = False  # bot_prefix_modifier ran (not on Continue)
     recalled: dict[Stream, list[Recollection]] = field(default_factory=dict)
     stored: bool = False
 
@@ -125,6 +134,7 @@ class WebuiTurns:
         self._stored: dict[str, _StoredReply] = {}
         self._last_recall: dict[tuple[str, str], tuple[str, dict[Stream, list[Recollection]]]] = {}
         self._lock = threading.Lock()
+        self._chat_turn = threading.local()  # set by history_modifier, read by state_modifier
         self._profiles_file = coach.profiles.data_dir / PROFILES_FILE
         self._profiles = self._read_profiles()
 
@@ -155,7 +165,7 @@ class WebuiTurns:
 
     # -- activation ---------------------------------------------------------------------
     def is_active(self, state: dict[str, Any]) -> bool:
-        if state.get(INTERNAL_KEY):
+        if state.get(INTERNAL_KEY) or state.get("tools") or state.get("_tool_turn"):
             return False
         if self.options.always_on:
             return True
@@ -167,8 +177,14 @@ class WebuiTurns:
             return self._last_chat_state
 
     # -- hooks --------------------------------------------------------------------------
+    def history_modifier(self, history: dict[str, Any]) -> dict[str, Any]:
+        self._chat_turn.starting = True
+        return history
+
     def state_modifier(self, state: dict[str, Any]) -> dict[str, Any]:
-        if not self.is_active(state):
+        chat_turn = getattr(self._chat_turn, "starting", False)
+        self._chat_turn.starting = False
+        if not chat_turn or not self.is_active(state):
             return state
         state = dict(state)  # the host uses the returned state for this generation only
         if self.options.chat_instruct and state.get("mode") == "chat":
@@ -218,6 +234,7 @@ class WebuiTurns:
         if not isinstance(turn, WebuiTurn):
             return prefix
         turn.prefix = REPLY_PREFIXES[self.options.reply_prefix]
+        turn.prefixed = True
         return prefix + turn.prefix
 
     def output_modifier(self, visible: str, state: dict[str, Any], is_chat: bool = False) -> str:
@@ -226,10 +243,12 @@ class WebuiTurns:
             return visible
         generated = html.unescape(visible)
         reply = parse_reply(generated)
-        if turn.prefix and not generated.lstrip().startswith(THINK_OPEN):
+        # On Continue no prefix was added this time, but the reply began with one.
+        prefix = turn.prefix if turn.prefixed else REPLY_PREFIXES[self.options.reply_prefix]
+        if prefix and not generated.lstrip().startswith(THINK_OPEN):
             # The host does not echo a prefix it cannot recognise; put it back, unless the
             # model ignored it and just spoke (then all of it is what Joi said).
-            with_prefix = parse_reply(turn.prefix + generated)
+            with_prefix = parse_reply(prefix + generated)
             if with_prefix.dialogue or THINK_CLOSE in generated:
                 reply = with_prefix
         if not turn.stored:

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from . import __doc__ as overview
 from .access import announce_access, prepare_access
 from .config import PodConfig, PodError, VolumePaths, launch_env, say
-from .launch import describe_image, launch_command, launch_flags, redacted
+from .launch import describe_image, launch_command, launch_flags, redacted, webui_version_warning
 from .model import download, download_command, plan_model
 from .volume import prepare_volume
 
@@ -21,6 +21,9 @@ def run(cfg: PodConfig, dry_run: bool, as_json: bool) -> int:
     paths = VolumePaths.under(cfg.workspace)
     image = describe_image()
     say(f"Joi Coach pod starting{' on ' + image if image else ''}; volume: {paths.home}")
+    warning = webui_version_warning()
+    if warning:
+        say(warning)
     prepare_volume(cfg, paths, hold=not dry_run)  # a dry run may look at a running pod's volume
     access = prepare_access(cfg, paths)
     announce_access(cfg, access)

@@ -40,11 +40,34 @@ def redacted(command: list[str], access: Access) -> list[str]:
     return ["<api key>" if part == access.api_key else part for part in command]
 
 
-def describe_image() -> str:
-    parts = []
-    for label in ("/variant.txt", "/version_tag.txt"):
-        try:
-            parts.append(Path(label).read_text(encoding="utf-8").strip())
-        except OSError:
-            continue
-    return " ".join(part for part in parts if part)
+# The webui release Joi's extension was last checked against (docs/webui-e2e.md); the image
+# may carry another one, since its default base tag follows the image project's latest stable.
+CHECKED_WEBUI_VERSION = "v4.7.3"
+
+
+def image_label(name: str, root: Path = Path("/")) -> str:
+    """One of the labels Atinoda's image writes at its root (variant.txt, version_tag.txt)."""
+    try:
+        return (root / name).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def describe_image(root: Path = Path("/")) -> str:
+    return " ".join(
+        part for part in (image_label("variant.txt", root), image_label("version_tag.txt", root)) if part
+    )
+
+
+def webui_version_warning(root: Path = Path("/")) -> str | None:
+    """A warning when the image's webui is not the release Joi was checked against."""
+    found = image_label("version_tag.txt", root)
+    if not found:
+        return f"Could not tell which webui release this image carries; Joi was checked against {CHECKED_WEBUI_VERSION}."
+    if found.lstrip("v") == CHECKED_WEBUI_VERSION.lstrip("v"):
+        return None
+    return (
+        f"This image carries webui {found}; Joi was checked against {CHECKED_WEBUI_VERSION}. "
+        "If something misbehaves, rebuild with --build-arg TEXTGEN_IMAGE=atinoda/text-generation-webui:"
+        f"default-nvidia-{CHECKED_WEBUI_VERSION} (see docs/runpod.md)."
+    )

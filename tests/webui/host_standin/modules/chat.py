@@ -3,6 +3,11 @@
 history -> state -> (stopping strings) -> chat_input -> input -> prompt (an extension's
 custom_generate_chat_prompt, else the host's) -> generate_reply(is_chat=True), whose text is
 HTML-escaped into the visible reply -> output, once, on the finished visible reply.
+
+Also as the host does: past replies' ``<think>`` blocks stay out of later prompts; a prompt
+ending in ``<think>`` has that tag put back in front of the reply (not on Continue); Continue
+rebuilds the prompt from the stored reply without the bot prefix, and hands the output hooks
+the whole reply rebuilt from the internal text; ``shared.stop_everything`` ends a chat turn.
 """
 
 import copy
@@ -14,6 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from modules import shared
 from modules.extensions import apply_extensions
+from modules.reasoning import THINKING_START_TAGS
 from modules.text_generation import generate_reply
 
 jinja_env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
@@ -51,15 +57,33 @@ def get_stopping_strings(state):
     return [after_reply.split(">")[0] + ">"] if after_reply.startswith("<") else []
 
 
+def _split_thoughts(assistant_msg):
+    """A past reply as the host puts it in a prompt: a ``<think>`` block becomes
+    ``reasoning_content`` (which Joi's template, like most, does not render)."""
+    if "<think>" not in assistant_msg:
+        return {"role": "assistant", "content": assistant_msg}
+    before, after = assistant_msg.split("<think>", 1)
+    if "</think>" in after:
+        thinking, rest = after.split("</think>", 1)
+        content = before + rest
+    else:
+        thinking, content = after, before
+    message = {"role": "assistant", "content": content.strip()}
+    if thinking.strip():
+        message["reasoning_content"] = thinking.strip()
+    return message
+
+
 def generate_chat_prompt(user_input, state, **kwargs):
+    _continue = kwargs.get("_continue", False)
     history = kwargs.get("history", state["history"])["internal"]
+    instruct_render = partial(
+        get_compiled_template(state["instruction_template_str"]).render,
+        bos_token=shared.bos_token,
+        eos_token=shared.eos_token,
+    )
     if state["mode"] == "instruct":
-        render = partial(
-            get_compiled_template(state["instruction_template_str"]).render,
-            bos_token=shared.bos_token,
-            eos_token=shared.eos_token,
-        )
-        system = state["custom_system_message"]
+        render, system = instruct_render, state["custom_system_message"]
     else:
         render = partial(
             get_compiled_template(state["chat_template_str"]).render,
@@ -69,10 +93,24 @@ def generate_chat_prompt(user_input, state, **kwargs):
         system = state["context"]
     messages = [{"role": "system", "content": system}] if system.strip() else []
     for user_message, assistant_message in history:
-        messages.append({"role": "user", "content": user_message.strip()})
-        messages.append({"role": "assistant", "content": assistant_message.strip()})
-    messages.append({"role": "user", "content": user_input})
-    prompt = render(messages=messages, add_generation_prompt=state["mode"] != "chat-instruct")
+        if user_message.strip():
+            messages.append({"role": "user", "content": user_message.strip()})
+        if assistant_message.strip():
+            messages.append(_split_thoughts(assistant_message.strip()))
+    if not _continue and user_input.strip():
+        messages.append({"role": "user", "content": user_input.strip()})
+
+    last_message = dict(messages[-1])
+    placeholder = "fake assistant message replace me"
+    if _continue:
+        messages = copy.deepcopy(messages)
+        if state["mode"] == "chat-instruct":
+            messages = messages[:-1]
+        else:
+            messages[-1]["content"] = placeholder
+            messages.append({"role": "assistant", "content": "this will get deleted"})
+    add_generation_prompt = not _continue if state["mode"] != "chat-instruct" else False
+    prompt = render(messages=messages, add_generation_prompt=add_generation_prompt)
     if state["mode"] == "chat-instruct":
         command = (
             state["chat-instruct_command"]
@@ -82,10 +120,16 @@ def generate_chat_prompt(user_input, state, **kwargs):
         outer = [{"role": "user", "content": command}]
         if state["custom_system_message"].strip():
             outer.insert(0, {"role": "system", "content": state["custom_system_message"]})
-        prompt = get_compiled_template(state["instruction_template_str"]).render(
-            messages=outer, add_generation_prompt=True, bos_token=shared.bos_token, eos_token=shared.eos_token
-        )
-    if state["mode"] in ("chat", "chat-instruct"):
+        if _continue:
+            outer.append({**last_message, "content": placeholder})
+            outer.append({"role": "assistant", "content": "this will get deleted"})
+        prompt = instruct_render(messages=outer, add_generation_prompt=not _continue)
+    if _continue:
+        prompt = prompt.split(placeholder, 1)[0]
+        content = last_message.get("content", "")
+        thought = last_message.get("reasoning_content", "")
+        prompt += thought if not content and thought.strip() else content  # a reply cut inside its thoughts
+    if state["mode"] in ("chat", "chat-instruct") and not _continue:
         prompt += apply_extensions("bot_prefix", "", state)
     return prompt
 
@@ -117,9 +161,15 @@ def chatbot_wrapper(text, state, regenerate=False, _continue=False, loading_mess
     if prompt is None:
         prompt = generate_chat_prompt(text, state, **kwargs)
 
-    thinking_prefix = "<think>" if not _continue and prompt.rstrip("\n").endswith("<think>") else None
-    for reply in generate_reply(
-        prompt, state, stopping_strings=stopping_strings, is_chat=True, for_ui=for_ui
+    # The host re-adds a thinking tag that the prompt ended with (never on Continue).
+    thinking_prefix = None
+    if not _continue:
+        for start_tag in THINKING_START_TAGS:
+            if prompt.rstrip("\n").endswith(start_tag):
+                thinking_prefix = start_tag
+                break
+    for j, reply in enumerate(
+        generate_reply(prompt, state, stopping_strings=stopping_strings, is_chat=True, for_ui=for_ui)
     ):
         if thinking_prefix:
             reply = thinking_prefix + reply
@@ -131,21 +181,34 @@ def chatbot_wrapper(text, state, regenerate=False, _continue=False, loading_mess
                     reply = reply[len(name + ":") :]
                     break
         visible_reply = html.escape(reply)
+        if shared.stop_everything:  # a stop (anyone's) ends the chat turn here
+            output["visible"][-1][1] = apply_extensions(
+                "output", output["visible"][-1][1], state, is_chat=True
+            )
+            yield output
+            return
         if _continue:
             output["internal"][-1] = [text, last_reply[0] + reply]
             output["visible"][-1] = [visible_text, last_reply[1] + visible_reply]
-        else:
+        elif not (j == 0 and visible_reply.strip() == ""):
             output["internal"][-1] = [text, reply.lstrip(" ")]
             output["visible"][-1] = [visible_text, visible_reply.lstrip(" ")]
         if state["stream"]:
             yield output
-    output["visible"][-1][1] = apply_extensions("output", output["visible"][-1][1], state, is_chat=True)
+    if _continue:  # the output hooks see the whole reply, rebuilt from the internal text
+        output["visible"][-1][1] = apply_extensions(
+            "output", html.escape(output["internal"][-1][1]), state, is_chat=True
+        )
+    else:
+        output["visible"][-1][1] = apply_extensions("output", output["visible"][-1][1], state, is_chat=True)
     yield output
 
 
 def generate_chat_reply(text, state, regenerate=False, _continue=False, loading_message=True, for_ui=False):
     history = state["history"]
-    if (regenerate or _continue) and not history["internal"]:
-        yield history
-        return
+    if regenerate or _continue:
+        text = ""
+        if not history["internal"]:
+            yield history
+            return
     yield from chatbot_wrapper(text, state, regenerate, _continue, loading_message, for_ui)

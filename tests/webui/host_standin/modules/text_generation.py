@@ -1,25 +1,48 @@
-"""``generate_reply`` as the host has it: one generation at a time, under the host's lock.
+"""``generate_reply`` as the host has it.
 
-For a non-chat prompt (Joi's own background prompts) the host applies every extension's
-``state`` and ``input`` hooks before, and ``output`` hooks after, as the real one does.
+One generation at a time under the host's lock, except where the host runs generations in
+parallel: a request that carries a ``stop_event`` on ExLlamaV3, TensorRT-LLM or llama.cpp
+with ``--parallel`` > 1 (by the model's class name) skips the lock. Generations are counted
+in ``models.active_generation_count``, and an idle-unloaded model is loaded again first.
+For a non-chat prompt the host applies every extension's ``state`` and ``input`` hooks
+before, and ``output`` hooks after; for ``is_chat`` none. The loop stops at a stop string,
+at ``shared.stop_everything`` or at the request's own ``stop_event``.
 ``shared.model.generate_with_streaming(prompt, state)`` yields the cumulative reply.
 """
 
 import ast
 import html
+import time
 
-from modules import shared
+from modules import models, shared
 from modules.extensions import apply_extensions
 
-calls: list[tuple[str, bool]] = []  # (prompt, is_chat) for every generation (--verbose prints them)
+# (prompt, is_chat, the generation state) for every generation (the host's --verbose prints them)
+calls: list[tuple[str, bool, dict]] = []
+PARALLEL_LOADERS = ("Exllamav3Model", "LlamaServer", "TensorRTLLMModel")
 
 
 def generate_reply(*args, **kwargs):
-    shared.generation_lock.acquire()
+    models.load_model_if_idle_unloaded()
+    state = args[1] if len(args) > 1 else kwargs.get("state", {})
+    loader = shared.model.__class__.__name__
+    use_parallel = (
+        state.get("stop_event") is not None
+        and loader in PARALLEL_LOADERS
+        and (loader != "LlamaServer" or shared.args.parallel > 1)
+    )
+    if not use_parallel:
+        shared.generation_lock.acquire()
+    with models._generation_count_lock:
+        models.active_generation_count += 1
     try:
         yield from _generate_reply(*args, **kwargs)
     finally:
-        shared.generation_lock.release()
+        with models._generation_count_lock:
+            models.active_generation_count -= 1
+        models.last_generation_time = time.time()
+        if not use_parallel:
+            shared.generation_lock.release()
 
 
 def apply_stopping_strings(reply, all_stop_strings):
@@ -48,7 +71,7 @@ def _generate_reply(question, state, stopping_strings=None, is_chat=False, escap
         if isinstance(st, list):
             stops += st
     shared.stop_everything = False
-    calls.append((question, is_chat))
+    calls.append((question, is_chat, state))
     reply = ""
     for reply in shared.model.generate_with_streaming(question, state):
         reply, stop_found = apply_stopping_strings(reply, stops)
@@ -56,7 +79,8 @@ def _generate_reply(question, state, stopping_strings=None, is_chat=False, escap
             reply = html.escape(reply)
         if state["stream"]:
             yield reply
-        if stop_found or shared.stop_everything:
+        stop_event = state.get("stop_event")
+        if stop_found or shared.stop_everything or (stop_event and stop_event.is_set()):
             break
     if not is_chat:
         reply = apply_extensions("output", reply, state)
