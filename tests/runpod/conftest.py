@@ -7,6 +7,7 @@ Face, no GPU); the seed folder is this repository, laid out as the Dockerfile co
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -106,23 +107,23 @@ def pod(tmp_path: Path) -> Pod:
     return Pod(textgen=textgen, workspace=workspace, seed=REPO, calls_file=tmp_path / "calls.jsonl")
 
 
-@pytest.fixture(scope="session")
-def pod_launch():
-    """The entrypoint's ``joi_pod.launch`` module, imported from scripts/runpod."""
+def import_pod_module(name: str):
+    """A module of scripts/runpod (the entrypoint's package, the flag tools), imported from there."""
     sys.path.insert(0, str(REPO / "scripts" / "runpod"))
     try:
-        from joi_pod import launch
+        return importlib.import_module(name)
     finally:
         sys.path.pop(0)
-    return launch
+
+
+@pytest.fixture(scope="session")
+def pod_launch():
+    """The entrypoint's ``joi_pod.launch`` module."""
+    return import_pod_module("joi_pod.launch")
 
 
 @pytest.fixture(scope="session")
 def host_parser():
     """The webui's argument parser, rebuilt from the manifest recorded from its real one."""
-    sys.path.insert(0, str(REPO / "scripts" / "runpod"))
-    try:
-        from host_flags import parser_from_manifest
-    finally:
-        sys.path.pop(0)
-    return parser_from_manifest(json.loads(MANIFEST.read_text())["flags"])
+    host_flags = import_pod_module("host_flags")
+    return host_flags.parser_from_manifest(json.loads(MANIFEST.read_text())["flags"])
