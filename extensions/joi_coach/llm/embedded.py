@@ -26,7 +26,12 @@ PROMPT_CACHE_STATES = 6
 
 
 class EmbeddedLLM:
-    """A llama.cpp model in this process. One generation at a time (internal lock)."""
+    """A llama.cpp model in this process. One generation at a time (internal lock).
+
+    ``prompt_cache_bytes`` and ``prompt_cache_states`` bound the saved prompt states (all
+    their bytes; 0 turns them off, which makes every reply after a background prompt re-read
+    the persona and dialogue, and a preempted background prompt start over).
+    """
 
     supports_prefix = True
 
