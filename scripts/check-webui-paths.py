@@ -128,7 +128,7 @@ def main() -> int:
 
     print("\n== 3. Continue a cut reply")
     messages.append({"role": "user", "content": TURNS[2]})
-    cut = call(base, "/v1/chat/completions", chat_body(messages, max_tokens=60), key)["choices"][0]["message"]
+    cut = call(base, "/v1/chat/completions", chat_body(messages, max_tokens=130), key)["choices"][0]["message"]
     before = store_rows(args.webui_data)
     continued = call(
         base,
@@ -176,7 +176,7 @@ def main() -> int:
     print(f"unloaded in {time.monotonic() - started:.1f} s; waiting 5 s with no model")
     time.sleep(5)
     started = time.monotonic()
-    call(base, "/v1/internal/model/load", {"model_name": model}, key)
+    call(base, "/v1/internal/model/load", {"model_name": model, "args": {"ctx_size": 8192}}, key)
     print(f"loaded {model} again in {time.monotonic() - started:.1f} s")
     started = time.monotonic()
     after_reload = call(

@@ -216,3 +216,49 @@ def test_continue_completes_the_reply_and_files_each_part_under_its_stream(host)
     assert [m.text for m in bank.store.list(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
     assert [m.text for m in bank.store.list(Stream.THERAPEUTIC)] == ["I will ask what helped."]
     assert [m.text for m in bank.store.list(Stream.DIALOGUE) if m.speaker == "Sam"] == ["I ran 3k today."]
+
+
+def test_background_work_waits_for_the_hosts_generation_and_a_quiet_moment_after_it(host):
+    from modules import models, shared
+
+    Conversation(joi_chat_state()).send("I ran 3k today.")
+    host.coach.llm.idle_before_background = 1.0
+    time.sleep(1.2)  # quiet since the chat turn
+    with models._generation_count_lock:
+        models.active_generation_count += 1  # the host is generating (another person's reply)
+    outcome: dict = {}
+    prompts_before = len(shared.model.prompts)
+    worker = run_background(host, outcome, max_tokens=5)
+    time.sleep(1.5)
+    assert len(shared.model.prompts) == prompts_before  # not while the host generates
+    with models._generation_count_lock:
+        models.active_generation_count -= 1
+    ended = time.monotonic()
+    time.sleep(0.5)
+    assert len(shared.model.prompts) == prompts_before  # nor right after: its reply is still handled
+    worker.join(timeout=10)
+    assert outcome["text"].startswith("7,") and outcome["ended"] - ended >= 0.85  # 1 s, less a poll
+
+
+def test_continue_through_the_api_keeps_the_thoughts_of_the_reply_it_continues(host):
+    from modules import shared
+    from modules.api.completions import chat_completion
+
+    cut = (len(THOUGHTS) + len("</think>\n\n") + 20) // 4 * 4
+    said = DIALOGUE[: cut - len(THOUGHTS) - len("</think>\n\n")]
+    shared.model = ScriptedModel(lambda prompt: REPLY[cut:] if prompt.endswith(said) else REPLY)
+    first, _ = chat_completion("I ran 3k today.", joi_chat_state(max_new_tokens=cut // 4))
+    assert first["content"] == said
+    # An API client sends back what it got as content; the webui rebuilds the history from it.
+    state = joi_chat_state()
+    state["history"] = {
+        "internal": [["I ran 3k today.", said]],
+        "visible": [["I ran 3k today.", said]],
+        "metadata": {},
+    }
+    continued, _ = chat_completion("", state, continue_=True)
+    assert continued["content"] == DIALOGUE
+    bank = host.coach.bank("Sam & Joi")
+    assert [m.text for m in bank.store.list(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
+    assert [m.text for m in bank.store.list(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
+    assert [m.text for m in bank.store.list(Stream.THERAPEUTIC)] == ["I will ask what helped."]

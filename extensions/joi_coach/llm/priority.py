@@ -5,6 +5,8 @@ moment (people pause between messages; a burst of messages is answered first), a
 while a reply is generating or waiting. When a reply arrives, the background generation in
 flight is cancelled at its next token, or at its next chunk of prompt on backends that read
 prompts in preemptible chunks, and raises :class:`Preempted`, so its job can be retried.
+A backend with a ``ready()`` method (the webui's) holds background work while it answers
+False, and the quiet moment counts from when it is ready again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 
 from .base import Cancelled, CancelToken, ChatMessage, GenerationParams, LLMBackend
 
-BACKEND_POLL_SECONDS = 0.5  # how often background work asks a backend that is not ready again
+BACKEND_POLL_SECONDS = 0.1  # how often background work asks a backend that is not ready again
 
 
 class Preempted(Cancelled):
@@ -61,13 +63,18 @@ class PriorityLLM:
             while True:
                 if self._refuse_background:
                     raise Preempted("background work is closed")
-                quiet_for = time.monotonic() - self._last_foreground
-                if not (self._busy or self._foreground_waiting) and quiet_for >= self.idle_before_background:
-                    if self._backend_ready():
-                        break
+                if not self._backend_ready():
+                    # Busy elsewhere (a host's own generation) counts as foreground: the
+                    # quiet moment starts again when it ends, after its reply is handled.
+                    self._last_foreground = time.monotonic()
                     self._turn.wait(timeout=BACKEND_POLL_SECONDS)
                     continue
-                self._turn.wait(timeout=max(0.05, self.idle_before_background - quiet_for))
+                quiet_for = time.monotonic() - self._last_foreground
+                if not (self._busy or self._foreground_waiting) and quiet_for >= self.idle_before_background:
+                    break
+                self._turn.wait(
+                    timeout=max(0.05, min(BACKEND_POLL_SECONDS, self.idle_before_background - quiet_for))
+                )
             self._busy = True
             self._background_token = BackgroundToken()
             return self._background_token

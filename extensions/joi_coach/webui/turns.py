@@ -33,14 +33,14 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..coach import THINK_CLOSE, THINK_OPEN, Coach
 from ..cognition.prompt import memory_block
 from ..cognition.text_input import InputError, clean_message
 from ..cognition.voices import ParsedReply, parse_reply
-from ..memory.models import Stream
+from ..memory.models import Memory, Stream
 from ..memory.retrieval import Recollection
 from .host_generation import INTERNAL_KEY
 
@@ -299,6 +299,8 @@ class WebuiTurns:
             previous = self._stored.get(turn.profile)
             if turn.message is None:
                 if previous and previous.conversation == turn.conversation and previous.message == message:
+                    if not turn.prefixed:  # Continue extends the reply: its thoughts stay
+                        reply = keep_earlier_thoughts(reply, bank.get(previous.memory_ids))
                     for memory_id in previous.memory_ids:  # a regenerated or continued reply
                         bank.forget(memory_id, with_derived=True)
                 elif message:
@@ -310,6 +312,17 @@ class WebuiTurns:
         if self.options.background and self.coach.settings_for(turn.profile).background:
             self.coach.llm.note_foreground()
             self.coach.worker.submit(turn.profile)
+
+
+def keep_earlier_thoughts(reply: ParsedReply, earlier: list[Memory]) -> ParsedReply:
+    """A continued reply whose text lost its thoughts (an API client sends back only the
+    dialogue) keeps the thoughts of the reply it continues."""
+    found = {m.stream: m.text for m in earlier}
+    return replace(
+        reply,
+        empathetic=reply.empathetic or found.get(Stream.EMPATHETIC, ""),
+        therapeutic=reply.therapeutic or found.get(Stream.THERAPEUTIC, ""),
+    )
 
 
 def render_visible(reply: ParsedReply) -> str:
