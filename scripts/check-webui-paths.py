@@ -128,7 +128,9 @@ def main() -> int:
 
     print("\n== 3. Continue a cut reply")
     messages.append({"role": "user", "content": TURNS[2]})
-    cut = call(base, "/v1/chat/completions", chat_body(messages, max_tokens=130), key)["choices"][0]["message"]
+    cut = call(base, "/v1/chat/completions", chat_body(messages, max_tokens=130), key)["choices"][0][
+        "message"
+    ]
     before = store_rows(args.webui_data)
     continued = call(
         base,
