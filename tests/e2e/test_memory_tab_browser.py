@@ -179,16 +179,25 @@ def test_export_then_import_and_a_broken_file_is_refused(server, page, tmp_path)
     assert store_rows(server.data_dir, "SELECT COUNT(*) FROM memories")[0][0] == before + 2
 
 
+def fill_until_they_stay(page, values: dict[str, str], tries: int = 10) -> None:
+    """Type each value into its field, again until a settled page keeps them all."""
+    for _ in range(tries):
+        for selector, value in values.items():
+            page.locator(selector).fill(value)
+            page.locator(selector).press("Tab")
+        page.wait_for_timeout(1000)
+        if all(page.locator(s).input_value() == v for s, v in values.items()):
+            return
+    raise AssertionError(f"the fields kept being reset: {list(values)}")
+
+
 def test_recall_settings_persist(server, page):
     open_app(page, server.url)
     open_memory_tab(page)
     page.get_by_text("Recall settings").click()
-    k_box = page.locator("#joi-k-dialogue input[type=number]")
-    k_box.fill("2")
-    k_box.press("Tab")
-    threshold = page.locator("#joi-threshold input")
-    threshold.fill("33")
-    threshold.press("Tab")
+    # The tab's own refresh (on page load and on opening the tab) writes the saved settings into
+    # these fields; a value typed before it lands is overwritten, so type until it stays.
+    fill_until_they_stay(page, {"#joi-k-dialogue input[type=number]": "2", "#joi-threshold input": "33"})
     page.click("#joi-save-settings")
     page.wait_for_function(
         "() => document.querySelector('#joi-memory-status').innerText.includes('Settings saved')"
