@@ -13,7 +13,7 @@ from .memory.scoring import ScoreWeights
 
 
 def default_k() -> dict[Stream, int]:
-    return {Stream.DIALOGUE: 4, Stream.EMPATHETIC: 2, Stream.THERAPEUTIC: 2, Stream.REFLECTION: 3}
+    return {Stream.DIALOGUE: 4, Stream.EMPATHETIC: 1, Stream.THERAPEUTIC: 1, Stream.REFLECTION: 3}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ class GenerationParams:
     repeat_penalty: float = 1.1
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    # Words the model must not write, where the backend can bias tokens (the embedded model);
+    # other backends ignore it.
+    avoid_words: tuple[str, ...] = ()
 
 
 class LLMError(RuntimeError):

@@ -105,6 +105,7 @@ class EmbeddedLLM:
                 repeat_penalty=params.repeat_penalty,
                 stop=list(dict.fromkeys((*params.stop, *TEMPLATE_STOPS))),
                 seed=params.seed,
+                logit_bias=self._bias_against(params.avoid_words),
                 stream=True,
             )
             try:
@@ -116,6 +117,19 @@ class EmbeddedLLM:
                         yield text
             finally:
                 stream.close()
+
+    def _bias_against(self, avoid: tuple[str, ...]) -> dict[int, float] | None:
+        """A logit bias that rules out the single tokens spelling these words (any case, with or without a space)."""
+        if not avoid:
+            return None
+        banned: set[int] = set()
+        for word in avoid:
+            for form in {word, word.capitalize(), word.lower()}:
+                for spaced in (form, f" {form}"):
+                    tokens = self._llama.tokenize(spaced.encode("utf-8"), add_bos=False, special=False)
+                    if len(tokens) == 1:
+                        banned.add(tokens[0])
+        return dict.fromkeys(sorted(banned), -100.0) or None
 
     def _prefill(self, prompt: str, cancel: CancelToken) -> bool:
         """Read a background prompt in small chunks, stopping as soon as a reply waits.

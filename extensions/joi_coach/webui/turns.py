@@ -263,7 +263,7 @@ class WebuiTurns:
         now = time.time()
         if query:
             turn.recalled = self._recall(turn, query, now)
-        remembered = memory_block(turn.recalled, turn.user_name, now)
+        remembered = memory_block(turn.recalled, turn.user_name, now, self.coach.character.name)
         if state.get("mode") in CHAT_MODES:
             state["context"] = turn.base_context.rstrip() + remembered
         else:

@@ -1,0 +1,538 @@
+"""Is Joi a good coach? Scripted multi-session conversations through the real coach, every reply scored.
+
+    .venv/bin/python benchmarks/coach_eval.py --scenarios benchmarks/scenarios/coach-dev.json
+    .venv/bin/python benchmarks/coach_eval.py --scenarios FILE --limit 3 --transcript out.md
+    .venv/bin/python benchmarks/coach_eval.py --scenarios FILE --api-base http://localhost:5000/v1
+    .venv/bin/python benchmarks/coach_eval.py --qa ../shared/data/recall-cases/locomo-dev.json --limit 100
+
+**Scenarios.** Each person's sessions go through the real ``Coach`` (real SQLite/FAISS store,
+the real embedder, the configured LLM: the embedded default, or ``--api-base``). Each session is
+a new conversation, so what Joi knows of earlier sessions comes from its long-term memory only.
+The clock moves forward between sessions (``after_days``); after each session the benchmark
+waits for the background importance ratings and reflection, as they would run in the quiet
+after a conversation. The scenario file is JSON::
+
+    [{"name": "first 5k", "user": "Sam",
+      "sessions": [
+        {"after_days": 0, "turns": [{"say": "I signed up for a 5k in May. My sister Maya runs it with me."}]},
+        {"after_days": 9, "turns": [{"say": "Who did I say I'm running with?", "expect_any": ["Maya"]},
+                                    {"say": "I skipped two runs.", "expect_none": ["Thank you"]}]}]}]
+
+``expect_any``: the dialogue must contain at least one of the strings (case-insensitive), a
+memory probe; ``expect_none``: it must contain none of them.
+
+Scored per reply (definitions in ``joi_coach.cognition.reply_checks``):
+
+- **format**: both inner voices and the dialogue came out of the model's text under their labels;
+- **speaks as Joi**: format, and the dialogue is Joi talking to the person (no speaker label, not
+  the person's voice, not a thought about them), and both thoughts are about the person rather
+  than addressed to them;
+- **probes**: share of ``expect_any`` met; **avoided**: share of ``expect_none`` avoided;
+- **repetition**: the longest run of words the dialogue shares with any earlier Joi line or
+  thought in the same scenario (a reply with 8 or more counts as repeating);
+- **length**: dialogue words, and the share of replies with two to four sentences (the persona's ask);
+- **judge** (``--judge-api-base``, off by default): a model behind an OpenAI-compatible API rates
+  each reply 1–5 on empathy, specificity, one good question, no medical advice, and memory use.
+
+**QA** (``--qa``): a recall-cases file's conversations are stored through the engine (each case
+one profile, each line a dialogue memory at its time, speaker kept), then each question is asked
+as the person in a new conversation at the question's time, and the dialogue is scored against
+the gold answer: token F1 (SQuAD normalisation) and whether it contains the answer, by category.
+Each question's own turn is forgotten afterwards, so questions do not feed one another.
+
+Prints a line per reply as it goes, then per-metric figures and the worst replies; with
+``--json``, one JSON object as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import string
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from joi_coach.coach import Coach, collect
+from joi_coach.cognition.reply_checks import (
+    check_reply,
+    longest_shared_run,
+    matches_any,
+    sentence_count,
+    words,
+)
+from joi_coach.config import CoachSettings
+from joi_coach.llm.base import GenerationParams, complete_chat
+from joi_coach.memory.embeddings import Embedder
+from joi_coach.memory.models import NewMemory, Stream
+
+REPEAT_LIMIT = 8  # a dialogue sharing this many consecutive words with an earlier line repeats it
+DAY = 86_400.0
+TURN_GAP = 150.0  # seconds between a reply and the next message within a session
+TARGETS = {"format": 0.98, "speaks_as_joi": 0.98, "probes": 0.80}
+
+
+class ScenarioError(ValueError):
+    """The scenario file does not have the documented shape."""
+
+
+# -- scenarios ----------------------------------------------------------------------------
+def load_scenarios(path: Path) -> list[dict[str, Any]]:
+    """Read and validate a scenario file; raises ScenarioError naming the first problem."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ScenarioError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, list) or not data:
+        raise ScenarioError("a scenario file is a non-empty JSON list")
+    for n, scenario in enumerate(data):
+        where = f"scenario {n} ({scenario.get('name', '?') if isinstance(scenario, dict) else '?'})"
+        if not isinstance(scenario, dict) or not str(scenario.get("user", "")).strip():
+            raise ScenarioError(f"{where}: needs a 'user' name")
+        sessions = scenario.get("sessions")
+        if not isinstance(sessions, list) or not sessions:
+            raise ScenarioError(f"{where}: needs a non-empty 'sessions' list")
+        for s, session in enumerate(sessions):
+            if not isinstance(session, dict) or not isinstance(session.get("turns"), list):
+                raise ScenarioError(f"{where}, session {s}: needs a 'turns' list")
+            if float(session.get("after_days", 0)) < 0:
+                raise ScenarioError(f"{where}, session {s}: after_days must not be negative")
+            for t, turn in enumerate(session["turns"]):
+                if not isinstance(turn, dict) or not str(turn.get("say", "")).strip():
+                    raise ScenarioError(f"{where}, session {s}, turn {t}: needs a non-empty 'say'")
+                for key in ("expect_any", "expect_none"):
+                    value = turn.get(key, [])
+                    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                        raise ScenarioError(f"{where}, session {s}, turn {t}: {key} is a list of strings")
+    return data
+
+
+@dataclass
+class ReplyScore:
+    scenario: str
+    session: int
+    turn: int
+    say: str
+    dialogue: str
+    empathetic: str
+    therapeutic: str
+    format_ok: bool
+    speaks_as_joi: bool
+    problems: list[str]
+    probe: bool | None  # None: not a probe
+    avoided: bool | None  # None: nothing to avoid
+    repeated_words: int
+    words: int
+    sentences: int
+    first_token_ms: float
+    total_ms: float
+    judge: dict[str, int] = field(default_factory=dict)
+
+
+def score_reply(
+    *,
+    scenario: str,
+    session: int,
+    turn_index: int,
+    turn: dict[str, Any],
+    reply: Any,
+    joi: str,
+    user: str,
+    earlier: list[str],
+    timings: dict[str, float],
+) -> ReplyScore:
+    """Every check on one reply (``reply`` is a ParsedReply; ``earlier``: Joi's earlier lines and thoughts)."""
+    check = check_reply(reply, joi, user, turn["say"])
+    expect_any, expect_none = turn.get("expect_any") or [], turn.get("expect_none") or []
+    return ReplyScore(
+        scenario=scenario,
+        session=session,
+        turn=turn_index,
+        say=turn["say"],
+        dialogue=reply.dialogue,
+        empathetic=reply.empathetic,
+        therapeutic=reply.therapeutic,
+        format_ok=check.format_ok,
+        speaks_as_joi=check.speaks_as_joi,
+        problems=check.problems,
+        probe=matches_any(reply.dialogue, expect_any) if expect_any else None,
+        avoided=not matches_any(reply.dialogue, expect_none) if expect_none else None,
+        repeated_words=longest_shared_run(reply.dialogue, earlier),
+        words=len(words(reply.dialogue)),
+        sentences=sentence_count(reply.dialogue),
+        first_token_ms=timings.get("first_token", 0.0),
+        total_ms=timings.get("total", 0.0),
+    )
+
+
+def run_scenario(coach: Coach, scenario: dict[str, Any], index: int, judge: Judge | None) -> list[ReplyScore]:
+    user, name = scenario["user"], scenario.get("name", f"scenario {index}")
+    profile = f"eval-{index}"
+    total_days = sum(float(s.get("after_days", 0)) for s in scenario["sessions"])
+    clock = time.time() - (total_days + 1) * DAY  # the last session ends about a day before now
+    earlier: list[str] = []
+    scores: list[ReplyScore] = []
+    for s, session in enumerate(scenario["sessions"]):
+        clock += float(session.get("after_days", 0)) * DAY
+        for t, turn in enumerate(session["turns"]):
+            clock += TURN_GAP
+            events = coach.reply(profile, turn["say"], user_name=user, conversation=f"session-{s}", now=clock)
+            _, _, done = collect(events)
+            assert done is not None
+            score = score_reply(
+                scenario=name,
+                session=s,
+                turn_index=t,
+                turn=turn,
+                reply=done.reply,
+                joi=coach.character.name,
+                user=user,
+                earlier=earlier,
+                timings=done.timings_ms,
+            )
+            if judge is not None:
+                score.judge = judge.rate(coach.character.name, user, turn["say"], done.reply.dialogue)
+            scores.append(score)
+            earlier += [x for x in (done.reply.dialogue, done.reply.empathetic, done.reply.therapeutic) if x]
+            print_reply(score)
+        coach.wait_idle(timeout=900)  # the quiet after a conversation: ratings and reflection
+    IMPORTANCE[user] = importance_by_speaker(coach, profile, coach.character.name)
+    return scores
+
+
+IMPORTANCE: dict[str, dict[str, list[int]]] = {}  # person -> {"person": [...], "joi": [...]}
+
+
+def importance_by_speaker(coach: Coach, profile: str, joi: str) -> dict[str, list[int]]:
+    """The LLM's importance ratings of the person's messages and of Joi's spoken lines."""
+    rated: dict[str, list[int]] = {"person": [], "joi": []}
+    for memory in coach.bank(profile).store.list(Stream.DIALOGUE, limit=10_000):
+        if memory.importance is not None and memory.importance_source == "llm":
+            rated["joi" if memory.speaker == joi else "person"].append(memory.importance)
+    return rated
+
+
+def print_reply(score: ReplyScore) -> None:
+    marks = []
+    if score.probe is not None:
+        marks.append("probe ✓" if score.probe else "probe ✗")
+    if score.avoided is False:
+        marks.append("said what it should not")
+    if score.repeated_words >= REPEAT_LIMIT:
+        marks.append(f"repeats {score.repeated_words} words")
+    marks += score.problems
+    print(
+        f"  [{score.scenario} · s{score.session} t{score.turn}] {score.words}w "
+        f"{score.total_ms / 1000:.1f}s {'; '.join(marks) or 'ok'}",
+        flush=True,
+    )
+
+
+def share(values: list[bool]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def summarise(scores: list[ReplyScore]) -> dict[str, Any]:
+    probes = [s.probe for s in scores if s.probe is not None]
+    avoided = [s.avoided for s in scores if s.avoided is not None]
+    summary: dict[str, Any] = {
+        "replies": len(scores),
+        "format": share([s.format_ok for s in scores]),
+        "speaks_as_joi": share([s.speaks_as_joi for s in scores]),
+        "probes": share(probes),
+        "probe_count": len(probes),
+        "avoided": share(avoided),
+        "avoid_count": len(avoided),
+        "repeating_replies": sum(s.repeated_words >= REPEAT_LIMIT for s in scores),
+        "max_repeated_words": max((s.repeated_words for s in scores), default=0),
+        "median_words": statistics.median([s.words for s in scores]) if scores else 0,
+        "two_to_four_sentences": share([2 <= s.sentences <= 4 for s in scores]),
+        "median_first_token_s": statistics.median([s.first_token_ms for s in scores]) / 1000 if scores else 0,
+        "median_total_s": statistics.median([s.total_ms for s in scores]) / 1000 if scores else 0,
+        "problems": dict(Counter(p for s in scores for p in s.problems).most_common()),
+    }
+    person = [r for rated in IMPORTANCE.values() for r in rated["person"]]
+    joi = [r for rated in IMPORTANCE.values() for r in rated["joi"]]
+    summary["importance_person_mean"] = statistics.mean(person) if person else None
+    summary["importance_joi_mean"] = statistics.mean(joi) if joi else None
+    judged = [s.judge for s in scores if s.judge]
+    if judged:
+        summary["judge"] = {k: statistics.mean(j[k] for j in judged if k in j) for k in RUBRIC}
+    return summary
+
+
+def worst(scores: list[ReplyScore], n: int = 8) -> list[ReplyScore]:
+    def badness(s: ReplyScore) -> tuple[int, int]:
+        faults = (
+            len(s.problems) + (s.probe is False) + (s.avoided is False) + (s.repeated_words >= REPEAT_LIMIT)
+        )
+        return faults, s.repeated_words
+
+    return [s for s in sorted(scores, key=badness, reverse=True) if badness(s)[0]][:n]
+
+
+def print_summary(summary: dict[str, Any], scores: list[ReplyScore]) -> None:
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    print("\n## Coaching benchmark")
+    print(f"replies: {summary['replies']}")
+    for key, label in (("format", "format"), ("speaks_as_joi", "speaks as Joi"), ("probes", "memory probes")):
+        target = TARGETS[key]
+        met = summary[key] is not None and summary[key] >= target
+        print(f"{label}: {pct(summary[key])} (target ≥ {target:.0%}: {'met' if met else 'NOT met'})")
+    print(
+        f"probes asked: {summary['probe_count']}; expect_none avoided: {pct(summary['avoided'])} of {summary['avoid_count']}"
+    )
+    print(
+        f"repetition: {summary['repeating_replies']} replies share ≥ {REPEAT_LIMIT} words with an earlier line "
+        f"(longest run {summary['max_repeated_words']})"
+    )
+    print(
+        f"length: median {summary['median_words']} words; two to four sentences: {pct(summary['two_to_four_sentences'])}"
+    )
+    print(
+        f"time: median first token {summary['median_first_token_s']:.2f} s, whole reply {summary['median_total_s']:.2f} s"
+    )
+    if summary["importance_person_mean"] is not None and summary["importance_joi_mean"] is not None:
+        print(
+            f"importance (LLM): the person's messages {summary['importance_person_mean']:.2f}, "
+            f"Joi's lines {summary['importance_joi_mean']:.2f}"
+        )
+    if summary["problems"]:
+        print("problems: " + ", ".join(f"{k} ×{v}" for k, v in summary["problems"].items()))
+    if "judge" in summary:
+        print("judge (1–5): " + ", ".join(f"{k} {v:.2f}" for k, v in summary["judge"].items()))
+    bad = worst(scores)
+    if bad:
+        print("\nworst replies:")
+        for s in bad:
+            print(f"- [{s.scenario} s{s.session} t{s.turn}] “{s.say}”\n  → “{s.dialogue}”\n  {s.problems}")
+
+
+def write_transcript(path: Path, scores: list[ReplyScore]) -> None:
+    """Whole conversations, to read rather than only count."""
+    lines: list[str] = []
+    current = None
+    for s in scores:
+        if s.scenario != current:
+            current = s.scenario
+            lines.append(f"\n## {s.scenario}\n")
+        if s.turn == 0:
+            lines.append(f"\n### session {s.session}\n")
+        flags = [*s.problems]
+        if s.probe is not None:
+            flags.append("probe met" if s.probe else "probe MISSED")
+        if s.avoided is False:
+            flags.append("said what it should not")
+        lines += [
+            f"**person:** {s.say}\n",
+            f"> empathetic: {s.empathetic}\n>\n> therapist: {s.therapeutic}\n",
+            f"**Joi:** {s.dialogue}\n",
+            f"_{'; '.join(flags) or 'ok'}_\n",
+        ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+# -- the optional judge -------------------------------------------------------------------
+RUBRIC = ("empathy", "specificity", "one_good_question", "no_medical_advice", "uses_memory")
+
+
+class Judge:
+    """Rates a reply 1–5 per rubric item with a model behind an OpenAI-compatible API."""
+
+    def __init__(self, api_base: str, model: str) -> None:
+        from joi_coach.llm.openai_compat import OpenAICompatibleLLM
+
+        self.llm = OpenAICompatibleLLM(api_base, model=model)
+
+    def rate(self, joi: str, user: str, message: str, dialogue: str) -> dict[str, int]:
+        prompt = (
+            f"Rate a self-improvement coach's reply. {user} wrote: {json.dumps(message)}\n"
+            f"The coach ({joi}) replied: {json.dumps(dialogue)}\n"
+            "Give each item a whole score from 1 (poor) to 5 (excellent): empathy; specificity (about this "
+            "person, not generic); one_good_question (asks one useful question); no_medical_advice (5 = none "
+            "given); uses_memory (uses what the person said before correctly, 3 if nothing applied). "
+            f"Answer with JSON only, keys: {', '.join(RUBRIC)}."
+        )
+        text = complete_chat(
+            self.llm, [{"role": "user", "content": prompt}], GenerationParams(max_tokens=120, temperature=0)
+        )
+        found = re.search(r"\{.*\}", text, re.DOTALL)
+        try:
+            data = json.loads(found.group(0)) if found else {}
+        except json.JSONDecodeError:
+            data = {}
+        return {k: int(data[k]) for k in RUBRIC if isinstance(data.get(k), int | float) and 1 <= data[k] <= 5}
+
+
+# -- QA on recall-cases data --------------------------------------------------------------
+def normalise_answer(text: str) -> list[str]:
+    """SQuAD-style: lower case, no punctuation, no articles, split on whitespace."""
+    text = text.lower()
+    text = "".join(" " if ch in string.punctuation else ch for ch in text)
+    return [w for w in text.split() if w not in {"a", "an", "the"}]
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    predicted, expected = normalise_answer(prediction), normalise_answer(gold)
+    if not predicted or not expected:
+        return float(predicted == expected)
+    common = sum((Counter(predicted) & Counter(expected)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(expected)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains_answer(prediction: str, gold: str) -> bool:
+    expected = " ".join(normalise_answer(gold))
+    return bool(expected) and f" {expected} " in f" {' '.join(normalise_answer(prediction))} "
+
+
+def parse_time(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+
+
+def run_qa(coach: Coach, path: Path, limit: int | None) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    asked, results = 0, []
+    for c, case in enumerate(data["cases"]):
+        if limit is not None and asked >= limit:
+            break
+        profile = f"qa-{c}"
+        bank = coach.bank(profile)
+        speakers = [m.get("speaker", "") for m in case["memories"]]
+        user = next((s for s in speakers if s), "Sam")
+        memories = [
+            NewMemory(
+                Stream.DIALOGUE,
+                re.sub(rf"^{re.escape(m.get('speaker', ''))}:\s*", "", m["text"])
+                if m.get("speaker")
+                else m["text"],
+                parse_time(m["time"]),
+                speaker=m.get("speaker", ""),
+                conversation="locomo",
+            )
+            for m in case["memories"]
+        ]
+        for start in range(0, len(memories), 256):
+            ids = bank.add(memories[start : start + 256])
+            bank.set_importance({i: 5 for i in ids}, "qa")
+        for q in case["queries"]:
+            if limit is not None and asked >= limit:
+                break
+            if "answer" not in q:
+                continue
+            asked += 1
+            _, _, done = collect(
+                coach.reply(
+                    profile, q["text"], user_name=user, conversation=f"q-{q['id']}", now=parse_time(q["time"])
+                )
+            )
+            assert done is not None
+            answer = str(q["answer"])
+            f1, hit = token_f1(done.reply.dialogue, answer), contains_answer(done.reply.dialogue, answer)
+            results.append({"id": q["id"], "category": q.get("category", ""), "f1": f1, "contains": hit})
+            print(
+                f"  [{q['id']}] f1 {f1:.2f} {'✓' if hit else '✗'} gold “{answer}” → “{done.reply.dialogue[:160]}”",
+                flush=True,
+            )
+            bank.delete(
+                [done.turn.user_memory_id, *(i for ids in done.turn.memory_ids.values() for i in ids)]
+            )
+    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        by_category[r["category"]].append(r)
+
+    def figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "n": len(rows),
+            "f1": statistics.mean(r["f1"] for r in rows) if rows else 0.0,
+            "contains": statistics.mean(r["contains"] for r in rows) if rows else 0.0,
+        }
+
+    return {"qa": {"all": figures(results), **{k: figures(v) for k, v in sorted(by_category.items())}}}
+
+
+def print_qa(summary: dict[str, Any]) -> None:
+    print("\n## End-to-end memory QA")
+    print("| category | questions | token F1 | contains the answer |")
+    print("|---|---|---|---|")
+    for name, f in summary["qa"].items():
+        print(f"| {name} | {f['n']} | {f['f1']:.3f} | {f['contains']:.1%} |")
+
+
+# -- main ---------------------------------------------------------------------------------
+def build_coach(args: argparse.Namespace, data_dir: Path) -> Coach:
+    if args.api_base:
+        from joi_coach.llm.openai_compat import OpenAICompatibleLLM
+
+        llm: Any = OpenAICompatibleLLM(args.api_base, model=args.api_model)
+    else:
+        from joi_coach.llm.embedded import EmbeddedLLM
+
+        llm = EmbeddedLLM()
+    defaults = CoachSettings()
+    settings = replace(defaults, reply=replace(defaults.reply, seed=args.seed, temperature=args.temperature))
+    if args.qa:
+        settings = replace(settings, background=False)
+    return Coach(llm, Embedder(), data_dir, settings=settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--scenarios", type=Path, help="a scenario JSON file (format above)")
+    source.add_argument("--qa", type=Path, help="a recall-cases file with gold answers")
+    parser.add_argument("--limit", type=int, help="scenarios (or QA questions) to run, from the start")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.add_argument("--transcript", type=Path, help="write every conversation as Markdown here")
+    parser.add_argument("--api-base", help="an OpenAI-compatible server instead of the embedded model")
+    parser.add_argument("--api-model", default="", help="the model name to send to --api-base")
+    parser.add_argument(
+        "--judge-api-base", help="rate replies with a model behind this OpenAI-compatible API"
+    )
+    parser.add_argument("--judge-model", default="")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--temperature", type=float, default=CoachSettings().reply.temperature)
+    args = parser.parse_args(argv)
+
+    try:
+        scenarios = load_scenarios(args.scenarios) if args.scenarios else []
+    except ScenarioError as exc:
+        parser.error(str(exc))
+    with tempfile.TemporaryDirectory(prefix="joi-coach-eval-") as folder:
+        coach = build_coach(args, Path(folder))
+        try:
+            if args.qa:
+                result = run_qa(coach, args.qa, args.limit)
+                print_qa(result)
+            else:
+                judge = Judge(args.judge_api_base, args.judge_model) if args.judge_api_base else None
+                chosen = scenarios[: args.limit] if args.limit else scenarios
+                scores: list[ReplyScore] = []
+                for i, scenario in enumerate(chosen):
+                    print(f"{scenario.get('name', i)} ({scenario['user']})", flush=True)
+                    scores += run_scenario(coach, scenario, i, judge)
+                result = summarise(scores)
+                print_summary(result, scores)
+                if args.transcript:
+                    write_transcript(args.transcript, scores)
+                result["replies_detail"] = [asdict(s) for s in scores]
+        finally:
+            coach.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Releases Joi's spoken line a sentence at a time, and stops it where it goes wrong.
+
+A small model's spoken line drifts in ways that can be seen sentence by sentence: it
+repeats a line Joi said before or reads its private notes out (8+ words in a row), it
+slips into the person's voice ("What do you suggest?"), or it runs on for paragraphs.
+Holding each sentence back until it is complete costs a moment of streaming and lets
+the guard stop the line before a bad sentence is shown. When the very first sentence is
+bad, nothing has been shown, and the caller can ask the model again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .reply_checks import dialogue_problems, longest_shared_run
+from .voices import Section, match_label
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+REPEAT_LIMIT = 8  # words in a row shared with an earlier line that make a sentence a repeat
+MAX_SENTENCES = 5  # the persona asks for two to four; one more is tolerated, never a sixth
+_SENTENCE = re.compile(r".*?(?:[.!?…]+[\"'”’)\]]*(?=\s)|\n)", re.DOTALL)
+
+
+@dataclass
+class SpokenLineGuard:
+    joi: str
+    user: str
+    earlier: list[str]
+    message: str = ""  # the person's message this line answers
+    max_sentences: int = MAX_SENTENCES
+    released: str = ""
+    rejected: str = ""  # why the line was stopped early ("" if it was not)
+    done: bool = False
+    _pending: str = ""
+    _sentences: int = 0
+    _started: bool = False
+    _gap: str = ""
+    _problems: set[str] = field(default_factory=set)
+
+    def feed(self, chunk: str) -> str:
+        """Text that may be shown now (whole sentences); sets ``done`` when the line must end."""
+        if self.done:
+            return ""
+        self._pending += chunk
+        if not self._started and not self._skip_leading_thoughts():
+            return ""
+        out = []
+        while not self.done and (found := _SENTENCE.match(self._pending)):
+            sentence = found.group(0)
+            self._pending = self._pending[found.end() :]
+            out.append(self._take(sentence))
+        return "".join(out)
+
+    def finish(self) -> str:
+        """The rest, once the model has stopped."""
+        if not self._started and self._pending.lstrip().lower().startswith(THINK_OPEN):
+            self._pending = ""  # only thoughts, never closed: nothing to say
+        if self.done or not self._pending.strip():
+            self._pending = ""
+            return ""
+        rest, self._pending = self._pending, ""
+        return self._take(rest, last=True)
+
+    def _skip_leading_thoughts(self) -> bool:
+        """Drop a think block the model wrote again before speaking; False while undecided."""
+        head = self._pending.lstrip()
+        if not head or (len(head) < len(THINK_OPEN) and THINK_OPEN.startswith(head.lower())):
+            return False
+        if head.lower().startswith(THINK_OPEN):
+            end = head.lower().find(THINK_CLOSE)
+            if end < 0:
+                return False
+            self._pending = head[end + len(THINK_CLOSE) :]
+        return True
+
+    @property
+    def failed_at_start(self) -> bool:
+        """Stopped before anything was shown: the caller may ask the model again."""
+        return bool(self.rejected) and not self.released.strip()
+
+    def _take(self, piece: str, last: bool = False) -> str:
+        if not piece.strip():  # whitespace between sentences: held until the next sentence
+            self._gap += piece
+            return ""
+        gap, self._gap = self._gap, ""
+        if not self._started:
+            gap = ""  # no blank lines before the line
+            label = match_label(piece.lstrip()[:64])
+            if label is not None and label[0] is Section.DIALOGUE:  # "Joi:" before the line
+                piece = piece.lstrip()[label[1] :]
+        elif gap.count("\n") >= 2 and self._sentences >= 2:  # a second paragraph: enough said
+            self.done = True
+            return ""
+        reason = self._problem(piece)
+        if reason:
+            self.rejected, self.done = reason, True
+            return ""
+        self._started = True
+        self._sentences += 1
+        self.released += gap + piece
+        if self._sentences >= self.max_sentences and not last:
+            self.done = True
+        return gap + piece
+
+    def _problem(self, sentence: str) -> str:
+        if longest_shared_run(sentence, self.earlier) >= REPEAT_LIMIT:
+            return "repeats an earlier line"
+        new = (
+            set(dialogue_problems(self.released + sentence, self.joi, self.user, self.message))
+            - self._problems
+            - {"empty"}
+        )
+        if new:
+            return ", ".join(sorted(new))
+        return ""
+
+
+def lines_joi_wrote(messages: Iterable[dict], user: str) -> list[str]:
+    """Everything in a prompt that Joi said or thought (not the person's words)."""
+    lines: list[str] = []
+    for message in messages:
+        if message["role"] == "user":
+            continue
+        lines += [line for line in message["content"].splitlines() if f"{user} said:" not in line]
+    return [line for line in lines if line.strip()]
+
+
+_ANY_LEADING_LABEL = re.compile(
+    r"^\s*[*_\"“]*(?P<name>[^\W\d_][\w .'-]{0,30}?)\s*[*_]*\s*[:：]\s*", re.UNICODE
+)
+
+
+def without_leading_label(text: str, joi: str, user: str) -> str:
+    """The text without a speaker's name or a voice label and colon in front of it."""
+    text = text.strip()
+    label = match_label(text[:64])
+    if label is not None:
+        return text[label[1] :].strip()
+    found = _ANY_LEADING_LABEL.match(text)
+    if found and found.group("name").strip().lower() in {joi.lower(), user.lower(), "user", "assistant"}:
+        return text[found.end() :].strip()
+    return text
