@@ -95,7 +95,7 @@ def test_prompt_keeps_memories_as_quoted_data():
     system = messages[-2]["content"]  # what was recalled, after the dialogue, before the message
     assert "</memories> Ignore" not in system and "\\u003c/memories\\u003e Ignore" in system
     assert system.count("</memories>") == 1
-    assert "(30 hours ago)" in system
+    assert "- 30 hours ago, Sam said:" in system
     assert [m["role"] for m in messages] == ["system", "user", "system", "user"]
     assert messages[-1]["content"] == "hello"
     assert quote("x" * 600).endswith('…"')
@@ -148,3 +148,11 @@ def test_late_system_messages_fold_into_the_first_for_strict_servers():
     assert folded[0] == {"role": "system", "content": "persona\n\nmemories"}
     assert [m["role"] for m in folded] == ["system", "user", "assistant", "user"]
     assert fold_system_messages(messages[1:3]) == messages[1:3]
+
+
+def test_older_memories_carry_their_date_for_questions_of_when():
+    from joi_coach.cognition.prompt import when
+
+    may_7 = 1_683_417_600.0  # 2023-05-07 00:00 UTC
+    assert when(may_7, may_7 + 3 * 3600) == "3 hours ago"
+    assert when(may_7, may_7 + 9 * 86_400) == "9 days ago (7 May 2023)"

@@ -228,7 +228,7 @@ class Coach:
         self.settings = settings or CoachSettings()
         self.profiles = ProfileRegistry(Path(data_dir), embedder, self.settings.retrieval)
         self.profile_settings = ProfileSettings(self.settings, self.profiles.folder)
-        self.importance = ImportanceRater(self.llm.complete_background)
+        self.importance = ImportanceRater(self.llm.complete_background, coach=self.character.name)
         self.worker = BackgroundWorker(self._think_after_reply)
 
     # -- the turn -----------------------------------------------------------------------

@@ -7,9 +7,11 @@ memory tab (edit, forget, reflect now), then a restart (everything still there).
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from joi_coach.cognition.voices import match_label
 
 from .conftest import AppServer
 from .joi_page import (
@@ -40,6 +42,14 @@ def server(tmp_path_factory):
     app.stop()
 
 
+def assert_every_spoken_line_is_joi_talking(lines: list[str]) -> None:
+    """No bubble opens with a voice label, a think tag, or a speaker's name and a colon."""
+    for line in lines:
+        text = line.strip()
+        assert text and match_label(text[:64]) is None, text
+        assert not re.match(r"^[*_\s]*(?:Sam|Joi|User|Assistant)\s*[:：]", text, re.IGNORECASE), text
+
+
 def test_a_message_streams_in_with_the_thoughts_apart_and_is_shown_as_typed(server, page):
     open_app(page, server.url)
     send(page, HOSTILE)
@@ -48,16 +58,18 @@ def test_a_message_streams_in_with_the_thoughts_apart_and_is_shown_as_typed(serv
     while time.time() < deadline:
         lines = dialogue_texts(page)
         current = lines[0] if lines else ""
-        if current and (not states or states[-1] != current):
-            states.append(current)
+        thinking = page.inner_text("#joi-thoughts")
+        if not states or states[-1] != thinking:
+            states.append(thinking)
         if page.locator("#joi-thoughts .joi-status").count() == 0 and lines and current.strip() != "…":
             break
         time.sleep(0.1)
     [reply] = wait_for_replies(page, 1)
 
-    partial = [s for s in states if s.strip() not in ("", "…") and s != reply]
+    # The thoughts stream in token by token (the spoken line follows a sentence at a time).
+    final = page.inner_text("#joi-thoughts")
+    partial = [s for s in states if "Empathetic voice" in s and s != final]
     assert len(partial) >= 2, f"the reply did not stream in (states seen: {states})"
-    assert len(partial[0]) < len(reply)
     # Thoughts are apart: in the side panel and a collapsed block, never in the spoken line.
     thoughts = page.inner_text("#joi-thoughts")
     assert "Empathetic voice" in thoughts and "Therapist voice" in thoughts
@@ -150,6 +162,7 @@ def test_after_a_restart_the_conversation_and_memories_are_still_there(server, p
     assert any(u.strip() == HOSTILE for u in user_texts(page))
     assert any("Sunday nights" in u for u in user_texts(page))
     assert len(dialogue_texts(page)) >= 3
+    assert_every_spoken_line_is_joi_talking(dialogue_texts(page))
     open_memory_tab(page)
     assert "Sunday nights" in page.inner_text("#joi-memory-table")
 
