@@ -365,12 +365,23 @@ class Judge:
         text = complete_chat(
             self.llm, [{"role": "user", "content": prompt}], GenerationParams(max_tokens=120, temperature=0)
         )
-        found = re.search(r"\{.*\}", text, re.DOTALL)
-        try:
-            data = json.loads(found.group(0)) if found else {}
-        except json.JSONDecodeError:
-            data = {}
-        return {k: int(data[k]) for k in RUBRIC if isinstance(data.get(k), int | float) and 1 <= data[k] <= 5}
+        return parse_judgement(text)
+
+
+def parse_judgement(text: str) -> dict[str, int]:
+    """The rubric scores from a judge's answer (the first JSON object in it; 1–5 only)."""
+    found = re.search(r"\{.*?\}", text, re.DOTALL)
+    try:
+        data = json.loads(found.group(0)) if found else {}
+    except json.JSONDecodeError:
+        data = {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        k: int(data[k])
+        for k in RUBRIC
+        if isinstance(data.get(k), int | float) and not isinstance(data[k], bool) and 1 <= data[k] <= 5
+    }
 
 
 # -- QA on recall-cases data --------------------------------------------------------------
@@ -522,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
                 for i, scenario in enumerate(chosen):
                     print(f"{scenario.get('name', i)} ({scenario['user']})", flush=True)
                     scores += run_scenario(coach, scenario, i, judge)
+                    if args.transcript:  # as it goes, to read while the rest runs
+                        write_transcript(args.transcript, scores)
                 result = summarise(scores)
                 print_summary(result, scores)
                 if args.transcript:

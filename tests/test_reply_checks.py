@@ -221,3 +221,18 @@ def test_the_shipped_dev_scenarios_are_valid_and_big_enough():
         t for s in scenarios for session in s["sessions"] for t in session["turns"] if t.get("expect_any")
     ]
     assert len(scenarios) >= 12 and all(len(s["sessions"]) >= 3 for s in scenarios) and len(probes) >= 40
+
+
+def test_a_judges_answer_is_read_from_its_first_json_object():
+    answer = 'Sure! {"empathy": 4, "specificity": 2, "one_good_question": 5, "no_medical_advice": 9, "uses_memory": true} ok'
+    assert coach_eval.parse_judgement(answer) == {"empathy": 4, "specificity": 2, "one_good_question": 5}
+    assert coach_eval.parse_judgement("no json here") == {}
+    assert coach_eval.parse_judgement("{broken") == {}
+
+
+def test_a_resumed_guard_keeps_what_was_shown_and_goes_on():
+    guard = guarded("Well done, Sam. Thanks for the advice, Joi.")
+    assert guard.released == "Well done, Sam." and guard.rejected
+    guard.resume()
+    assert guard.feed("What helped") == "" and guard.finish() == " What helped"
+    assert guard.released == "Well done, Sam. What helped" and not guard.rejected

@@ -150,27 +150,31 @@ def _speak(
 ) -> Iterator[tuple[str, bool]]:
     """The spoken line, released a sentence at a time through a :class:`SpokenLineGuard`.
 
-    If its very first sentence is already a repeat or out of role, the model is asked once
-    more (another seed, a little warmer, told why); if that fails too, its text is shown as is.
+    When the guard stops a sentence, the model is asked once more (another seed, a little
+    warmer, told why): to go on from the sentences already shown, or, if none were, to say
+    it afresh. If the second try fails at its first sentence too, the line ends there; if
+    nothing at all was shown, the model's own words are shown rather than nothing.
     """
     spoken_stops = tuple(dict.fromkeys((*stops, f"\n{name}:")))
-    earlier = [*lines_joi_wrote(messages, user_name), *thoughts]
-    raw = ""
+    guard = SpokenLineGuard(
+        name, user_name, lines_joi_wrote(messages, user_name), message=messages[-1]["content"]
+    )
+    step, raw = replace(params, stop=spoken_stops), ""
     for attempt in range(SPOKEN_ATTEMPTS):
         retry = attempt > 0
-        speaking = speaking_messages(messages, name, user_name, *thoughts, retry=retry)
-        step = replace(params, stop=spoken_stops)
         if retry:
             step = replace(step, seed=(params.seed or 0) + attempt, temperature=max(params.temperature, 0.9))
-        guard, raw = SpokenLineGuard(name, user_name, earlier, message=messages[-1]["content"]), ""
-        stream = llm.stream_chat(speaking, step, cancel)
+            guard.resume()
+        last = attempt == SPOKEN_ATTEMPTS - 1
+        speaking = speaking_messages(messages, name, user_name, *thoughts, retry=retry)
+        stream, raw = llm.stream_chat(speaking, step, cancel, guard.released), ""
         try:
             for chunk in stream:
                 raw += chunk
                 shown = guard.feed(chunk)
                 if shown:
                     yield shown, True
-                if guard.done and not (attempt == SPOKEN_ATTEMPTS - 1 and guard.failed_at_start):
+                if guard.done and not (last and guard.failed_at_start):
                     break  # (on the last try a rejected start reads on: its text is the fallback)
             else:
                 shown = guard.finish()
@@ -178,11 +182,11 @@ def _speak(
                     yield shown, True
         finally:
             stream.close()
-        if guard.rejected:
-            log.info("spoken line stopped (attempt %d): %s", attempt + 1, guard.rejected)
-        if not guard.failed_at_start or (cancel is not None and cancel.cancelled):
+        if not guard.rejected or (cancel is not None and cancel.cancelled):
             return
-    yield without_leading_label(raw, name, user_name), True  # the model's own words rather than silence
+        log.info("spoken line stopped (attempt %d): %s", attempt + 1, guard.rejected)
+    if guard.failed_at_start:
+        yield without_leading_label(raw, name, user_name), True  # the model's own words rather than silence
 
 
 @dataclass(frozen=True)

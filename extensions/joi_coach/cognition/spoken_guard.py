@@ -75,6 +75,10 @@ class SpokenLineGuard:
             self._pending = head[end + len(THINK_CLOSE) :]
         return True
 
+    def resume(self) -> None:
+        """Take a new try at the rest of the line: what was released stays, the rest is forgotten."""
+        self.rejected, self.done, self._pending, self._gap = "", False, "", ""
+
     @property
     def failed_at_start(self) -> bool:
         """Stopped before anything was shown: the caller may ask the model again."""
@@ -97,6 +101,8 @@ class SpokenLineGuard:
         if reason:
             self.rejected, self.done = reason, True
             return ""
+        if self.released and not self.released[-1].isspace() and not (gap + piece)[:1].isspace():
+            piece = " " + piece  # a resumed line whose first piece came without its space
         self._started = True
         self._sentences += 1
         self.released += gap + piece

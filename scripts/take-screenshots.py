@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Retake docs/screenshots/chat.png and memory.png from a real run on the embedded model.
+
+    .venv/bin/python scripts/take-screenshots.py [--out docs/screenshots] [--keep DIR]
+
+An earlier session (nine days ago) goes through the real coach first, with its background
+importance ratings and reflection; then the app starts on that data folder and a person,
+in Debian's headless chromium, writes to Joi about the same goal, so the chat shows Joi's
+thoughts and what it recalled from the earlier session. Takes a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from e2e.conftest import CHROMIUM_ARGS, AppServer  # noqa: E402
+from e2e.joi_page import open_app, open_memory_tab, send, wait_for_replies  # noqa: E402
+
+USER = "Sam"
+EARLIER = [
+    "I signed up for a 5k in May. My sister Maya is running it with me.",
+    "I'm worried I'll be the slowest one there, I've only run 2k so far.",
+]
+NOW = "I skipped two runs this week and I feel like I'm letting Maya down."
+
+
+def seed(data_dir: Path) -> None:
+    """The earlier session, nine days ago, through the real coach (importance and reflection too)."""
+    from joi_coach.coach import Coach, collect
+    from joi_coach.llm.embedded import EmbeddedLLM
+    from joi_coach.memory.embeddings import Embedder
+
+    coach = Coach(EmbeddedLLM(), Embedder(), data_dir)
+    start = time.time() - 9 * 86_400
+    try:
+        for n, message in enumerate(EARLIER):
+            collect(coach.reply("local", message, user_name=USER, conversation="earlier", now=start + 120 * n))
+        coach.wait_idle(timeout=900)
+        coach.reflect_now("local", user_name=USER)
+    finally:
+        coach.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--keep", type=Path, help="keep the data folder here")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="joi-shots-"))
+    data_dir = folder / "data"
+    seed(data_dir)
+    server = AppServer(data_dir, folder / "app.log", "--user-name", USER)
+    server.start()
+    try:
+        from playwright.sync_api import sync_playwright
+
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(30_000)
+            open_app(page, server.url)
+            page.click("#joi-new-conversation")
+            page.wait_for_timeout(1000)
+            send(page, NOW)
+            wait_for_replies(page, 1, timeout=600)
+            page.get_by_text("Recalled for the last message").click()
+            page.wait_for_timeout(1000)
+            args.out.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.out / "chat.png"), full_page=True)
+            open_memory_tab(page)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(args.out / "memory.png"), full_page=True)
+            browser.close()
+    finally:
+        server.stop()
+        if args.keep:
+            shutil.copytree(data_dir, args.keep, dirs_exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"wrote {args.out / 'chat.png'} and {args.out / 'memory.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The steps of a reply on a scripted backend: two thoughts, then the guarded spoken line."""
+
+from __future__ import annotations
+
+from joi_coach.coach import SECOND_PERSON, stream_reply
+from joi_coach.config import CoachSettings
+from joi_coach.llm.priority import PriorityLLM
+from scripted_llm import ScriptedLLM
+
+MESSAGES = [
+    {"role": "system", "content": "You are Joi."},
+    {"role": "assistant", "content": "It's important to enjoy the journey as much as the finish line."},
+    {"role": "user", "content": "I skipped two runs this week."},
+]
+
+
+def reply_text(script: list[str]) -> tuple[str, ScriptedLLM]:
+    backend = ScriptedLLM(script)
+    text = "".join(
+        chunk for chunk, _ in stream_reply(PriorityLLM(backend), CoachSettings(), "Joi", "Sam", MESSAGES)
+    )
+    return text, backend
+
+
+def test_thoughts_then_the_spoken_line_as_its_own_turn():
+    text, backend = reply_text(
+        [
+            " disappointed in himself.\nmore",
+            " to hear what got in the way.",
+            "That happens, Sam. What got in the way?",
+        ]
+    )
+    assert text == (
+        "<think>\nEmpathetic voice: Sam is disappointed in himself.\n"
+        "Therapist voice: What would help Sam most now is to hear what got in the way.\n</think>\n"
+        "That happens, Sam. What got in the way?"
+    )
+    thoughts, spoken = backend.calls[:2], backend.calls[2]
+    assert all(call.params.avoid_words == SECOND_PERSON for call in thoughts)
+    assert thoughts[1].assistant_prefix.endswith("Therapist voice: What would help Sam most now is")
+    # The spoken line: the same conversation plus the thoughts as private notes, no forced prefix.
+    assert spoken.messages[:-1] == MESSAGES and spoken.messages[-1]["role"] == "system"
+    assert "disappointed in himself" in spoken.messages[-1]["content"]
+    assert spoken.assistant_prefix == "" and not spoken.params.avoid_words
+
+
+def test_a_stopped_sentence_is_tried_again_from_what_was_already_shown():
+    text, backend = reply_text(
+        [
+            " tired.",
+            " rest.",
+            "That happens, Sam. It's important to enjoy the journey as much as the finish line.",
+            " What got in the way this week?",
+        ]
+    )
+    assert text.endswith("</think>\nThat happens, Sam. What got in the way this week?")
+    retry = backend.calls[3]
+    assert retry.assistant_prefix == "That happens, Sam."
+    assert retry.params.seed != backend.calls[2].params.seed and retry.params.temperature >= 0.9
+    assert "say it afresh" in retry.messages[-1]["content"]
+
+
+def test_two_bad_starts_show_the_models_own_words_rather_than_nothing():
+    text, backend = reply_text(
+        [" tired.", " rest.", "Thanks for the advice, Joi.", "Sam: Thanks for the tips, Joi!"]
+    )
+    assert text.endswith("</think>\nThanks for the tips, Joi!")
+    assert len(backend.calls) == 4
