@@ -28,6 +28,8 @@ GOOD_LINES = [
     "You said Anika asked you to stop. How does it feel to do this for her, and for you?",
     "Here's an idea: try ten minutes before breakfast. Would that fit your mornings?",
     "That sounds heavy. Remember: progress is rarely a straight line.",
+    "Hi Priya! Three days is a real start.",
+    "Hi there, Priya. How was today?",
 ]
 BAD_LINES = {
     "Thank you, Priya. That's helpful advice. What do you suggest for managing anxiety?": "the person's voice",
@@ -41,6 +43,7 @@ BAD_LINES = {
     "That is great.\nTherapist voice: ask about work.": "a label mid-reply",
     "Your private notes say you are tired.": "reads the prompt out",
     "Ok.</think> Well done!": "think tag",
+    "Hi Tunde! It's great that you're still coming to walk with me.": "talks to someone else",
     "": "empty",
 }
 

@@ -156,9 +156,10 @@ def _speak(
     nothing at all was shown, the model's own words are shown rather than nothing.
     """
     spoken_stops = tuple(dict.fromkeys((*stops, f"\n{name}:")))
-    guard = SpokenLineGuard(
-        name, user_name, lines_joi_wrote(messages, user_name), message=messages[-1]["content"]
-    )
+    # Anything Joi said or thought that the model can see, this reply's thoughts included: a
+    # line that reads them out says nothing new (the person sees the thoughts anyway).
+    earlier = [*lines_joi_wrote(messages, user_name), *thoughts]
+    guard = SpokenLineGuard(name, user_name, earlier, message=messages[-1]["content"])
     step, raw = replace(params, stop=spoken_stops), ""
     for attempt in range(SPOKEN_ATTEMPTS):
         retry = attempt > 0

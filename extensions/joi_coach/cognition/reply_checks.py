@@ -84,6 +84,10 @@ def starts_with_label(text: str, joi: str, user: str) -> bool:
 _PROMPT_WORDS = re.compile(
     r"<\s*/?\s*memories|\bprivate notes\b|\bempathetic voice\b|\btherapist voice\b|\\u003c", re.IGNORECASE
 )
+# "Hi Tunde!": a greeting to someone by name; Joi greets only the person it talks with.
+_GREETING = re.compile(
+    r"^\W*(?i:hi|hey|hello|dear|good (?:morning|evening|afternoon))\s+(?P<name>[A-Z][\w'-]+)\b"
+)
 _FIRST_PERSON = frozenset({"i", "i'm", "im", "my", "i've", "i'll", "i'd", "me"})
 ECHO_WORDS = 4
 
@@ -126,6 +130,9 @@ def dialogue_problems(dialogue: str, joi: str, user: str, message: str = "") -> 
         re.IGNORECASE,
     ):
         problems.append("addresses Joi")
+    greeted = _GREETING.match(text)
+    if greeted and greeted.group("name").lower() not in _speaker_names(joi, user) - {joi.lower()}:
+        problems.append("talks to someone else")
     if _SEEKER_PHRASES.search(text) or (message and echoes_in_first_person(text, message)):
         problems.append("the person's voice")
     about_user = user and user.lower() not in GENERIC_SPEAKERS
