@@ -457,7 +457,7 @@ def run_qa(coach: Coach, path: Path, limit: int | None) -> dict[str, Any]:
                 flush=True,
             )
             bank.delete(
-                [done.turn.user_memory_id, *(i for ids in done.turn.memory_ids.values() for i in ids)]
+                [done.user_memory_id, *(i for ids in done.memory_ids.values() for i in ids)]
             )
     by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in results:

@@ -23,7 +23,8 @@ from .cognition.background import BackgroundWorker
 from .cognition.importance import ImportanceRater
 from .cognition.prompt import build_messages
 from .cognition.reflection import Reflector
-from .cognition.spoken_guard import SpokenLineGuard, lines_joi_wrote, without_leading_label
+from .cognition.reply_checks import sentence_count
+from .cognition.spoken_guard import MAX_SENTENCES, SpokenLineGuard, lines_joi_wrote, without_leading_label
 from .cognition.text_input import clean_message
 from .cognition.voices import ParsedReply, Section, VoiceDelta, VoiceParser
 from .config import CoachSettings
@@ -138,6 +139,11 @@ def stream_reply(
         yield from _speak(llm, params, messages, name, user_name, thoughts, stops, cancel)
 
 
+def _enough(text: str) -> bool:
+    """A fallback line is long enough: a paragraph, or as many sentences as the guard allows."""
+    return "\n\n" in text.strip() or sentence_count(text) > MAX_SENTENCES
+
+
 def _speak(
     llm: PriorityLLM,
     params: GenerationParams,
@@ -175,7 +181,7 @@ def _speak(
                 shown = guard.feed(chunk)
                 if shown:
                     yield shown, True
-                if guard.done and not (last and guard.failed_at_start):
+                if guard.done and not (last and guard.failed_at_start and not _enough(raw)):
                     break  # (on the last try a rejected start reads on: its text is the fallback)
             else:
                 shown = guard.finish()
@@ -187,7 +193,10 @@ def _speak(
             return
         log.info("spoken line stopped (attempt %d): %s", attempt + 1, guard.rejected)
     if guard.failed_at_start:
-        yield without_leading_label(raw, name, user_name), True  # the model's own words rather than silence
+        yield (
+            without_leading_label(raw.strip().split("\n\n")[0], name, user_name),
+            True,
+        )  # the model's own words rather than silence
 
 
 @dataclass(frozen=True)
