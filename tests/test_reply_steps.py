@@ -66,3 +66,33 @@ def test_two_bad_starts_show_the_models_own_words_rather_than_nothing():
     )
     assert text.endswith("</think>\nThanks for the tips, Joi!")
     assert len(backend.calls) == 4
+
+
+def test_the_coach_keeps_joi_from_repeating_a_line_from_an_earlier_conversation(tmp_path, embedder):
+    from dataclasses import replace
+
+    from joi_coach.coach import Coach, collect
+
+    old_line = "Small steps add up, and every run you finish is a vote for the runner you want to be."
+    backend = ScriptedLLM(
+        [
+            " hopeful.",
+            " to plan.",
+            old_line,
+            " tired.",
+            " rest.",
+            f"Well done, Sam. {old_line}",
+            " What helped today?",
+        ]
+    )
+    from joi_coach.memory.models import Stream
+
+    nothing_recalled = replace(CoachSettings(), background=False, k=dict.fromkeys(Stream, 0))
+    coach = Coach(backend, embedder, tmp_path, settings=nothing_recalled)  # the old line is not in the prompt
+    try:
+        collect(coach.reply("sam", "I ran twice this week.", user_name="Sam", conversation="monday"))
+        _, _, turn = collect(coach.reply("sam", "I ran again today!", user_name="Sam", conversation="friday"))
+    finally:
+        coach.close()
+    assert turn.reply.dialogue == "Well done, Sam. What helped today?"
+    assert backend.calls[-1].assistant_prefix == "Well done, Sam."
