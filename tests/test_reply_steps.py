@@ -68,6 +68,18 @@ def test_two_bad_starts_show_the_models_own_words_rather_than_nothing():
     assert len(backend.calls) == 4
 
 
+def test_after_two_bad_starts_the_good_sentences_of_the_second_try_are_kept():
+    text, _ = reply_text(
+        [
+            " tired.",
+            " rest.",
+            "Hi Tunde! Walk with me.",
+            "Hi Tunde! A rest day is part of training, Sam. What would make tomorrow easier?",
+        ]
+    )
+    assert text.endswith("</think>\nA rest day is part of training, Sam. What would make tomorrow easier?")
+
+
 def test_the_coach_keeps_joi_from_repeating_a_line_from_an_earlier_conversation(tmp_path, embedder):
     from dataclasses import replace
 

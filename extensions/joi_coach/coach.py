@@ -24,7 +24,13 @@ from .cognition.importance import ImportanceRater
 from .cognition.prompt import build_messages
 from .cognition.reflection import Reflector
 from .cognition.reply_checks import sentence_count
-from .cognition.spoken_guard import MAX_SENTENCES, SpokenLineGuard, lines_joi_wrote, without_leading_label
+from .cognition.spoken_guard import (
+    MAX_SENTENCES,
+    SpokenLineGuard,
+    lines_joi_wrote,
+    salvage,
+    without_leading_label,
+)
 from .cognition.text_input import clean_message
 from .cognition.voices import ParsedReply, Section, VoiceDelta, VoiceParser
 from .config import CoachSettings
@@ -198,11 +204,10 @@ def _speak(
         if not guard.rejected or (cancel is not None and cancel.cancelled):
             return
         log.info("spoken line stopped (attempt %d): %s", attempt + 1, guard.rejected)
-    if guard.failed_at_start:
-        yield (
-            without_leading_label(raw.strip().split("\n\n")[0], name, user_name),
-            True,
-        )  # the model's own words rather than silence
+    if guard.failed_at_start:  # the good sentences of the last try, or failing that its words
+        first_paragraph = without_leading_label(raw.strip().split("\n\n")[0], name, user_name)
+        message = messages[-1]["content"]
+        yield salvage(first_paragraph, name, user_name, earlier, message) or first_paragraph, True
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class SpokenLineGuard:
     user: str
     earlier: list[str]
     message: str = ""  # the person's message this line answers
+    skip_bad: bool = False  # drop a bad sentence and go on, rather than stop there
     max_sentences: int = MAX_SENTENCES
     released: str = ""
     rejected: str = ""  # why the line was stopped early ("" if it was not)
@@ -99,6 +100,8 @@ class SpokenLineGuard:
             return ""
         reason = self._problem(piece)
         if reason:
+            if self.skip_bad:
+                return ""
             self.rejected, self.done = reason, True
             return ""
         if self.released and not self.released[-1].isspace() and not (gap + piece)[:1].isspace():
@@ -148,3 +151,9 @@ def without_leading_label(text: str, joi: str, user: str) -> str:
     if found and found.group("name").strip().lower() in {joi.lower(), user.lower(), "user", "assistant"}:
         return text[found.end() :].strip()
     return text
+
+
+def salvage(text: str, joi: str, user: str, earlier: list[str], message: str = "") -> str:
+    """The sentences of a line that pass the guard's checks (for a line that failed as a whole)."""
+    guard = SpokenLineGuard(joi, user, earlier, message=message, skip_bad=True)
+    return (guard.feed(text) + guard.finish()).strip()
