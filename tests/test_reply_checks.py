@@ -139,8 +139,8 @@ def test_the_guard_stops_at_a_repeat_a_slip_of_role_or_a_second_paragraph():
     assert slip.failed_at_start and slip.released == ""
     paragraphs = guarded("That is a lot. You kept going anyway.\n\nAnother paragraph that goes on.")
     assert paragraphs.released == "That is a lot. You kept going anyway." and not paragraphs.rejected
-    long = guarded("One. Two. Three. Four. Five. Six. Seven.")
-    assert long.released == "One. Two. Three. Four. Five."
+    long = guarded("Well done, Sam. " * 3 + "You kept at it. You showed up. You did well. You rested.")
+    assert long.released == "Well done, Sam. " * 3 + "You kept at it. You showed up."
 
 
 def test_the_guard_skips_thoughts_the_model_writes_again():
@@ -239,3 +239,10 @@ def test_a_resumed_guard_keeps_what_was_shown_and_goes_on():
     guard.resume()
     assert guard.feed("What helped") == "" and guard.finish() == " What helped"
     assert guard.released == "Well done, Sam. What helped" and not guard.rejected
+
+
+def test_a_letter_style_greeting_joins_the_line_and_is_not_a_sentence():
+    guard = guarded(
+        "Hi Sam,\n\nThank you for the update. Skipping happens. What got in the way?\n\nMore text."
+    )
+    assert guard.released == "Hi Sam, Thank you for the update. Skipping happens. What got in the way?"

@@ -57,6 +57,17 @@ def memory_line(memory: Memory, stream: Stream, user: str, character: str, now: 
     return f"- {when(memory.created_at, now)}, {who}: {quote(memory.text)}"
 
 
+def key_memory(
+    recalled: dict[Stream, list[Recollection]], user: str, now: float, character: str = "Joi"
+) -> str:
+    """The best-scoring recalled thing the person said, as a memory line ("" if none)."""
+    theirs = [r for r in recalled.get(Stream.DIALOGUE) or [] if r.memory.speaker != character]
+    if not theirs:
+        return ""
+    best = max(theirs, key=lambda r: r.score.total)
+    return memory_line(best.memory, Stream.DIALOGUE, user, character, now).removeprefix("- ")
+
+
 def memory_block(
     recalled: dict[Stream, list[Recollection]], user: str, now: float, character: str = "Joi"
 ) -> str:

@@ -14,11 +14,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .reply_checks import dialogue_problems, longest_shared_run
+from .reply_checks import dialogue_problems, longest_shared_run, words
 from .voices import Section, match_label
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
-REPEAT_LIMIT = 8  # words in a row shared with an earlier line that make a sentence a repeat
+REPEAT_LIMIT = 8
+SALUTATION_WORDS = 3  # a piece of fewer words ("Hi Sam,", "Oh!") does not count as a sentence  # words in a row shared with an earlier line that make a sentence a repeat
 MAX_SENTENCES = 5  # the persona asks for two to four; one more is tolerated, never a sixth
 _SENTENCE = re.compile(r".*?(?:[.!?…]+[\"'”’)\]]*(?=\s)|\n)", re.DOTALL)
 
@@ -38,6 +39,7 @@ class SpokenLineGuard:
     _sentences: int = 0
     _started: bool = False
     _gap: str = ""
+    _salutation: bool = False  # all that was released is a greeting line
     _problems: set[str] = field(default_factory=set)
 
     def feed(self, chunk: str) -> str:
@@ -98,6 +100,8 @@ class SpokenLineGuard:
         elif gap.count("\n") >= 2 and self._sentences >= 2:  # a second paragraph: enough said
             self.done = True
             return ""
+        elif self._salutation:  # "Hi Sam,\n\nThank you…" is one paragraph: "Hi Sam, Thank you…"
+            gap = " "
         reason = self._problem(piece)
         if reason:
             if self.skip_bad:
@@ -106,8 +110,12 @@ class SpokenLineGuard:
             return ""
         if self.released and not self.released[-1].isspace() and not (gap + piece)[:1].isspace():
             piece = " " + piece  # a resumed line whose first piece came without its space
+        short = len(words(piece)) < SALUTATION_WORDS  # "Hi Sam," is not a sentence
+        self._salutation = short and self._sentences == 0
+        if self._salutation:
+            piece = piece.rstrip("\n")
         self._started = True
-        self._sentences += 1
+        self._sentences += not short
         self.released += gap + piece
         if self._sentences >= self.max_sentences and not last:
             self.done = True
