@@ -60,6 +60,23 @@ def test_importance_separates_bereavement_from_breakfast(embedded_llm):
     assert scores[1] >= 7 and scores[2] <= 4 and scores[1] > scores[2]
 
 
+def test_what_the_person_lives_through_outranks_what_joi_said_about_it(embedded_llm):
+    rater = ImportanceRater(
+        lambda messages, params: "".join(embedded_llm.stream_chat(messages, params)), coach="Joi"
+    )
+    notes = [
+        Memory(
+            1, Stream.DIALOGUE, "My brother died in a car accident two weeks ago.", 0.0, 0.0, speaker="Sam"
+        ),
+        Memory(
+            2, Stream.DIALOGUE, "That is a terrible loss, Sam. How are you sleeping?", 0.0, 0.0, speaker="Joi"
+        ),
+        Memory(3, Stream.EMPATHETIC, "Sam is grieving his brother and feels unmoored.", 0.0, 0.0),
+    ]
+    scores = {k: v for rated, _ in rater.rate(notes) for k, v in rated.items()}
+    assert scores[1] > scores[2] and scores[1] > scores[3], scores
+
+
 def test_background_generation_gives_way_to_a_reply(embedded_llm):
     llm = PriorityLLM(embedded_llm)
     long_job = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]

@@ -12,6 +12,7 @@ from ..memory.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, Stream
 
 log = logging.getLogger(__name__)
 NEUTRAL_IMPORTANCE = 5
+COACH_LINE_WEIGHT = 0.5  # Joi's own lines and thoughts: half the rating the LLM gives them
 MAX_NOTE_CHARS = 600
 
 _SYSTEM = (
@@ -99,6 +100,23 @@ class ImportanceRater:
         self.batch_size = batch_size
         self.coach = coach  # the coach's name as a dialogue speaker, to tell its lines apart
 
+    def is_coachs_own(self, memory: Memory) -> bool:
+        """Joi's spoken lines and inner voices (not its reflections, not the person's words)."""
+        if memory.stream is Stream.DIALOGUE:
+            return memory.speaker == self.coach
+        return memory.stream in (Stream.EMPATHETIC, Stream.THERAPEUTIC)
+
+    def weigh(self, memory: Memory, rating: int) -> int:
+        """The stored importance: the coach's own lines count half.
+
+        What matters to remember is the person's life; Joi's own words are a record of the
+        coaching. Told so, the 1.5B model still rated both alike (6.4 vs 6.3 on the
+        development scenarios), so the rule is applied here rather than hoped for.
+        """
+        if self.is_coachs_own(memory):
+            return max(IMPORTANCE_MIN, round(rating * COACH_LINE_WEIGHT))
+        return rating
+
     def rate(self, memories: Sequence[Memory]) -> list[tuple[dict[int, int], str]]:
         """[(id → importance, source)], one entry per source ('llm' or 'fallback')."""
         by_llm: dict[int, int] = {}
@@ -114,7 +132,7 @@ class ImportanceRater:
                 )
             for number, memory in enumerate(batch, 1):
                 if number in ratings:
-                    by_llm[memory.id] = ratings[number]
+                    by_llm[memory.id] = self.weigh(memory, ratings[number])
                 else:
-                    fallback[memory.id] = NEUTRAL_IMPORTANCE
+                    fallback[memory.id] = self.weigh(memory, NEUTRAL_IMPORTANCE)
         return [(scores, source) for scores, source in ((by_llm, "llm"), (fallback, "fallback")) if scores]
