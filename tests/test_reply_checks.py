@@ -43,6 +43,8 @@ BAD_LINES = {
     "That is great.\nTherapist voice: ask about work.": "a label mid-reply",
     "Your private notes say you are tired.": "reads the prompt out",
     "Ok.</think> Well done!": "think tag",
+    "I'm sorry, but I can't assist with that.": "a refusal",
+    "As an AI, I don't have feelings.": "a refusal",
     "Hi Tunde! It's great that you're still coming to walk with me.": "talks to someone else",
     "": "empty",
 }

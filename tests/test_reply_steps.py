@@ -108,3 +108,15 @@ def test_the_coach_keeps_joi_from_repeating_a_line_from_an_earlier_conversation(
         coach.close()
     assert turn.reply.dialogue == "Well done, Sam. What helped today?"
     assert backend.calls[-1].assistant_prefix == "Well done, Sam."
+
+
+def test_a_letter_to_someone_else_keeps_only_what_is_said_to_the_person():
+    text, _ = reply_text(
+        [
+            " tired.",
+            " rest.",
+            "Dear Tunde,\n\nThanks for walking with me.",
+            "Dear Tunde,\n\nA missed run is not a failure, Sam. What got in the way?",
+        ]
+    )
+    assert text.endswith("</think>\nA missed run is not a failure, Sam. What got in the way?")

@@ -219,9 +219,10 @@ def _speak(
             return
         log.info("spoken line stopped (attempt %d): %s", attempt + 1, guard.rejected)
     if guard.failed_at_start:  # the good sentences of the last try, or failing that its words
-        first_paragraph = without_leading_label(raw.strip().split("\n\n")[0], name, user_name)
+        words_said = without_leading_label(raw, name, user_name)
         message = messages[-1]["content"]
-        yield salvage(first_paragraph, name, user_name, earlier, message) or first_paragraph, True
+        kept = salvage(words_said, name, user_name, earlier, message)
+        yield kept or words_said.strip().split("\n\n")[0], True
 
 
 @dataclass(frozen=True)

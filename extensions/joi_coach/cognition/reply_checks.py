@@ -84,6 +84,12 @@ def starts_with_label(text: str, joi: str, user: str) -> bool:
 _PROMPT_WORDS = re.compile(
     r"<\s*/?\s*memories|\bprivate notes\b|\bempathetic voice\b|\btherapist voice\b|\\u003c", re.IGNORECASE
 )
+# A chatbot's stock refusal, or stepping out of the persona: never a coach's answer.
+_REFUSAL = re.compile(
+    r"\b(?:I(?:'m| am) sorry,? but )?I (?:can(?:'|no)?t|cannot|am unable to|'m unable to) "
+    r"(?:assist|help) with (?:that|this)(?: request)?\b|\bas an AI\b|\bI(?:'m| am) (?:just )?an AI\b",
+    re.IGNORECASE,
+)
 # "Hi Tunde!": a greeting to someone by name; Joi greets only the person it talks with.
 _GREETING = re.compile(
     r"^\W*(?i:hi|hey|hello|dear|good (?:morning|evening|afternoon))\s+(?P<name>[A-Z][\w'-]+)\b"
@@ -124,6 +130,8 @@ def dialogue_problems(dialogue: str, joi: str, user: str, message: str = "") -> 
         problems.append("think tag")
     if _PROMPT_WORDS.search(text):
         problems.append("reads the prompt out")
+    if _REFUSAL.search(text):
+        problems.append("a refusal")
     if joi and re.search(
         rf"(?:^|[,.!?]\s*|\b(?:hi|hey|hello|thanks|thank you|dear|oh)\s+){re.escape(joi)}\b\s*[,.!?]",
         text,
