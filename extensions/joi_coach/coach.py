@@ -164,8 +164,9 @@ def stream_reply(
 
 
 def _enough(text: str) -> bool:
-    """A fallback line is long enough: a paragraph, or as many sentences as the guard allows."""
-    return "\n\n" in text.strip() or sentence_count(text) > MAX_SENTENCES
+    """A fallback line is long enough: two paragraphs (a greeting line may be the first), or more
+    sentences than the guard allows."""
+    return text.strip().count("\n\n") >= 2 or sentence_count(text) > MAX_SENTENCES + 1
 
 
 def _speak(
