@@ -456,9 +456,7 @@ def run_qa(coach: Coach, path: Path, limit: int | None) -> dict[str, Any]:
                 f"  [{q['id']}] f1 {f1:.2f} {'✓' if hit else '✗'} gold “{answer}” → “{done.reply.dialogue[:160]}”",
                 flush=True,
             )
-            bank.delete(
-                [done.user_memory_id, *(i for ids in done.memory_ids.values() for i in ids)]
-            )
+            bank.delete([done.user_memory_id, *(i for ids in done.memory_ids.values() for i in ids)])
     by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in results:
         by_category[r["category"]].append(r)

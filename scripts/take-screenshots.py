@@ -42,7 +42,9 @@ def seed(data_dir: Path) -> None:
     start = time.time() - 9 * 86_400
     try:
         for n, message in enumerate(EARLIER):
-            collect(coach.reply("local", message, user_name=USER, conversation="earlier", now=start + 120 * n))
+            collect(
+                coach.reply("local", message, user_name=USER, conversation="earlier", now=start + 120 * n)
+            )
         coach.wait_idle(timeout=900)
         coach.reflect_now("local", user_name=USER)
     finally:
