@@ -248,3 +248,14 @@ def test_a_letter_style_greeting_joins_the_line_and_is_not_a_sentence():
         "Hi Sam,\n\nThank you for the update. Skipping happens. What got in the way?\n\nMore text."
     )
     assert guard.released == "Hi Sam, Thank you for the update. Skipping happens. What got in the way?"
+
+
+def test_a_greeting_and_the_next_sentence_are_joined_by_one_space():
+    assert (
+        guarded("Hi Sam!  Well done on the run. What helped?").released
+        == "Hi Sam!  Well done on the run. What helped?"
+    )
+    assert (
+        guarded("Hi Sam!\n Well done on the run. What helped?").released
+        == "Hi Sam! Well done on the run. What helped?"
+    )

@@ -101,7 +101,7 @@ class SpokenLineGuard:
             self.done = True
             return ""
         elif self._salutation:  # "Hi Sam,\n\nThank you…" is one paragraph: "Hi Sam, Thank you…"
-            gap = " "
+            gap = "" if piece[:1].isspace() else " "
         reason = self._problem(piece)
         if reason:
             if self.skip_bad:
