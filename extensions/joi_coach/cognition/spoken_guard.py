@@ -18,8 +18,8 @@ from .reply_checks import dialogue_problems, longest_shared_run, words
 from .voices import Section, match_label
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
-REPEAT_LIMIT = 8
-SALUTATION_WORDS = 3  # a piece of fewer words ("Hi Sam,", "Oh!") does not count as a sentence  # words in a row shared with an earlier line that make a sentence a repeat
+REPEAT_LIMIT = 8  # words in a row shared with an earlier line that make a sentence a repeat
+SALUTATION_WORDS = 3  # a piece of fewer words ("Hi Sam,", "Oh!") does not count as a sentence
 MAX_SENTENCES = 5  # the persona asks for two to four; one more is tolerated, never a sixth
 _SENTENCE = re.compile(r".*?(?:[.!?…]+[\"'”’)\]]*(?=\s)|\n)", re.DOTALL)
 
@@ -78,6 +78,23 @@ class SpokenLineGuard:
             self._pending = head[end + len(THINK_CLOSE) :]
         return True
 
+    def open_with(self, opening: str) -> str:
+        """Start the line with a sentence written elsewhere (an answer from memory); returns it.
+
+        The opening is shown as it is, so its own quirks are not held against the sentences
+        that follow it; it is not checked here (the caller checks it with :meth:`acceptable`).
+        """
+        self._problems = set(dialogue_problems(opening, self.joi, self.user, self.message)) - {"empty"}
+        self.released, self._started = opening, True
+        self._sentences = 1
+        return opening
+
+    def acceptable(self, sentence: str) -> bool:
+        """Whether a sentence would pass the guard as the line's first."""
+        return not _repeats(sentence, self.earlier) and not (
+            set(dialogue_problems(sentence, self.joi, self.user, self.message)) - {"empty"}
+        )
+
     def resume(self) -> None:
         """Take a new try at the rest of the line: what was released stays, the rest is forgotten."""
         self.rejected, self.done, self._pending, self._gap = "", False, "", ""
@@ -122,7 +139,7 @@ class SpokenLineGuard:
         return gap + piece
 
     def _problem(self, sentence: str) -> str:
-        if longest_shared_run(sentence, self.earlier) >= REPEAT_LIMIT:
+        if _repeats(sentence, self.earlier):
             return "repeats an earlier line"
         new = (
             set(dialogue_problems(self.released + sentence, self.joi, self.user, self.message))
@@ -132,6 +149,10 @@ class SpokenLineGuard:
         if new:
             return ", ".join(sorted(new))
         return ""
+
+
+def _repeats(sentence: str, earlier: list[str]) -> bool:
+    return longest_shared_run(sentence, earlier) >= REPEAT_LIMIT
 
 
 def lines_joi_wrote(messages: Iterable[dict], user: str) -> list[str]:
