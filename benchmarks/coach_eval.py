@@ -172,7 +172,15 @@ def score_reply(
     )
 
 
-def run_scenario(coach: Coach, scenario: dict[str, Any], index: int, judge: Judge | None) -> list[ReplyScore]:
+@dataclass
+class ScenarioResult:
+    """Every reply's score, and the LLM's importance ratings of the person's and Joi's lines."""
+
+    scores: list[ReplyScore]
+    importance: dict[str, list[int]]  # "person" / "joi" -> ratings
+
+
+def run_scenario(coach: Coach, scenario: dict[str, Any], index: int, judge: Judge | None) -> ScenarioResult:
     user, name = scenario["user"], scenario.get("name", f"scenario {index}")
     profile = f"eval-{index}"
     total_days = sum(float(s.get("after_days", 0)) for s in scenario["sessions"])
@@ -203,11 +211,7 @@ def run_scenario(coach: Coach, scenario: dict[str, Any], index: int, judge: Judg
             earlier += [x for x in (done.reply.dialogue, done.reply.empathetic, done.reply.therapeutic) if x]
             print_reply(score)
         coach.wait_idle(timeout=900)  # the quiet after a conversation: ratings and reflection
-    IMPORTANCE[user] = importance_by_speaker(coach, profile, coach.character.name)
-    return scores
-
-
-IMPORTANCE: dict[str, dict[str, list[int]]] = {}  # person -> {"person": [...], "joi": [...]}
+    return ScenarioResult(scores, importance_by_speaker(coach, profile, coach.character.name))
 
 
 def importance_by_speaker(coach: Coach, profile: str, joi: str) -> dict[str, list[int]]:
@@ -239,7 +243,7 @@ def share(values: list[bool]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def summarise(scores: list[ReplyScore]) -> dict[str, Any]:
+def summarise(scores: list[ReplyScore], importance: list[dict[str, list[int]]] = ()) -> dict[str, Any]:
     probes = [s.probe for s in scores if s.probe is not None]
     avoided = [s.avoided for s in scores if s.avoided is not None]
     summary: dict[str, Any] = {
@@ -258,8 +262,8 @@ def summarise(scores: list[ReplyScore]) -> dict[str, Any]:
         "median_total_s": statistics.median([s.total_ms for s in scores]) / 1000 if scores else 0,
         "problems": dict(Counter(p for s in scores for p in s.problems).most_common()),
     }
-    person = [r for rated in IMPORTANCE.values() for r in rated["person"]]
-    joi = [r for rated in IMPORTANCE.values() for r in rated["joi"]]
+    person = [r for rated in importance for r in rated["person"]]
+    joi = [r for rated in importance for r in rated["joi"]]
     summary["importance_person_mean"] = statistics.mean(person) if person else None
     summary["importance_joi_mean"] = statistics.mean(joi) if joi else None
     judged = [s.judge for s in scores if s.judge]
@@ -528,12 +532,15 @@ def main(argv: list[str] | None = None) -> int:
                 judge = Judge(args.judge_api_base, args.judge_model) if args.judge_api_base else None
                 chosen = scenarios[: args.limit] if args.limit else scenarios
                 scores: list[ReplyScore] = []
+                importance: list[dict[str, list[int]]] = []
                 for i, scenario in enumerate(chosen):
                     print(f"{scenario.get('name', i)} ({scenario['user']})", flush=True)
-                    scores += run_scenario(coach, scenario, i, judge)
+                    run = run_scenario(coach, scenario, i, judge)
+                    scores += run.scores
+                    importance.append(run.importance)
                     if args.transcript:  # as it goes, to read while the rest runs
                         write_transcript(args.transcript, scores)
-                result = summarise(scores)
+                result = summarise(scores, importance)
                 print_summary(result, scores)
                 if args.transcript:
                     write_transcript(args.transcript, scores)

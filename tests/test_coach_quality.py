@@ -65,7 +65,7 @@ SCENARIOS = [
 ]
 
 
-def test_every_reply_is_in_format_and_spoken_by_joi(tmp_path, embedder, embedded_llm):
+def test_every_reply_is_in_format_spoken_by_joi_and_remembers(tmp_path, embedder, embedded_llm):
     defaults = CoachSettings()
     settings = replace(defaults, reply=replace(defaults.reply, seed=0))
     coach = Coach(embedded_llm, embedder, tmp_path, settings=settings)
@@ -73,7 +73,7 @@ def test_every_reply_is_in_format_and_spoken_by_joi(tmp_path, embedder, embedded
         scores = [
             s
             for i, scenario in enumerate(SCENARIOS)
-            for s in coach_eval.run_scenario(coach, scenario, i, None)
+            for s in coach_eval.run_scenario(coach, scenario, i, None).scores
         ]
     finally:
         coach.close()
@@ -82,3 +82,5 @@ def test_every_reply_is_in_format_and_spoken_by_joi(tmp_path, embedder, embedded
     assert all(s.format_ok for s in scores), transcript
     assert all(s.speaks_as_joi for s in scores), transcript
     assert all(s.repeated_words < coach_eval.REPEAT_LIMIT for s in scores), transcript
+    # The one memory probe, asked six days later, is answered from what Noor said.
+    assert [s.probe for s in scores if s.probe is not None] == [True], transcript

@@ -163,11 +163,20 @@ def test_the_spoken_line_opens_with_the_answer_and_the_model_goes_on_from_it():
         "</think>\nYou told me that Maya is running it with you. How are your runs going with her?"
     )
     assert backend.calls[3].assistant_prefix == "You told me that Maya is running it with you."
+    assert "You have begun by answering" in backend.calls[3].messages[-1]["content"]
 
 
 def test_an_answer_that_repeats_an_earlier_line_is_not_used():
     earlier = "You told me that Maya is running it with you, and that is lovely."
-    backend = ScriptedLLM([" curious.", " a clear answer.", " Maya is running it with me.", "Maya, yes!"])
+    backend = ScriptedLLM(
+        [
+            " curious.",
+            " a clear answer.",
+            " Maya is running it with me.",
+            " Maya is running it with me.",
+            "Maya, yes!",
+        ]
+    )
     text = "".join(
         chunk
         for chunk, _ in stream_reply(
@@ -181,4 +190,34 @@ def test_an_answer_that_repeats_an_earlier_line_is_not_used():
         )
     )
     assert text.endswith("</think>\nMaya, yes!")
-    assert backend.calls[3].assistant_prefix == ""
+    assert backend.calls[4].assistant_prefix == ""
+    assert "You have begun" not in backend.calls[4].messages[-1]["content"]
+
+
+def test_an_answer_that_repeats_is_asked_for_again_briefly():
+    earlier = "You told me that your sister Maya is running it with you in May."
+    backend = ScriptedLLM(
+        [
+            " curious.",
+            " a clear answer.",
+            " my sister Maya is running it with me in May.",
+            " Maya runs with you.",
+            " How are your runs with her?",
+        ]
+    )
+    text = "".join(
+        chunk
+        for chunk, _ in stream_reply(
+            PriorityLLM(backend),
+            CoachSettings(),
+            "Joi",
+            "Sam",
+            MESSAGES,
+            said_before=[earlier],
+            memory_notes=NOTES,
+        )
+    )
+    assert text.endswith("</think>\nYou told me that Maya runs with you. How are your runs with her?")
+    plain, brief = backend.calls[2], backend.calls[3]
+    assert "at most ten words" in brief.messages[0]["content"]
+    assert "at most ten words" not in plain.messages[0]["content"]

@@ -200,8 +200,11 @@ def test_a_reply_score_counts_probes_avoidance_repetition_and_length():
         timings={},
     )
     assert missed.probe is False and missed.avoided is False
-    summary = coach_eval.summarise([score, missed])
+    summary = coach_eval.summarise(
+        [score, missed], [{"person": [6, 8], "joi": [2]}, {"person": [4], "joi": [4]}]
+    )
     assert summary["probes"] == 0.5 and summary["avoided"] == 0.5 and summary["replies"] == 2
+    assert summary["importance_person_mean"] == 6 and summary["importance_joi_mean"] == 3
 
 
 def test_scenario_files_are_validated_with_a_clear_error(tmp_path):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -88,6 +88,7 @@ def speaking_messages(
     therapeutic: str,
     retry: bool = False,
     key_memory: str = "",
+    answered: bool = False,
 ) -> list:
     """The conversation again, with the finished thoughts as private notes before Joi speaks.
 
@@ -107,6 +108,11 @@ def speaking_messages(
         "it plainly with the facts from what you remember. Do not thank them for sharing, and do not "
         "repeat what you said before."
     )
+    if answered:
+        notes += (
+            f" You have begun by answering {user}'s question from what they told you: go on with one or two "
+            "sentences about what it means for them now."
+        )
     if retry:
         notes += (
             f" Your first try repeated earlier words or slipped out of your role: say it afresh, as {name}."
@@ -163,12 +169,37 @@ def stream_reply(
                 return
         yield f"\n{THINK_CLOSE}\n", False
         question = messages[-1]["content"]
-        opening = (
-            answer_from_memory(llm, user_name, name, memory_notes, question, cancel) if memory_notes else ""
-        )
+
+        def answer(brief: bool) -> str:
+            return answer_from_memory(llm, user_name, name, memory_notes, question, cancel, brief=brief)
+
         yield from _speak(
-            llm, params, messages, name, user_name, thoughts, stops, cancel, said_before, key_memory, opening
+            llm,
+            params,
+            messages,
+            name,
+            user_name,
+            thoughts,
+            stops,
+            cancel,
+            said_before,
+            key_memory,
+            answer if memory_notes else None,
         )
+
+
+def _opening(answer: Callable[[bool], str], guard: SpokenLineGuard) -> str:
+    """The first answer from memory the guard passes, plain then brief ("" if none)."""
+    for brief in (False, True):
+        candidate = answer(brief)
+        if not candidate:
+            return ""  # nothing found in the notes: a briefer try would find nothing either
+        if guard.acceptable(candidate):
+            return candidate
+        log.info(
+            "answer from memory not used (brief=%s): it repeats an earlier line or slips out of role", brief
+        )
+    return ""
 
 
 def _enough(text: str) -> bool:
@@ -188,12 +219,13 @@ def _speak(
     cancel: CancelToken | None,
     said_before: Sequence[str] = (),
     key_memory: str = "",
-    opening: str = "",
+    answer: Callable[[bool], str] | None = None,
 ) -> Iterator[tuple[str, bool]]:
     """The spoken line, released a sentence at a time through a :class:`SpokenLineGuard`.
 
-    An ``opening`` (an answer from memory) starts the line if the guard would pass it, and
-    the model goes on from it.
+    ``answer(brief)``: an answer from memory to open the line with, if the guard passes it
+    (asked once more for a briefer one when the first repeats an earlier line, as the same
+    fact asked for twice would); the model goes on from it.
 
     When the guard stops a sentence, the model is asked once more (another seed, a little
     warmer, told why): to go on from the sentences already shown, or, if none were, to say
@@ -205,10 +237,10 @@ def _speak(
     # line that reads them out says nothing new (the person sees the thoughts anyway).
     earlier = [*said_before, *lines_joi_wrote(messages, user_name), *thoughts]
     guard = SpokenLineGuard(name, user_name, earlier, message=messages[-1]["content"])
-    if opening and guard.acceptable(opening):
+    opening = _opening(answer, guard) if answer is not None else ""
+    answered = bool(opening)
+    if answered:
         yield guard.open_with(opening), True
-    elif opening:
-        log.info("answer from memory not used: it repeats an earlier line or slips out of role")
     step, raw = replace(params, stop=spoken_stops), ""
     for attempt in range(SPOKEN_ATTEMPTS):
         retry = attempt > 0
@@ -216,7 +248,9 @@ def _speak(
             step = replace(step, seed=(params.seed or 0) + attempt, temperature=max(params.temperature, 0.9))
             guard.resume()
         last = attempt == SPOKEN_ATTEMPTS - 1
-        speaking = speaking_messages(messages, name, user_name, *thoughts, retry=retry, key_memory=key_memory)
+        speaking = speaking_messages(
+            messages, name, user_name, *thoughts, retry=retry, key_memory=key_memory, answered=answered
+        )
         stream, raw = llm.stream_chat(speaking, step, cancel, guard.released), ""
         try:
             for chunk in stream:

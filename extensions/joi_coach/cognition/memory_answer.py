@@ -95,14 +95,16 @@ def answer_from_memory(
     notes: Sequence[Note],
     question: str,
     cancel: CancelToken | None = None,
+    brief: bool = False,
 ) -> str:
     """One sentence to the person that answers their question from their recalled words ("" if none).
 
     Needs a backend that takes a forced prefix (the answer starts with :data:`OPENING`).
+    ``brief``: the fact alone, in as few words as will do.
     """
     if not notes or not llm.supports_prefix:
         return ""
-    messages = answer_messages(user, joi, notes, question)
+    messages = answer_messages(user, joi, notes, question, brief)
     text = OPENING + "".join(llm.stream_chat(messages, ANSWER_PARAMS, cancel, OPENING))
     answer = clean_answer(text, notes, question, user)
     if not answer:
@@ -110,7 +112,9 @@ def answer_from_memory(
     return OPENING + to_second_person(answer[len(OPENING) :])
 
 
-def answer_messages(user: str, joi: str, notes: Sequence[Note], question: str) -> list[ChatMessage]:
+def answer_messages(
+    user: str, joi: str, notes: Sequence[Note], question: str, brief: bool = False
+) -> list[ChatMessage]:
     """The focused prompt: the person's own words, the question, and how to answer."""
     listed = "\n".join(f'{i}. {note.when}: "{note.text}"' for i, note in enumerate(notes, 1))
     return [
@@ -119,8 +123,9 @@ def answer_messages(user: str, joi: str, notes: Sequence[Note], question: str) -
             "content": (
                 f"You help {joi}, a coach, remember what {user} said in earlier conversations. "
                 f"The notes below are {user}'s own words. Find the note that answers {user}'s question "
-                f'and answer in one short sentence spoken to {user} ("you"), with the exact detail '
-                "(name, number, date, place) as the note gives it."
+                f"and answer in one {'very short sentence of at most ten words' if brief else 'short sentence'} "
+                f'spoken to {user} ("you"), with the exact detail (name, number, date, place) as the note '
+                "gives it."
             ),
         },
         {"role": "user", "content": f"Notes of what {user} said:\n{listed}\n\n{user}'s question: {question}"},
