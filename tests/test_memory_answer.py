@@ -8,6 +8,7 @@ from joi_coach.cognition.memory_answer import (
     OPENING,
     Note,
     answer_from_memory,
+    answer_messages,
     asks_about_the_past,
     clean_answer,
     grounded,
@@ -65,6 +66,12 @@ def test_other_messages_are_not_taken_for_memory_questions(message):
     assert not asks_about_the_past(message)
 
 
+def test_a_question_that_names_the_person_is_about_them():
+    assert asks_about_the_past("What is Caroline's identity?", "Caroline")
+    assert not asks_about_the_past("What is Caroline's identity?", "Sam")
+    assert not asks_about_the_past("Caroline, what should I do?", "Caroline")
+
+
 def test_an_answer_must_rest_on_the_notes():
     question = "Who did I say I'm running with?"
     assert grounded("You told me that your sister Maya is running it with you.", NOTES, question)
@@ -117,8 +124,14 @@ def test_notes_are_the_persons_best_lines_in_the_order_said():
         memory(2, "Joi", "That sounds lovely.", 2000.0),
         memory(1, "Sam", "I signed up for a 5k.", 1000.0),
     ]
-    notes = notes_from(recalled, "Joi", now=10_000.0)
+    notes = notes_from(recalled, "Joi", now=10_000.0, user="Sam")
     assert [n.text for n in notes] == ["I signed up for a 5k.", "Maya runs with me."]
+    assert [n.speaker for n in notes] == ["", ""]
+    # In an imported talk between two people, the other speaker is named in the prompt.
+    other = notes_from([memory(4, "Mel", "I paint sunsets.", 500.0)], "Joi", now=10_000.0, user="Sam")
+    assert other[0].speaker == "Mel"
+    prompt = answer_messages("Sam", "Joi", other, "What does Mel paint?")[1]["content"]
+    assert 'Mel said: "I paint sunsets."' in prompt
 
 
 def test_the_answer_step_reads_only_the_notes_and_the_question():

@@ -388,7 +388,7 @@ class Coach:
             said_before = self.own_recent_lines(bank)
             key = key_memory(recalled, user_name, now, self.character.name)
             notes = (
-                self.memory_notes(bank, message, query_vector, now, exclude=user_memory_id)
+                self.memory_notes(bank, message, user_name, query_vector, now, exclude=user_memory_id)
                 if settings.prime_format
                 else []
             )
@@ -502,10 +502,16 @@ class Coach:
         )
 
     def memory_notes(
-        self, bank: MemoryBank, message: str, query_vector: np.ndarray, now: float, exclude: int
+        self,
+        bank: MemoryBank,
+        message: str,
+        user_name: str,
+        query_vector: np.ndarray,
+        now: float,
+        exclude: int,
     ) -> list[Note]:
         """For a question about what the person said before: their own words it recalls (else [])."""
-        if not (asks_about_the_past(message) and self.llm.supports_prefix):
+        if not (asks_about_the_past(message, user_name) and self.llm.supports_prefix):
             return []
         found = bank.recall(
             message,
@@ -515,7 +521,7 @@ class Coach:
             exclude=[exclude],
             touch=False,
         )
-        return notes_from(found[Stream.DIALOGUE], self.character.name, now)
+        return notes_from(found[Stream.DIALOGUE], self.character.name, now, user_name)
 
     def own_recent_lines(self, bank: MemoryBank, limit: int = OWN_LINES_REMEMBERED) -> list[str]:
         """Joi's latest spoken lines and thoughts in this profile, across conversations."""

@@ -41,14 +41,16 @@ _FACT_QUESTION = re.compile(
     r"(?:^|[.!?]\s+|,\s*)(?:and |so |but |ok,? |okay,? )?"
     r"(?:what(?:'s| is| was| were| did| time| date| day| kind| sort| breed)?|which|who(?:se|m)?|where|when"
     r"|(?:by )?how (?:long|much|many|old|far|often))\b"
-    r"(?:[^?]*\b(?:i|my|me|mine)\b|[^?]*\bname of\b|[^?]*\b(?:was|were)\b|[^?]*\bcalled\b)[^?]*\?",
+    r"(?:[^?]*\b(?:i|my|me|mine|did|was|were|called)\b|[^?]*\bname of\b)[^?]*\?",
     re.IGNORECASE,
 )
+_QUESTION = re.compile(r"[^.!?]*\?")
+_WH = re.compile(r"(?:and |so |but )?(?:what|which|who|whose|where|when|how)\b", re.IGNORECASE)
 # Questions that ask for advice or comfort, not for a fact from before.
 _ADVICE = re.compile(
     r"\b(?:should|could|can|shall|would|might) i\b|\bwhat if\b|\bhow (?:do|can|should|would) i\b"
     r"|\bwhat(?:'s| is) (?:wrong|the point)\b|\bwhy\b|\b(?:do|am) i\b|\bwhat was i thinking\b"
-    r"|\bany (?:ideas|tips|advice|suggestions)\b|\bwhat (?:do|would) you (?:think|suggest|recommend)\b",
+    r"|\bany (?:ideas|tips|advice|suggestions)\b|\bwhat (?:do|did|would) you (?:think|suggest|recommend)\b",
     re.IGNORECASE,
 )
 _FIRST_SENTENCE = re.compile(r".+?(?<!\b(?:Mr|Ms|Dr|St))(?<!\bMrs)[.!?](?=\s|$)", re.DOTALL)
@@ -65,27 +67,41 @@ _COMMON_WORDS = (
 _COMMON = frozenset(_COMMON_WORDS.split())
 
 
-def asks_about_the_past(message: str) -> bool:
-    """Whether the message asks for something the person told Joi before."""
+def asks_about_the_past(message: str, user: str = "") -> bool:
+    """Whether the message asks for something the person told Joi before.
+
+    A question that names the person ("What did Sam say…?") counts as one about them.
+    """
     if _RECALL_CUE.search(message):
         return "?" in message or bool(re.search(r"\bremind me\b", message, re.IGNORECASE))
     found = _FACT_QUESTION.search(message)
-    return bool(found) and not _ADVICE.search(found.group(0))
+    if found is None and user and len(user) > 1:
+        named = re.compile(rf"\b{re.escape(user)}\b", re.IGNORECASE)
+        found = next((q for q in _QUESTION.finditer(message) if named.search(q.group(0))), None)
+        found = found if found is not None and _WH.match(found.group(0).strip()) else None
+    return found is not None and not _ADVICE.search(found.group(0))
 
 
 @dataclass(frozen=True)
 class Note:
-    """One thing the person said: when (as the prompt words it) and their words."""
+    """One thing the person said: when (as the prompt words it) and their words.
+
+    ``speaker``: who said it, where that was someone other than the person (imported talks).
+    """
 
     when: str
     text: str
+    speaker: str = ""
 
 
-def notes_from(recalled: Sequence[Recollection], joi: str, now: float) -> list[Note]:
+def notes_from(recalled: Sequence[Recollection], joi: str, now: float, user: str = "") -> list[Note]:
     """The person's own recalled lines (best first, at most NOTES), in the order they were said."""
     theirs = [r.memory for r in recalled if r.memory.stream is Stream.DIALOGUE and r.memory.speaker != joi]
     chosen = sorted(theirs[:NOTES], key=lambda m: m.created_at)
-    return [Note(when(m.created_at, now), m.text) for m in chosen]
+    return [
+        Note(when(m.created_at, now), m.text, m.speaker if m.speaker and m.speaker != user else "")
+        for m in chosen
+    ]
 
 
 def answer_from_memory(
@@ -116,7 +132,10 @@ def answer_messages(
     user: str, joi: str, notes: Sequence[Note], question: str, brief: bool = False
 ) -> list[ChatMessage]:
     """The focused prompt: the person's own words, the question, and how to answer."""
-    listed = "\n".join(f'{i}. {note.when}: "{note.text}"' for i, note in enumerate(notes, 1))
+    listed = "\n".join(
+        f'{i}. {note.when}{f", {note.speaker} said" if note.speaker else ""}: "{note.text}"'
+        for i, note in enumerate(notes, 1)
+    )
     return [
         {
             "role": "system",
