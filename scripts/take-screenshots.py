@@ -5,8 +5,9 @@
 
 An earlier session (nine days ago) goes through the real coach first, with its background
 importance ratings and reflection; then the app starts on that data folder and a person,
-in Debian's headless chromium, writes to Joi about the same goal, so the chat shows Joi's
-thoughts and what it recalled from the earlier session. Takes a few minutes.
+in Debian's headless chromium, writes to Joi about the same goal and then asks about something
+said in it, so the chat shows Joi's thoughts, an answer from memory and what it recalled from
+the earlier session. Takes a few minutes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ EARLIER = [
     "I signed up for a 5k in May. My sister Maya is running it with me.",
     "I'm worried I'll be the slowest one there, I've only run 2k so far.",
 ]
-NOW = "I skipped two runs this week and I feel like I'm letting Maya down."
+NOW = [
+    "I skipped two runs this week and I feel like I'm letting Maya down.",
+    "How far had I run when I signed up, did I tell you?",
+]
 
 
 def seed(data_dir: Path) -> None:
@@ -72,8 +76,9 @@ def main() -> int:
             open_app(page, server.url)
             page.click("#joi-new-conversation")
             page.wait_for_timeout(1000)
-            send(page, NOW)
-            wait_for_replies(page, 1, timeout=600)
+            for n, message in enumerate(NOW, 1):
+                send(page, message)
+                wait_for_replies(page, n, timeout=600)
             page.get_by_text("Recalled for the last message").click()
             page.wait_for_timeout(1000)
             args.out.mkdir(parents=True, exist_ok=True)
