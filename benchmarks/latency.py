@@ -323,22 +323,21 @@ def run_memory_off(
 
 
 def memory_state(coach: Coach, llm: CountingLLM) -> dict[str, Any]:
-    store = coach.profiles.bank(PROFILE).store
-    total = store.count()
+    bank = coach.bank(PROFILE)
+    total = bank.count()
     return {
         "memories": total,
-        "rated": total - len(store.unrated(limit=1_000_000)),
-        "reflections": store.count(Stream.REFLECTION),
+        "rated": total - len(bank.unrated(limit=1_000_000)),
+        "reflections": bank.count(Stream.REFLECTION),
         "background_calls": llm.background_summary(),
-        "worker_failures": coach.worker.failures,
+        "worker_failures": coach.background_failures,
     }
 
 
 def stop_background(coach: Coach, timeout: float = 300.0) -> None:
     """Stop the worker for good, cutting short a background generation in flight, so the
     model can be closed and the following sections have the cores."""
-    coach.worker.close(timeout=timeout, interrupt=coach.llm.cancel_background)
-    if coach.worker._thread.is_alive():
+    if not coach.stop_thinking(timeout):
         raise RuntimeError("the background worker did not stop; its model cannot be closed safely")
 
 
@@ -354,7 +353,7 @@ def run_memory_on(
     turns = []
     with tempfile.TemporaryDirectory(prefix="joi-latency-on-") as folder:
         coach = Coach(llm, embedder, Path(folder), character=character, settings=settings)
-        coach.profiles.bank(PROFILE)  # open the (empty) store outside the timed turns
+        coach.bank(PROFILE)  # open the (empty) store outside the timed turns
         try:
             for n, text in enumerate(messages):
                 if n:

@@ -12,6 +12,7 @@ reflection run afterwards on a background worker at lower LLM priority.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -317,10 +318,10 @@ class Coach:
         self.embedder = embedder
         self.character = character or Character.load()
         self.settings = settings or CoachSettings()
-        self.profiles = ProfileRegistry(Path(data_dir), embedder, self.settings.retrieval)
-        self.profile_settings = ProfileSettings(self.settings, self.profiles.folder)
+        self._profiles = ProfileRegistry(Path(data_dir), embedder, self.settings.retrieval)
+        self.profile_settings = ProfileSettings(self.settings, self._profiles.folder)
         self.importance = ImportanceRater(self.llm.complete_background, coach=self.character.name)
-        self.worker = BackgroundWorker(self._think_after_reply)
+        self._worker = BackgroundWorker(self._think_after_reply)
 
     # -- the turn -----------------------------------------------------------------------
     def reply(
@@ -337,15 +338,39 @@ class Coach:
         message = clean_message(text)
         bank = self.bank(profile)
         settings = self.settings_for(profile)
-        with self.profiles.turn_lock(profile):
+        with self.turn_lock(profile):
             yield from self._turn(bank, settings, message, user_name, conversation, now, cancel)
         if settings.background:
-            self.worker.submit(profile)
+            self.queue_thinking(profile)
+
+    # -- for hosts that generate the reply themselves (the webui) -------------------------
+    @property
+    def data_dir(self) -> Path:
+        """The folder that holds every profile's memories."""
+        return self._profiles.data_dir
+
+    def turn_lock(self, profile: str) -> threading.Lock:
+        """Held while a turn of ``profile`` is stored: one turn at a time per person."""
+        return self._profiles.turn_lock(profile)
+
+    def note_host_activity(self) -> None:
+        """The host is generating: background thinking waits for the quiet after it."""
+        self.llm.note_foreground()
+
+    def after_host_reply(self, profile: str) -> None:
+        """A reply the host generated was stored: think about it once the host is quiet."""
+        if self.settings_for(profile).background:
+            self.llm.note_foreground()
+            self.queue_thinking(profile)
+
+    def queue_thinking(self, profile: str) -> None:
+        """Rate and reflect on ``profile``'s new memories on the background worker."""
+        self._worker.submit(profile)
 
     # -- per-profile settings -----------------------------------------------------------
     def bank(self, profile: str) -> MemoryBank:
         """The profile's memory bank, ranking with the profile's own settings."""
-        bank = self.profiles.bank(profile)
+        bank = self._profiles.bank(profile)
         retrieval = self.settings_for(profile).retrieval
         if bank.settings != retrieval:
             bank.settings = retrieval
@@ -425,7 +450,7 @@ class Coach:
         """(recent dialogue, the message's query vector, what it recalls beyond that dialogue)."""
         history = list(
             reversed(
-                bank.store.list(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
+                bank.memories(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
             )
         )
         query_vector = self.embedder.embed_query(message)
@@ -445,8 +470,8 @@ class Coach:
         context: str = "",
     ) -> int:
         """Store the person's message in the dialogue stream; returns its memory id."""
-        if bank.store.get_meta(USER_NAME) != user_name:
-            bank.store.set_meta(USER_NAME, user_name)
+        if bank.get_meta(USER_NAME) != user_name:
+            bank.set_meta(USER_NAME, user_name)
         if query_vector is None or not self.embedder.same_space_for_queries:
             vector = self.embedder.embed_passages([message])[0]
         else:
@@ -527,11 +552,11 @@ class Coach:
         """Joi's latest spoken lines and thoughts in this profile, across conversations."""
         lines = [
             m.text
-            for m in bank.store.list(Stream.DIALOGUE, limit=2 * limit)
+            for m in bank.memories(Stream.DIALOGUE, limit=2 * limit)
             if m.speaker == self.character.name
         ]
         for stream in (Stream.EMPATHETIC, Stream.THERAPEUTIC):
-            lines += [m.text for m in bank.store.list(stream, limit=limit)]
+            lines += [m.text for m in bank.memories(stream, limit=limit)]
         return lines
 
     def _store_reply(
@@ -554,12 +579,12 @@ class Coach:
     # -- after the reply ----------------------------------------------------------------
     def catch_up(self, profile: str) -> None:
         """Queue background thinking for memories still unrated (e.g. after a restart)."""
-        if self.settings_for(profile).background and self.bank(profile).store.unrated(limit=1):
-            self.worker.submit(profile)
+        if self.settings_for(profile).background and self.bank(profile).unrated(limit=1):
+            self.queue_thinking(profile)
 
     def _think_after_reply(self, profile: str) -> None:
         bank = self.bank(profile)
-        while batch := bank.store.unrated(limit=self.importance.batch_size):
+        while batch := bank.unrated(limit=self.importance.batch_size):
             for scores, source in self.importance.rate(batch):
                 bank.set_importance(scores, source)
         if self.should_reflect(profile):
@@ -568,8 +593,8 @@ class Coach:
 
     def should_reflect(self, profile: str) -> bool:
         bank = self.bank(profile)
-        mark = int(bank.store.get_meta(REFLECTION_MARK) or 0)
-        total, _ = bank.store.importance_since(mark)
+        mark = int(bank.get_meta(REFLECTION_MARK) or 0)
+        total, _ = bank.importance_since(mark)
         return total >= self.settings_for(profile).reflection.threshold
 
     def reflect_now(
@@ -579,8 +604,8 @@ class Coach:
         bank = self.bank(profile)
         settings = self.settings_for(profile).reflection
         now = time.time() if now is None else now
-        mark = bank.store.max_id()
-        recent = list(reversed(bank.store.list(limit=settings.recent_window)))
+        mark = bank.max_id()
+        recent = list(reversed(bank.memories(limit=settings.recent_window)))
 
         def recall(question: str) -> list[Memory]:
             per_stream = bank.recall(
@@ -595,7 +620,7 @@ class Coach:
         new = Reflector(self.llm.complete_background, settings).reflect(recent, recall, user_name, now)
         fresh, vectors = self._novel_reflections(bank, new)
         ids = bank.add(fresh, vectors) if fresh else []
-        bank.store.set_meta(REFLECTION_MARK, str(mark))
+        bank.set_meta(REFLECTION_MARK, str(mark))
         log.info("reflection stored %d insights", len(ids))
         return bank.get(ids)
 
@@ -608,7 +633,7 @@ class Coach:
         vectors = self.embedder.embed_passages([m.text for m in candidates])
         keep: list[int] = []
         for i, vector in enumerate(vectors):
-            nearest = bank.index.search(Stream.REFLECTION, vector, 1)
+            nearest = bank.nearest(Stream.REFLECTION, vector, 1)
             if nearest and nearest[0][1] >= NEAR_DUPLICATE:
                 continue
             if any(float(vectors[j] @ vector) >= NEAR_DUPLICATE for j in keep):
@@ -618,12 +643,22 @@ class Coach:
 
     # -- lifecycle ----------------------------------------------------------------------
     def wait_idle(self, timeout: float | None = None) -> bool:
-        return self.worker.wait_idle(timeout)
+        return self._worker.wait_idle(timeout)
+
+    @property
+    def background_failures(self) -> int:
+        """Background jobs that failed with an error since the start (each is logged)."""
+        return self._worker.failures
+
+    def stop_thinking(self, timeout: float = 60) -> bool:
+        """Stop background thinking for good, cutting short a generation in flight; True once stopped."""
+        self._worker.close(timeout=timeout, interrupt=self.llm.cancel_background)
+        return self._worker.stopped
 
     def close(self) -> None:
         # Never leave the worker generating on a model that is about to go away.
-        self.worker.close(timeout=60, interrupt=self.llm.cancel_background)
-        self.profiles.close()
+        self.stop_thinking()
+        self._profiles.close()
 
 
 def collect(events: Iterator[Event]) -> tuple[Recalled | None, dict[Section, str], Turn | None]:

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..persona import InstructionTemplate
 from .base import CancelToken, ChatMessage, GenerationParams, LLMError
+from .chat_template import InstructionTemplate
 from .model_assembly import ensure_default_model
 
 log = logging.getLogger(__name__)

@@ -403,7 +403,7 @@ class SqliteMemoryStore:
                 found.update((m.id, m) for m in self._rows_to_memories(rows))
         return [found[i] for i in ids if i in found]
 
-    def list(
+    def memories(
         self,
         stream: Stream | None = None,
         *,

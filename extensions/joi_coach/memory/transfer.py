@@ -13,7 +13,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -23,14 +23,12 @@ import numpy as np
 from .bank import MemoryBank, embedding_text
 from .embeddings import Embedder
 from .models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, NewMemory, Stream
-from .sqlite_store import SqliteMemoryStore
 
 FORMAT = "joi-coach-memories"
 VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 MAX_TEXT_CHARS = 20_000  # text and context
 MAX_LABEL_CHARS = 200  # speaker, conversation, importance_source
-PAGE_SIZE = 1000  # memories read from the store per query
 EMBED_BATCH = 256  # passages embedded per call on import
 IMPORT_SOURCE = "import"  # importance source of a rating that came without one
 _MAX_TIME = 253_402_300_799.0  # 9999-12-31T23:59:59Z
@@ -90,15 +88,6 @@ class ImportReport:
     id_map: dict[int, int] = field(default_factory=dict)
 
 
-# -- reading the store ---------------------------------------------------------------------
-def iter_memories(store: SqliteMemoryStore, page_size: int | None = None) -> Iterator[Memory]:
-    """Every stored memory in id order, read in pages of ids (no query loads them all)."""
-    page = page_size or PAGE_SIZE
-    last = store.max_id()
-    for start in range(1, last + 1, page):
-        yield from store.get(range(start, min(start + page, last + 1)))
-
-
 # -- JSON export ---------------------------------------------------------------------------
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -116,7 +105,7 @@ def export_json(bank: MemoryBank, *, settings: dict | None = None) -> dict:
         data["settings"] = settings
     memories: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for m in iter_memories(bank.store):
+    for m in bank.all_memories():
         memories.append(
             {
                 "id": m.id,
@@ -229,7 +218,7 @@ def export_markdown(bank: MemoryBank) -> str:
     """
     by_stream: dict[Stream, list[Memory]] = {s: [] for s in ALL_STREAMS}
     by_id: dict[int, Memory] = {}
-    for m in iter_memories(bank.store):
+    for m in bank.all_memories():
         by_stream[m.stream].append(m)
         by_id[m.id] = m
     for memories in by_stream.values():
@@ -489,15 +478,15 @@ def parse_import(
 
 
 # -- importing -----------------------------------------------------------------------------
-def _stored_matches(store: SqliteMemoryStore, items: Sequence[ImportedMemory]) -> dict[int, int]:
+def _stored_matches(bank: MemoryBank, items: Sequence[ImportedMemory]) -> dict[int, int]:
     """File id -> id of an already stored memory with the same stream, text and creation time."""
-    if not items or store.count() == 0:
+    if not items or bank.count() == 0:
         return {}
     wanted: dict[tuple[str, float, str], list[int]] = {}
     for item in items:
         wanted.setdefault((item.stream.value, item.created_at, item.text), []).append(item.id)
     found: dict[int, int] = {}
-    for m in iter_memories(store):
+    for m in bank.all_memories():
         key = (Stream(m.stream).value, m.created_at, unicodedata.normalize("NFC", m.text))
         for file_id in wanted.pop(key, ()):
             found[file_id] = m.id
@@ -535,31 +524,19 @@ def import_memories(bank: MemoryBank, items: Sequence[ImportedMemory]) -> Import
     is remapped to them. Vectors are recomputed with the bank's embedder.
     """
     ordered = _dependency_order(items)
-    known = _stored_matches(bank.store, ordered)
+    known = _stored_matches(bank, ordered)
     todo = [item for item in ordered if item.id not in known]
     if not todo:
         return ImportReport(added=0, skipped_duplicates=len(ordered), id_map=known)
     memories = [_new_memory(item) for item in todo]
     vectors = _embed(bank.embedder, [embedding_text(m) for m in memories])
-    with bank._lock:  # as MemoryBank.add: SQLite first, then the FAISS cache, under one lock
-        rows = bank.store.insert_linked(
-            memories,
-            vectors,
-            bank.embedder.model_id,
-            keys=[item.id for item in todo],
-            last_accessed=[item.last_accessed for item in todo],
-            known=known,
-        )
-        added = [k for k, (_, is_new) in enumerate(rows) if is_new]
-        try:
-            for stream in ALL_STREAMS:
-                picked = [k for k in added if memories[k].stream is stream]
-                if picked:
-                    bank.index.add(stream, [rows[k][0] for k in picked], vectors[picked])
-        except BaseException:
-            new_ids = [rows[k][0] for k in added]  # undo: the import is all or nothing
-            bank.index.remove(new_ids)
-            bank.store.delete(new_ids)
-            raise
+    rows = bank.add_linked(
+        memories,
+        vectors,
+        keys=[item.id for item in todo],
+        last_accessed=[item.last_accessed for item in todo],
+        known=known,
+    )
+    added = sum(is_new for _, is_new in rows)
     id_map = {**known, **{item.id: row[0] for item, row in zip(todo, rows, strict=True)}}
-    return ImportReport(added=len(added), skipped_duplicates=len(ordered) - len(added), id_map=id_map)
+    return ImportReport(added=added, skipped_duplicates=len(ordered) - added, id_map=id_map)

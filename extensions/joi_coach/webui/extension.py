@@ -117,7 +117,7 @@ class JoiExtension:
                     log.info("Joi Coach: the extension was loaded again; reusing this process's engine")
         engine.turns.options = options
         self.coach, self.turns, self.generation = engine.coach, engine.turns, engine.generation
-        log.info("Joi Coach is ready: memories in %s", self.coach.profiles.data_dir)
+        log.info("Joi Coach is ready: memories in %s", self.coach.data_dir)
 
     def _new_engine(self, data_dir: Path, options: WebuiOptions) -> _Engine:
         from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder

@@ -135,7 +135,7 @@ class WebuiTurns:
         self._last_recall: dict[tuple[str, str], tuple[str, dict[Stream, list[Recollection]]]] = {}
         self._lock = threading.Lock()
         self._chat_turn = threading.local()  # set by history_modifier, read by state_modifier
-        self._profiles_file = coach.profiles.data_dir / PROFILES_FILE
+        self._profiles_file = coach.data_dir / PROFILES_FILE
         self._profiles = self._read_profiles()
 
     # -- whose memories exist (for the tab's profile menu) -----------------------------
@@ -208,7 +208,7 @@ class WebuiTurns:
             )
             state[TURN_KEY] = turn
             self._note_profile(turn.profile)
-        self.coach.llm.note_foreground()
+        self.coach.note_host_activity()
         with self._lock:
             self._last_chat_state = {k: v for k, v in state.items() if k not in ("history", TURN_KEY)}
         query = last_user_message(state)
@@ -295,7 +295,7 @@ class WebuiTurns:
 
     def _remember_reply(self, turn: WebuiTurn, reply: ParsedReply, message: str) -> None:
         bank = self.coach.bank(turn.profile)
-        with self.coach.profiles.turn_lock(turn.profile):
+        with self.coach.turn_lock(turn.profile):
             previous = self._stored.get(turn.profile)
             if turn.message is None:
                 if previous and previous.conversation == turn.conversation and previous.message == message:
@@ -309,9 +309,8 @@ class WebuiTurns:
             self._stored[turn.profile] = _StoredReply(
                 turn.conversation, message, [i for group in ids.values() for i in group]
             )
-        if self.options.background and self.coach.settings_for(turn.profile).background:
-            self.coach.llm.note_foreground()
-            self.coach.worker.submit(turn.profile)
+        if self.options.background:
+            self.coach.after_host_reply(turn.profile)
 
 
 def keep_earlier_thoughts(reply: ParsedReply, earlier: list[Memory]) -> ParsedReply:
