@@ -7,6 +7,7 @@ triggers inside the same transactions, so a crash can never leave the two apart.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
@@ -16,59 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, NewMemory, Stream
-
-SCHEMA_VERSION = 1
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS memories (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream TEXT NOT NULL CHECK (stream IN ({", ".join(repr(s.value) for s in Stream)})),
-    text TEXT NOT NULL,
-    context TEXT NOT NULL DEFAULT '',
-    speaker TEXT NOT NULL DEFAULT '',
-    conversation TEXT NOT NULL DEFAULT 'default',
-    created_at REAL NOT NULL,
-    last_accessed REAL NOT NULL,
-    importance INTEGER CHECK (importance BETWEEN {IMPORTANCE_MIN} AND {IMPORTANCE_MAX}),
-    importance_source TEXT,
-    depth INTEGER NOT NULL DEFAULT 0,
-    embedding_model TEXT NOT NULL,
-    vector BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS memories_stream_access ON memories (stream, last_accessed);
-CREATE INDEX IF NOT EXISTS memories_stream_created ON memories (stream, created_at);
-CREATE INDEX IF NOT EXISTS memories_stream_importance ON memories (stream, importance, last_accessed);
-CREATE INDEX IF NOT EXISTS memories_unrated ON memories (id) WHERE importance IS NULL;
-CREATE TABLE IF NOT EXISTS evidence (
-    reflection_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
-    memory_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
-    PRIMARY KEY (reflection_id, memory_id)
-);
-CREATE INDEX IF NOT EXISTS evidence_by_memory ON evidence (memory_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (
-    text, context, stream, content='memories', content_rowid='id',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS memories_fts_insert AFTER INSERT ON memories BEGIN
-    INSERT INTO memories_fts (rowid, text, context, stream) VALUES (new.id, new.text, new.context, new.stream);
-END;
-CREATE TRIGGER IF NOT EXISTS memories_fts_delete AFTER DELETE ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, text, context, stream)
-    VALUES ('delete', old.id, old.text, old.context, old.stream);
-END;
-CREATE TRIGGER IF NOT EXISTS memories_fts_update AFTER UPDATE OF text, context ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, text, context, stream)
-    VALUES ('delete', old.id, old.text, old.context, old.stream);
-    INSERT INTO memories_fts (rowid, text, context, stream) VALUES (new.id, new.text, new.context, new.stream);
-END;
-"""
+from .migrations import SchemaError, migrate
+from .models import Memory, NewMemory, Stream
 
 _COLUMNS = (
     "id, stream, text, context, speaker, conversation, created_at, last_accessed, "
     "importance, importance_source, depth, embedding_model"
 )
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words so common that BM25 gives them almost no weight, yet matching them makes FTS5 score
 # most of the store: leaving them out of the query keeps lexical search fast at 100k memories.
@@ -228,25 +184,19 @@ class SqliteMemoryStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._check_integrity()
-            self._db.executescript(_SCHEMA)
-            self._check_schema_version()
+            upgraded = migrate(self._db)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"memory store {self.path} cannot be opened: {exc}") from exc
+        except SchemaError as exc:
+            raise StoreError(f"memory store {self.path}: {exc}") from exc
+        if upgraded:
+            log.info("memory store upgraded: %s", ", ".join(upgraded))
 
     # -- housekeeping -------------------------------------------------------------------
     def _check_integrity(self) -> None:
         row = self._db.execute("PRAGMA quick_check").fetchone()
         if row is None or row[0] != "ok":
             raise StoreError(f"memory store {self.path} failed its integrity check: {row}")
-
-    def _check_schema_version(self) -> None:
-        version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) > SCHEMA_VERSION:
-            raise StoreError(
-                f"memory store {self.path} has schema {version}, newer than this Joi ({SCHEMA_VERSION})"
-            )
 
     def close(self) -> None:
         with self._lock:
