@@ -71,7 +71,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -193,7 +193,7 @@ class CountingLLM:
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         # Replies never pass a cancel token here; PriorityLLM passes one to background calls.
         background = cancel is not None
         call = Call(background, call_kind(messages, background), time.perf_counter())

@@ -9,7 +9,7 @@ when cancelled. Every call is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 from joi_coach.llm.base import CancelToken, ChatMessage, GenerationParams, LLMError
@@ -36,7 +36,7 @@ class ScriptedLLM:
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         self.calls.append(Call(list(messages), params, assistant_prefix))
         if not self.completions:
             raise LLMError("the script has no completion left")

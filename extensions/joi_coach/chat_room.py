@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 
 from .coach import Coach, Recalled, TurnDone
 from .cognition.text_input import clean_message
@@ -139,12 +140,15 @@ class ChatRoom:
                 self._version,
             )
 
+    def _changed_since(self, version: int) -> bool:
+        return self._version != version or self._closed
+
     def watch(self, until: Exchange | None = None, min_interval: float = 0.08) -> Iterator[RoomView]:
         """Yield a view now and after every change, until ``until`` is finished (or idle)."""
         seen = -1
         while True:
             with self._cond:
-                self._cond.wait_for(lambda seen=seen: self._version != seen or self._closed, timeout=30)
+                self._cond.wait_for(partial(self._changed_since, seen), timeout=30)
                 seen = self._version
                 done = self._closed or (until.finished if until else not self._queue)
             yield self.view()

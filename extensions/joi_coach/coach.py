@@ -249,8 +249,16 @@ def _speak(
             step = replace(step, seed=(params.seed or 0) + attempt, temperature=max(params.temperature, 0.9))
             guard.resume()
         last = attempt == SPOKEN_ATTEMPTS - 1
+        empathetic, therapeutic = thoughts
         speaking = speaking_messages(
-            messages, name, user_name, *thoughts, retry=retry, key_memory=key_memory, answered=answered
+            messages,
+            name,
+            user_name,
+            empathetic,
+            therapeutic,
+            retry=retry,
+            key_memory=key_memory,
+            answered=answered,
         )
         stream, raw = llm.stream_chat(speaking, step, cancel, guard.released), ""
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict
 
@@ -70,7 +70,7 @@ class LLMBackend(Protocol):
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]: ...
+    ) -> Generator[str, None, None]: ...
 
 
 def fold_system_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
@@ -81,7 +81,8 @@ def fold_system_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     """
     system = [m["content"] for m in messages if m["role"] == "system"]
     rest = [m for m in messages if m["role"] != "system"]
-    return ([{"role": "system", "content": "\n\n".join(system)}] if system else []) + rest
+    folded: list[ChatMessage] = [{"role": "system", "content": "\n\n".join(system)}] if system else []
+    return folded + rest
 
 
 def complete_chat(

@@ -113,9 +113,10 @@ class MemoryBank:
         text = text.strip()
         if not text:
             raise ValueError("a memory cannot be empty; delete it instead")
-        [memory] = self.get([memory_id]) or [None]
-        if memory is None:
+        found = self.get([memory_id])
+        if not found:
             raise KeyError(f"no memory {memory_id}")
+        memory = found[0]
         vector = self.embedder.embed_passages([text])[0]
         with self._lock:
             self._store.update_text(memory_id, text, vector, self.embedder.model_id)

@@ -70,7 +70,10 @@ class Embedder:
             getattr(self._model, "get_embedding_dimension", None)
             or self._model.get_sentence_embedding_dimension
         )
-        self.dim = int(dimension())
+        size = dimension()
+        if size is None:
+            raise EmbeddingModelError(f"embedding model '{model}' does not say its dimension")
+        self.dim = int(size)
         self._lock = threading.Lock()
 
     @property

@@ -170,6 +170,12 @@ def fts_query(text: str, max_terms: int = 64) -> str | None:
     return " OR ".join(f'"{w}"' for w in words[:max_terms])
 
 
+def _new_id(cursor: sqlite3.Cursor) -> int:
+    if cursor.lastrowid is None:
+        raise StoreError("the database did not return the new row's id")
+    return int(cursor.lastrowid)
+
+
 class SqliteMemoryStore:
     """One profile's memories in one SQLite file. Thread-safe (one connection, one lock)."""
 
@@ -260,7 +266,7 @@ class SqliteMemoryStore:
                         np.asarray(vector, dtype=np.float32).tobytes(),
                     ),
                 )
-                memory_id = int(cursor.lastrowid)
+                memory_id = _new_id(cursor)
                 db.executemany(
                     "INSERT OR IGNORE INTO evidence (reflection_id, memory_id) VALUES (?, ?)",
                     [(memory_id, e) for e in memory.evidence],
@@ -363,7 +369,8 @@ class SqliteMemoryStore:
         offset: int = 0,
         after_id: int | None = None,
     ) -> list[Memory]:
-        clauses, args = [], []
+        clauses: list[str] = []
+        args: list[str | int] = []
         if stream is not None:
             clauses.append("stream = ?")
             args.append(Stream(stream).value)
@@ -591,7 +598,7 @@ class SqliteMemoryStore:
                         np.asarray(vector, dtype=np.float32).tobytes(),
                     ),
                 )
-                memory_id = int(cursor.lastrowid)
+                memory_id = _new_id(cursor)
                 db.executemany(
                     "INSERT INTO evidence (reflection_id, memory_id) VALUES (?, ?)",
                     [(memory_id, e) for e in evidence],

@@ -244,6 +244,8 @@ class MemoryTab:
         if file is None:
             raise gr.Error("Choose a Joi export (.json) to import.")
         path = file if isinstance(file, str) else getattr(file, "name", None)
+        if not path:
+            raise gr.Error("The upload did not arrive; please choose the file again.")
         try:
             raw = Path(path).read_bytes()
             items = parse_import(raw)

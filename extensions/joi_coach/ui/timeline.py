@@ -155,8 +155,8 @@ def _tick_times(kind: str, step: int, lo: float, hi: float) -> Iterator[float]:
     if kind == "s":
         offset = _MONDAY if step % (7 * _DAY) == 0 else 0
         k = math.ceil((lo - offset) / step)
-        while (t := k * step + offset) <= hi:
-            yield float(t)
+        while (tick := k * step + offset) <= hi:
+            yield float(tick)
             k += 1
         return
     start = _to_dt(lo)

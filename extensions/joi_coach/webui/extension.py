@@ -110,10 +110,11 @@ class JoiExtension:
         else:
             with _ENGINES_LOCK:
                 data_dir = self.data_dir()
-                engine = _ENGINES.get(data_dir)
-                if engine is None:
+                known = _ENGINES.get(data_dir)
+                if known is None:
                     engine = _ENGINES[data_dir] = self._new_engine(data_dir, options)
                 else:
+                    engine = known
                     log.info("Joi Coach: the extension was loaded again; reusing this process's engine")
         engine.turns.options = options
         self.coach, self.turns, self.generation = engine.coach, engine.turns, engine.generation
@@ -134,26 +135,31 @@ class JoiExtension:
         if self.turns is not None:
             self.turns.options = WebuiOptions.from_params(self.params)
 
+    def _ready(self) -> WebuiTurns:
+        if self.turns is None:
+            raise RuntimeError("Joi Coach is not set up (setup() did not run or failed)")
+        return self.turns
+
     # -- hooks (signatures as the host calls them) ---------------------------------------
     @passthrough_on_error()
     def history_modifier(self, history: dict[str, Any]) -> dict[str, Any]:
-        return self.turns.history_modifier(history)
+        return self._ready().history_modifier(history)
 
     @passthrough_on_error()
     def state_modifier(self, state: dict[str, Any]) -> dict[str, Any]:
-        return self.turns.state_modifier(state)
+        return self._ready().state_modifier(state)
 
     @passthrough_on_error(_text_pair)
     def chat_input_modifier(self, text: str, visible_text: str, state: dict[str, Any]) -> tuple[str, str]:
-        return self.turns.chat_input_modifier(text, visible_text, state)
+        return self._ready().chat_input_modifier(text, visible_text, state)
 
     @passthrough_on_error()
     def bot_prefix_modifier(self, prefix: str, state: dict[str, Any]) -> str:
-        return self.turns.bot_prefix_modifier(prefix, state)
+        return self._ready().bot_prefix_modifier(prefix, state)
 
     @passthrough_on_error()
     def output_modifier(self, visible: str, state: dict[str, Any], is_chat: bool = False) -> str:
-        return self.turns.output_modifier(visible, state, is_chat)
+        return self._ready().output_modifier(visible, state, is_chat)
 
     def close(self) -> None:
         """Stop the engine (background work first) and forget it, so a later setup opens a new one."""
