@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,20 @@ def test_the_boundary_checks_see_a_violation():
     assert imported_layers(sample, tree) == {"coach", "memory"}
     assert private_accesses(tree) == [4]
     assert names_behind_the_bank(tree) == ["SqliteMemoryStore"]
+
+
+def test_the_engine_leaves_the_process_environment_alone():
+    """Inside the webui, the environment is the host's: loading Joi's embedder (offline, from
+    its packaged files) must not switch the host's other models offline."""
+    code = (
+        "import os\n"
+        "import sentence_transformers, torch  # the libraries' own settings are theirs\n"
+        "from joi_coach.memory.embeddings import Embedder\n"
+        "before = dict(os.environ)\n"
+        "vectors = Embedder().embed_passages(['a test'])\n"
+        "assert vectors.shape[0] == 1\n"
+        "changed = {k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k)}\n"
+        "assert not changed, changed\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_OFFLINE")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
