@@ -25,6 +25,18 @@ class GenerationParams:
     # other backends ignore it.
     avoid_words: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int) or self.max_tokens < 1:
+            raise ValueError("reply.max_tokens must be a whole number from 1")
+        if not 0 <= self.temperature <= 5:
+            raise ValueError("reply.temperature must be from 0 to 5")
+        if not 0 < self.top_p <= 1:
+            raise ValueError("reply.top_p must be in (0, 1]")
+        if not 0 < self.repeat_penalty <= 5:
+            raise ValueError("reply.repeat_penalty must be in (0, 5]")
+        if not all(isinstance(s, str) and s for s in self.stop):
+            raise ValueError("reply.stop must be a list of non-empty strings")
+
 
 class LLMError(RuntimeError):
     """The backend failed to produce a completion (unreachable, bad model, bad reply)."""

@@ -17,6 +17,7 @@ class Stream(str, Enum):
 
 ALL_STREAMS: tuple[Stream, ...] = tuple(Stream)
 IMPORTANCE_MIN, IMPORTANCE_MAX = 1, 10
+NEUTRAL_IMPORTANCE = 5  # what an unrated memory counts as, until the LLM rates it
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape as _escape_text
 
-from ..memory.models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, Stream
+from ..memory.models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
 
 __all__ = ["EMPTY_MESSAGE", "LANE_LABELS", "STREAM_COLOURS", "render_timeline_svg"]
 
@@ -270,9 +270,8 @@ def _keep(
     def score(item: tuple[Memory, Stream, float]) -> tuple[float, float, int]:
         memory, _, t = item
         importance = _importance(memory)
-        weight = (
-            0.5 if importance is None else (importance - IMPORTANCE_MIN) / (IMPORTANCE_MAX - IMPORTANCE_MIN)
-        )
+        rated = NEUTRAL_IMPORTANCE if importance is None else importance
+        weight = (rated - IMPORTANCE_MIN) / (IMPORTANCE_MAX - IMPORTANCE_MIN)
         return (weight + (t - lo) / span, t, memory.id)
 
     return sorted(memories, key=score, reverse=True)[:max_points]
