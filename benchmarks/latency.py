@@ -76,8 +76,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from joi_coach.coach import Coach, TurnDone, stream_reply
+from joi_coach.coach import Coach, TurnDone
 from joi_coach.cognition.prompt import build_messages
+from joi_coach.cognition.reply_steps import stream_reply
 from joi_coach.cognition.text_input import clean_message
 from joi_coach.cognition.voices import VoiceParser
 from joi_coach.config import CoachSettings
@@ -292,7 +293,9 @@ def run_memory_off(
         ]
         prompt = build_messages(character, USER, {}, recent, message, now)
         parser, first = VoiceParser(), None
-        for chunk, generated in stream_reply(model, settings, character.name, USER, prompt):
+        for chunk, generated in stream_reply(
+            model, settings.reply, character.name, USER, prompt, guided=settings.prime_format
+        ):
             if generated and first is None:
                 first = time.perf_counter()
             parser.feed(chunk)

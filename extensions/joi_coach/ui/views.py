@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from ..coach import Recalled
+from ..cognition.reply_format import EMPATHETIC_LABEL, THERAPIST_LABEL
 from ..memory.models import Memory, Stream
 from ..memory.retrieval import Recollection
 
@@ -73,8 +74,8 @@ def thoughts_html(empathetic: str, therapeutic: str, status: str = "") -> str:
     state = f'<div class="joi-muted joi-status">{esc(status)}</div>' if status else ""
     return (
         '<div class="joi-thoughts">'
-        + voice("Empathetic voice", "joi-empathetic", empathetic)
-        + voice("Therapist voice", "joi-therapeutic", therapeutic)
+        + voice(EMPATHETIC_LABEL, "joi-empathetic", empathetic)
+        + voice(THERAPIST_LABEL, "joi-therapeutic", therapeutic)
         + state
         + "</div>"
     )

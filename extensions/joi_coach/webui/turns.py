@@ -36,8 +36,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..coach import THINK_CLOSE, THINK_OPEN, Coach
+from ..coach import Coach
 from ..cognition.prompt import memory_block
+from ..cognition.reply_format import EMPATHETIC_LABEL, THINK_CLOSE, THINK_OPEN, labelled_thoughts
 from ..cognition.text_input import InputError, clean_message
 from ..cognition.voices import ParsedReply, parse_reply
 from ..memory.models import Memory, Stream
@@ -47,7 +48,7 @@ from .host_generation import INTERNAL_KEY
 log = logging.getLogger(__name__)
 TURN_KEY = "joi_coach_turn"
 API_CONVERSATION = "webui"  # the host's API has no chat id
-REPLY_PREFIXES = {"none": "", "think": f"{THINK_OPEN}\n", "first voice": f"{THINK_OPEN}\nEmpathetic voice:"}
+REPLY_PREFIXES = {"none": "", "think": f"{THINK_OPEN}\n", "first voice": f"{THINK_OPEN}\n{EMPATHETIC_LABEL}:"}
 CHAT_MODES = ("chat", "chat-instruct")
 PROFILES_FILE = "webui-profiles.json"  # the profile names Joi has memories for
 
@@ -331,13 +332,9 @@ def keep_earlier_thoughts(reply: ParsedReply, earlier: list[Memory]) -> ParsedRe
 
 def render_visible(reply: ParsedReply) -> str:
     """The reply for the host's chat: thoughts in its escaped ``<think>`` block, then the dialogue."""
-    thoughts = [
-        f"{label}: {text}"
-        for label, text in (("Empathetic voice", reply.empathetic), ("Therapist voice", reply.therapeutic))
-        if text
-    ]
+    thoughts = labelled_thoughts(reply.empathetic, reply.therapeutic)
     dialogue = html.escape(reply.dialogue)
     if not thoughts:
         return dialogue
-    block = html.escape("\n\n".join(thoughts))
+    block = html.escape(thoughts)
     return f"{html.escape(THINK_OPEN)}\n{block}\n{html.escape(THINK_CLOSE)}\n\n{dialogue}"
