@@ -181,7 +181,7 @@ def test_markdown_is_readable_and_neutralises_memory_text(source):
         "### Conversation “c1”",
         "### Conversation “c2”",
         "## Empathetic thoughts",
-        "## Therapeutic thoughts",
+        "## Therapist thoughts",
     ]
     assert "- Dialogue: 4" in md and "- Reflections: 3" in md
     assert "\n\n\n" not in md

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from .memory.bank import MemoryBank
+from .memory.display import utc_minute
 from .memory.models import Stream
 
 CURRENT_CONVERSATION = "current_conversation"  # meta key
@@ -38,7 +39,7 @@ class ConversationInfo:
     lines: int
 
     def label(self) -> str:
-        started = time.strftime("%Y-%m-%d %H:%M", time.gmtime(self.started_at))
+        started = utc_minute(self.started_at)
         return f"{started} UTC · {self.lines} lines"
 
 

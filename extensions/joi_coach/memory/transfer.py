@@ -21,6 +21,7 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from .bank import MemoryBank, embedding_text
+from .display import STREAM_TITLES, utc_minute
 from .embeddings import Embedder
 from .models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, NewMemory, Stream
 
@@ -49,12 +50,6 @@ _FIELDS = (
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # C0 but \t \n, DEL, lone surrogates
 _MD_INLINE = re.compile(r"([\\`*_\[\]~|])")
 _MD_LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])")
-_STREAM_TITLES = {
-    Stream.DIALOGUE: "Dialogue",
-    Stream.EMPATHETIC: "Empathetic thoughts",
-    Stream.THERAPEUTIC: "Therapeutic thoughts",
-    Stream.REFLECTION: "Reflections",
-}
 
 
 class TransferError(ValueError):
@@ -134,11 +129,6 @@ def dumps_export(data: dict) -> str:
 
 
 # -- Markdown export -----------------------------------------------------------------------
-def _utc(t: float) -> str:
-    try:
-        return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
-    except (OverflowError, OSError, ValueError):
-        return str(t)
 
 
 def _md_inline(text: str) -> str:
@@ -169,7 +159,7 @@ def _importance(m: Memory) -> str:
 
 def _entry(m: Memory, indent: str = "") -> list[str]:
     speaker = _md_inline(m.speaker) if m.speaker else "(no speaker)"
-    head = f"{indent}- **{_utc(m.created_at)} · {speaker}** · #{m.id} · importance {_importance(m)}"
+    head = f"{indent}- **{utc_minute(m.created_at)} · {speaker}** · #{m.id} · importance {_importance(m)}"
     return [head, *_md_quote(m.text, indent + "  ")]
 
 
@@ -194,7 +184,7 @@ def _reflection_tree(reflections: list[Memory], by_id: dict[int, Memory]) -> lis
             elif m.stream is not Stream.REFLECTION:
                 speaker = f" · {_md_inline(m.speaker)}" if m.speaker else ""
                 lines.append(
-                    f"{indent}- #{m.id} · {m.stream.value}{speaker} · {_utc(m.created_at)}: “{_brief(m.text)}”"
+                    f"{indent}- #{m.id} · {m.stream.value}{speaker} · {utc_minute(m.created_at)}: “{_brief(m.text)}”"
                 )
             elif m.id in shown:
                 lines.append(f"{indent}- Reflection #{m.id} (written out above)")
@@ -203,7 +193,7 @@ def _reflection_tree(reflections: list[Memory], by_id: dict[int, Memory]) -> lis
                 cites = ", ".join(f"#{e}" for e in m.evidence) or "nothing"
                 lines.append(
                     f"{indent}- **Reflection #{m.id}** · importance {_importance(m)} · depth {m.depth}"
-                    f" · {_utc(m.created_at)} · cites {cites}"
+                    f" · {utc_minute(m.created_at)} · cites {cites}"
                 )
                 lines.extend(_md_quote(m.text, indent + "  "))
                 stack.extend((e, level + 1) for e in reversed(m.evidence))
@@ -223,8 +213,13 @@ def export_markdown(bank: MemoryBank) -> str:
         by_id[m.id] = m
     for memories in by_stream.values():
         memories.sort(key=lambda m: (m.created_at, m.id))
-    lines = ["# Joi Coach memories", "", f"Exported {_utc(datetime.now(timezone.utc).timestamp())} UTC.", ""]
-    lines += [f"- {_STREAM_TITLES[s]}: {len(by_stream[s])}" for s in ALL_STREAMS]
+    lines = [
+        "# Joi Coach memories",
+        "",
+        f"Exported {utc_minute(datetime.now(timezone.utc).timestamp())} UTC.",
+        "",
+    ]
+    lines += [f"- {STREAM_TITLES[s]}: {len(by_stream[s])}" for s in ALL_STREAMS]
     lines += ["", "## Reflections", ""]
     lines += _reflection_tree(by_stream[Stream.REFLECTION], by_id) or ["No reflections yet."]
     lines += ["", "## Conversations", ""]
@@ -239,7 +234,7 @@ def export_markdown(bank: MemoryBank) -> str:
             lines += _entry(m)
         lines.append("")
     for stream in (Stream.EMPATHETIC, Stream.THERAPEUTIC):
-        lines += ["", f"## {_STREAM_TITLES[stream]}", ""]
+        lines += ["", f"## {STREAM_TITLES[stream]}", ""]
         for m in by_stream[stream]:
             lines += _entry(m)
         if not by_stream[stream]:
