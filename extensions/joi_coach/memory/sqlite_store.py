@@ -13,16 +13,23 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .migrations import SchemaError, migrate
-from .models import Memory, NewMemory, Stream
+from .models import MEMORY_COLUMNS, NEW_MEMORY_COLUMNS, Memory, NewMemory, Stream
 
-_COLUMNS = (
-    "id, stream, text, context, speaker, conversation, created_at, last_accessed, "
-    "importance, importance_source, depth, embedding_model"
+_COLUMNS = ", ".join(MEMORY_COLUMNS)
+_INSERT_COLUMNS = (
+    *(c for c in NEW_MEMORY_COLUMNS if c != "evidence"),
+    "last_accessed",
+    "embedding_model",
+    "vector",
+)
+_INSERT = (
+    f"INSERT INTO memories ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -170,7 +177,18 @@ def fts_query(text: str, max_terms: int = 64) -> str | None:
     return " OR ".join(f'"{w}"' for w in words[:max_terms])
 
 
-def _new_id(cursor: sqlite3.Cursor) -> int:
+def _insert_row(
+    db: sqlite3.Connection, memory: NewMemory, last_accessed: float, model_id: str, vector: np.ndarray
+) -> int:
+    """One memory's row (without its evidence links); returns its id."""
+    row = {c: getattr(memory, c) for c in NEW_MEMORY_COLUMNS}
+    row["stream"] = Stream(memory.stream).value
+    row |= {
+        "last_accessed": last_accessed,
+        "embedding_model": model_id,
+        "vector": np.asarray(vector, dtype=np.float32).tobytes(),
+    }
+    cursor = db.execute(_INSERT, [row[c] for c in _INSERT_COLUMNS])
     if cursor.lastrowid is None:
         raise StoreError("the database did not return the new row's id")
     return int(cursor.lastrowid)
@@ -247,26 +265,7 @@ class SqliteMemoryStore:
         ids: list[int] = []
         with self.transaction() as db:
             for memory, vector in zip(memories, vectors, strict=True):
-                cursor = db.execute(
-                    "INSERT INTO memories (stream, text, context, speaker, conversation, created_at, "
-                    "last_accessed, importance, importance_source, depth, embedding_model, vector) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        Stream(memory.stream).value,
-                        memory.text,
-                        memory.context,
-                        memory.speaker,
-                        memory.conversation,
-                        memory.created_at,
-                        memory.created_at,
-                        memory.importance,
-                        memory.importance_source,
-                        memory.depth,
-                        model_id,
-                        np.asarray(vector, dtype=np.float32).tobytes(),
-                    ),
-                )
-                memory_id = _new_id(cursor)
+                memory_id = _insert_row(db, memory, memory.created_at, model_id, vector)
                 db.executemany(
                     "INSERT OR IGNORE INTO evidence (reflection_id, memory_id) VALUES (?, ?)",
                     [(memory_id, e) for e in memory.evidence],
@@ -327,24 +326,12 @@ class SqliteMemoryStore:
                 chunk,
             ):
                 evidence.setdefault(reflection_id, []).append(memory_id)
-        return [
-            Memory(
-                id=r[0],
-                stream=Stream(r[1]),
-                text=r[2],
-                context=r[3],
-                speaker=r[4],
-                conversation=r[5],
-                created_at=r[6],
-                last_accessed=r[7],
-                importance=r[8],
-                importance_source=r[9],
-                depth=r[10],
-                embedding_model=r[11],
-                evidence=tuple(evidence.get(r[0], ())),
-            )
-            for r in rows
-        ]
+        memories = []
+        for r in rows:
+            values = dict(zip(MEMORY_COLUMNS, r, strict=True))
+            values["stream"] = Stream(values["stream"])
+            memories.append(Memory(**values, evidence=tuple(evidence.get(values["id"], ()))))
+        return memories
 
     def get(self, ids: Sequence[int]) -> list[Memory]:
         """Memories by id, in the order asked (missing ids are skipped)."""
@@ -579,26 +566,7 @@ class SqliteMemoryStore:
                             ),
                         )
                     depth = 1 + deepest
-                cursor = db.execute(
-                    "INSERT INTO memories (stream, text, context, speaker, conversation, created_at, "
-                    "last_accessed, importance, importance_source, depth, embedding_model, vector) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        stream,
-                        memory.text,
-                        memory.context,
-                        memory.speaker,
-                        memory.conversation,
-                        memory.created_at,
-                        accessed,
-                        memory.importance,
-                        memory.importance_source,
-                        depth,
-                        model_id,
-                        np.asarray(vector, dtype=np.float32).tobytes(),
-                    ),
-                )
-                memory_id = _new_id(cursor)
+                memory_id = _insert_row(db, replace(memory, depth=depth), accessed, model_id, vector)
                 db.executemany(
                     "INSERT INTO evidence (reflection_id, memory_id) VALUES (?, ?)",
                     [(memory_id, e) for e in evidence],

@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any, TypeGuard
 
@@ -33,20 +33,9 @@ MAX_LABEL_CHARS = 200  # speaker, conversation, importance_source
 EMBED_BATCH = 256  # passages embedded per call on import
 IMPORT_SOURCE = "import"  # importance source of a rating that came without one
 _MAX_TIME = 253_402_300_799.0  # 9999-12-31T23:59:59Z
-_FIELDS = (
-    "id",
-    "stream",
-    "text",
-    "context",
-    "speaker",
-    "conversation",
-    "created_at",
-    "last_accessed",
-    "importance",
-    "importance_source",
-    "depth",
-    "evidence",
-)
+# A memory in an export file: every stored field but the embedding model (vectors are
+# recomputed on import with the importing bank's model).
+_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Memory) if f.name != "embedding_model")
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # C0 but \t \n, DEL, lone surrogates
 _MD_INLINE = re.compile(r"([\\`*_\[\]~|])")
 _MD_LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])")
@@ -57,21 +46,9 @@ class TransferError(ValueError):
 
 
 @dataclass(frozen=True)
-class ImportedMemory:
-    """One validated memory of an import file (ids and evidence are the file's own)."""
-
-    id: int
-    stream: Stream
-    text: str
-    created_at: float
-    last_accessed: float
-    context: str = ""
-    speaker: str = ""
-    conversation: str = "default"
-    importance: int | None = None
-    importance_source: str | None = None
-    depth: int = 0
-    evidence: tuple[int, ...] = ()
+class ImportedMemory(Memory):
+    """One validated memory of an import file: its id and evidence are the file's own, not
+    the bank's (the import maps them), and it has no embedding model yet."""
 
 
 @dataclass
@@ -101,23 +78,12 @@ def export_json(bank: MemoryBank, *, settings: dict | None = None) -> dict:
     memories: list[dict[str, Any]] = []
     seen: set[int] = set()
     for m in bank.all_memories():
-        memories.append(
-            {
-                "id": m.id,
-                "stream": Stream(m.stream).value,
-                "text": m.text,
-                "context": m.context,
-                "speaker": m.speaker,
-                "conversation": m.conversation,
-                "created_at": float(m.created_at),
-                "last_accessed": float(m.last_accessed),
-                "importance": m.importance,
-                "importance_source": m.importance_source,
-                "depth": m.depth,
-                # evidence is always older; a link to a memory not exported would break import
-                "evidence": [e for e in m.evidence if e in seen],
-            }
-        )
+        record = {name: getattr(m, name) for name in _FIELDS}
+        record["stream"] = Stream(m.stream).value
+        record["created_at"], record["last_accessed"] = float(m.created_at), float(m.last_accessed)
+        # evidence is always older; a link to a memory not exported would break import
+        record["evidence"] = [e for e in m.evidence if e in seen]
+        memories.append(record)
         seen.add(m.id)
     data["memories"] = memories
     return data
@@ -489,19 +455,10 @@ def _stored_matches(bank: MemoryBank, items: Sequence[ImportedMemory]) -> dict[i
 
 
 def _new_memory(item: ImportedMemory) -> NewMemory:
+    shared = {f.name: getattr(item, f.name) for f in fields(NewMemory)}
     rated = item.importance is not None
-    return NewMemory(
-        stream=item.stream,
-        text=item.text,
-        created_at=item.created_at,
-        speaker=item.speaker,
-        context=item.context,
-        conversation=item.conversation,
-        importance=item.importance,
-        importance_source=(item.importance_source or IMPORT_SOURCE) if rated else None,
-        evidence=item.evidence,
-        depth=item.depth,
-    )
+    shared["importance_source"] = (item.importance_source or IMPORT_SOURCE) if rated else None
+    return NewMemory(**shared)
 
 
 def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
