@@ -9,6 +9,7 @@ when cancelled. Every call is recorded.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ class Call:
 class ScriptedLLM:
     completions: list[str]
     chunk_size: int = 3
+    delay: float = 0.0  # seconds per chunk, like a model generating (for cancel and preemption)
     name: str = "scripted"
     supports_prefix: bool = True
     calls: list[Call] = field(default_factory=list)
@@ -46,4 +48,6 @@ class ScriptedLLM:
         for start in range(0, len(text), self.chunk_size):
             if cancel is not None and cancel.cancelled:
                 return
+            if self.delay:
+                time.sleep(self.delay)
             yield text[start : start + self.chunk_size]

@@ -77,35 +77,6 @@ def test_what_the_person_lives_through_outranks_what_joi_said_about_it(embedded_
     assert scores[1] > scores[2] and scores[1] > scores[3], scores
 
 
-def test_background_generation_gives_way_to_a_reply(embedded_llm):
-    llm = PriorityLLM(embedded_llm)
-    long_job = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
-    outcome: dict[str, object] = {}
-
-    def background() -> None:
-        try:
-            outcome["text"] = llm.complete_background(
-                long_job, GenerationParams(max_tokens=400, temperature=0)
-            )
-        except Preempted:
-            outcome["preempted"] = True
-
-    thread = threading.Thread(target=background)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not llm._busy and time.monotonic() < deadline:  # wait until it is generating
-        time.sleep(0.05)
-    time.sleep(1.0)
-    reply = "".join(
-        llm.stream_chat(
-            [{"role": "user", "content": "Say hello."}], GenerationParams(max_tokens=10, temperature=0)
-        )
-    )
-    thread.join(60)
-    assert reply.strip()
-    assert outcome == {"preempted": True}
-
-
 def test_a_reply_preempts_background_work_in_the_middle_of_its_prompt(embedded_llm):
     """A long background prompt is read in chunks: a reply stops it before it is read."""
     llm = PriorityLLM(embedded_llm, idle_before_background=0.0)
