@@ -217,7 +217,7 @@ def run_scenario(coach: Coach, scenario: dict[str, Any], index: int, judge: Judg
 def importance_by_speaker(coach: Coach, profile: str, joi: str) -> dict[str, list[int]]:
     """The LLM's importance ratings of the person's messages and of Joi's spoken lines."""
     rated: dict[str, list[int]] = {"person": [], "joi": []}
-    for memory in coach.bank(profile).store.list(Stream.DIALOGUE, limit=10_000):
+    for memory in coach.bank(profile).memories(Stream.DIALOGUE, limit=10_000):
         if memory.importance is not None and memory.importance_source == "llm":
             rated["joi" if memory.speaker == joi else "person"].append(memory.importance)
     return rated

@@ -71,13 +71,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from joi_coach.coach import Coach, TurnDone, stream_reply
+from joi_coach.coach import Coach, TurnDone
 from joi_coach.cognition.prompt import build_messages
+from joi_coach.cognition.reply_steps import stream_reply
 from joi_coach.cognition.text_input import clean_message
 from joi_coach.cognition.voices import VoiceParser
 from joi_coach.config import CoachSettings
@@ -193,7 +194,7 @@ class CountingLLM:
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         # Replies never pass a cancel token here; PriorityLLM passes one to background calls.
         background = cancel is not None
         call = Call(background, call_kind(messages, background), time.perf_counter())
@@ -292,7 +293,9 @@ def run_memory_off(
         ]
         prompt = build_messages(character, USER, {}, recent, message, now)
         parser, first = VoiceParser(), None
-        for chunk, generated in stream_reply(model, settings, character.name, USER, prompt):
+        for chunk, generated in stream_reply(
+            model, settings.reply, character.name, USER, prompt, guided=settings.prime_format
+        ):
             if generated and first is None:
                 first = time.perf_counter()
             parser.feed(chunk)
@@ -323,22 +326,21 @@ def run_memory_off(
 
 
 def memory_state(coach: Coach, llm: CountingLLM) -> dict[str, Any]:
-    store = coach.profiles.bank(PROFILE).store
-    total = store.count()
+    bank = coach.bank(PROFILE)
+    total = bank.count()
     return {
         "memories": total,
-        "rated": total - len(store.unrated(limit=1_000_000)),
-        "reflections": store.count(Stream.REFLECTION),
+        "rated": total - len(bank.unrated(limit=1_000_000)),
+        "reflections": bank.count(Stream.REFLECTION),
         "background_calls": llm.background_summary(),
-        "worker_failures": coach.worker.failures,
+        "worker_failures": coach.background_failures,
     }
 
 
 def stop_background(coach: Coach, timeout: float = 300.0) -> None:
     """Stop the worker for good, cutting short a background generation in flight, so the
     model can be closed and the following sections have the cores."""
-    coach.worker.close(timeout=timeout, interrupt=coach.llm.cancel_background)
-    if coach.worker._thread.is_alive():
+    if not coach.stop_thinking(timeout):
         raise RuntimeError("the background worker did not stop; its model cannot be closed safely")
 
 
@@ -354,7 +356,7 @@ def run_memory_on(
     turns = []
     with tempfile.TemporaryDirectory(prefix="joi-latency-on-") as folder:
         coach = Coach(llm, embedder, Path(folder), character=character, settings=settings)
-        coach.profiles.bank(PROFILE)  # open the (empty) store outside the timed turns
+        coach.bank(PROFILE)  # open the (empty) store outside the timed turns
         try:
             for n, text in enumerate(messages):
                 if n:

@@ -91,18 +91,18 @@ def measure_sizes(
             started = time.perf_counter()
             bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
             open_s = time.perf_counter() - started
-            cached = bool(bank.index.loaded_from_cache)
+            cached = bool(bank.cache_was_loaded)
             timings = []
             for query in queries[:queries_n]:
                 t0 = time.perf_counter()
                 recalled = bank.recall(query, settings.k)
                 build_messages(character, "Sam", recalled, [], query, time.time())
                 timings.append((time.perf_counter() - t0) * 1000)
-            bank.store.close()
+            bank.close()
             for path in Path(folder).glob("vectors*"):  # the rebuild path after a crash
                 path.unlink()
             started = time.perf_counter()
-            MemoryBank(Path(folder), embedder, settings.retrieval, progress=False).store.close()
+            MemoryBank(Path(folder), embedder, settings.retrieval, progress=False).close()
             rebuild_s = time.perf_counter() - started
         row = {
             "memories": size,

@@ -55,7 +55,7 @@ def rate_importance_with_llm(bank: MemoryBank, llm_model: str | None) -> None:
 
     llm = EmbeddedLLM(llm_model)
     rater = ImportanceRater(lambda messages, params: "".join(llm.stream_chat(messages, params)))
-    while batch := bank.store.unrated(limit=rater.batch_size):
+    while batch := bank.unrated(limit=rater.batch_size):
         for scores, source in rater.rate(batch):
             bank.set_importance(scores, source)
 

@@ -74,18 +74,18 @@ def main() -> int:
                     f"total {t['total']:.0f} ms]"
                 )
         coach.wait_idle(timeout=600)
-    bank = coach.profiles.bank("demo")
+    bank = coach.bank("demo")
     print("\nImportance filled in after the replies:")
-    for memory in bank.store.list(limit=200, newest_first=False):
+    for memory in bank.memories(limit=200, newest_first=False):
         if memory.stream is not Stream.REFLECTION:
             print(
                 f"   #{memory.id:<3} {memory.stream.value:<11} importance={memory.importance} "
                 f"({memory.importance_source})  {memory.text[:60]!r}"
             )
     print("\nReflections (with their evidence):")
-    for memory in bank.store.list(Stream.REFLECTION, limit=50, newest_first=False):
+    for memory in bank.memories(Stream.REFLECTION, limit=50, newest_first=False):
         print(f"   #{memory.id} depth={memory.depth} evidence={list(memory.evidence)}  {memory.text!r}")
-    counts = {s.value: bank.store.count(s) for s in Stream}
+    counts = {s.value: bank.count(s) for s in Stream}
     print(f"\nMemories per stream: {counts}\nData folder: {data_dir}")
     coach.close()
     return 0

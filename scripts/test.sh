@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install (if needed) and run every check: lint, the whole test suite on the real models and
+# Install (if needed) and run every check: lint, types, the whole test suite on the real models and
 # in a real browser, then the memory tab and the webui tab again under the webui host's gradio 4.37.
 # Usage: scripts/test.sh [pytest args]
 set -euo pipefail
@@ -10,6 +10,7 @@ scripts/install-test-tools.sh
 . .venv/bin/activate
 ruff check .
 ruff format --check .
+mypy
 python -m pytest -ra "$@"
 JOI_E2E_PYTHON=.venv-gradio4/bin/python JOI_E2E_GRADIO=4 \
   python -m pytest -ra tests/e2e/test_memory_tab_browser.py tests/e2e/test_webui_tab_browser.py

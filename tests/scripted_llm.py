@@ -9,7 +9,8 @@ when cancelled. Every call is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 from joi_coach.llm.base import CancelToken, ChatMessage, GenerationParams, LLMError
@@ -26,6 +27,7 @@ class Call:
 class ScriptedLLM:
     completions: list[str]
     chunk_size: int = 3
+    delay: float = 0.0  # seconds per chunk, like a model generating (for cancel and preemption)
     name: str = "scripted"
     supports_prefix: bool = True
     calls: list[Call] = field(default_factory=list)
@@ -36,7 +38,7 @@ class ScriptedLLM:
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         self.calls.append(Call(list(messages), params, assistant_prefix))
         if not self.completions:
             raise LLMError("the script has no completion left")
@@ -46,4 +48,6 @@ class ScriptedLLM:
         for start in range(0, len(text), self.chunk_size):
             if cancel is not None and cancel.cancelled:
                 return
+            if self.delay:
+                time.sleep(self.delay)
             yield text[start : start + self.chunk_size]

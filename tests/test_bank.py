@@ -56,12 +56,12 @@ def test_vector_cache_is_saved_reloaded_and_rebuilt_when_stale(tmp_path, embedde
     bank.close()
     assert (tmp_path / "vectors.json").exists()
     reopened = MemoryBank(tmp_path, embedder)
-    assert reopened.index.loaded_from_cache
+    assert reopened.cache_was_loaded
     # a write that never reached the cache (the process died before a flush)
     [late] = reopened.add([NewMemory(Stream.DIALOGUE, "I adopted a kitten called Mochi.", NOW)])
-    reopened.store.close()
+    reopened._store.close()  # dies here: SQLite has the write, the cache files never got it
     again = MemoryBank(tmp_path, embedder)
-    assert not again.index.loaded_from_cache
+    assert not again.cache_was_loaded
     assert again.recall("new cat", {Stream.DIALOGUE: 1}, now=NOW)[Stream.DIALOGUE][0].memory.id == late
 
 
@@ -71,7 +71,7 @@ def test_corrupt_cache_file_is_rebuilt(tmp_path, embedder):
     bank.close()
     (tmp_path / "vectors-dialogue.faiss").write_bytes(b"garbage")
     reopened = MemoryBank(tmp_path, embedder)
-    assert not reopened.index.loaded_from_cache
+    assert not reopened.cache_was_loaded
     assert reopened.recall("marathon", {Stream.DIALOGUE: 1}, now=NOW)[Stream.DIALOGUE][0].memory.id == ids[2]
 
 
@@ -84,7 +84,7 @@ def test_other_embedding_model_triggers_reembedding(tmp_path, embedder):
     db.commit()
     db.close()
     reopened = MemoryBank(tmp_path, embedder, progress=False)
-    assert reopened.store.count_with_other_model(embedder.model_id) == 0
+    assert reopened.vectors_from_other_models() == 0
     assert reopened.recall("breakfast", {Stream.DIALOGUE: 1}, now=NOW)[Stream.DIALOGUE][0].memory.id == ids[1]
 
 
@@ -97,7 +97,7 @@ def test_edit_and_delete_reach_the_index(tmp_path, embedder):
     bank.delete([ids[0]])
     recalled = bank.recall("dog died", {Stream.DIALOGUE: 5}, now=NOW)[Stream.DIALOGUE]
     assert ids[0] not in [r.memory.id for r in recalled]
-    assert bank.index.count(Stream.DIALOGUE) == len(FACTS) - 1
+    assert bank.indexed(Stream.DIALOGUE) == len(FACTS) - 1
     with pytest.raises(ValueError):
         bank.edit_text(ids[2], "   ")
 
@@ -132,6 +132,6 @@ def test_a_corrupt_profile_fails_clearly_and_alone(tmp_path, embedder):
     (broken / STORE_FILE).write_bytes(b"\x00garbage" * 512)
     with pytest.raises(StoreError):
         registry.bank("alice")
-    assert registry.bank("bob").store.count() == 1
+    assert registry.bank("bob").count() == 1
     assert (broken / STORE_FILE).read_bytes().startswith(b"\x00garbage")  # nothing overwritten
     registry.close()

@@ -122,9 +122,41 @@ def test_settings_round_trip_and_validation():
         {"retrieval": {"decay_per_hour": 2}},
         {"retrieval": {"weights": {"lexical": -1}}},
         {"k": {"nope": 1}},
+        {"k": {"dialogue": True}},
+        {"history_messages": 100},
+        {"reflection": {"threshold": -5}},
+        {"reflection": {"questions": 0}},
+        {"reflection": {"nope": 1}},
+        {"retrieval": {"neutral_importance": 0}},
+        {"retrieval": {"candidate_pool": 0}},
+        {"reply": {"temperature": -1}},
+        {"reply": {"max_tokens": 0}},
+        {"reply": {"stop": [""]}},
     ):
         with pytest.raises(ValueError):
             CoachSettings.from_dict(bad)
+
+
+def test_settings_are_checked_where_they_are_defined():
+    from dataclasses import replace
+
+    from joi_coach.cognition.reflection import ReflectionSettings
+    from joi_coach.config import CoachSettings
+    from joi_coach.llm.base import GenerationParams
+    from joi_coach.memory.retrieval import RetrievalSettings
+    from joi_coach.memory.scoring import ScoreWeights
+
+    for build in (
+        lambda: ReflectionSettings(threshold=-1),
+        lambda: RetrievalSettings(decay_per_hour=0),
+        lambda: ScoreWeights(recency=float("nan")),
+        lambda: GenerationParams(top_p=0),
+        lambda: replace(CoachSettings(), history_messages=-1),
+        lambda: replace(CoachSettings(), k={Stream.DIALOGUE: 51}),
+    ):
+        with pytest.raises(ValueError):
+            build()
+    assert CoachSettings.from_dict(CoachSettings().to_dict()) == CoachSettings()
 
 
 def test_e5_models_get_prefixes():

@@ -32,7 +32,7 @@ def test_a_transcript_comes_back_in_order_with_each_answers_thoughts(tmp_path, e
     bank.close()
 
     reopened = MemoryBank(tmp_path / "p", embedder)
-    lines = load_transcript(reopened.store, "c1", "Joi")
+    lines = load_transcript(reopened, "c1", "Joi")
     assert [(line.text, line.from_joi) for line in lines] == [
         ("first", False),
         ("answer one", True),
@@ -41,7 +41,7 @@ def test_a_transcript_comes_back_in_order_with_each_answers_thoughts(tmp_path, e
     ]
     assert lines[1].empathetic == "feels about first" and lines[3].therapeutic == "plan for second"
     assert lines[0].empathetic == ""  # the person's lines carry no thoughts
-    infos = list_conversations(reopened.store)
+    infos = list_conversations(reopened)
     assert [(i.id, i.lines) for i in infos] == [("c2", 2), ("c1", 4)]
     assert "UTC" in infos[0].label()
     reopened.close()
@@ -49,11 +49,11 @@ def test_a_transcript_comes_back_in_order_with_each_answers_thoughts(tmp_path, e
 
 def test_the_current_conversation_is_remembered(tmp_path, embedder):
     bank = MemoryBank(tmp_path / "p", embedder)
-    fresh = current_conversation(bank.store)  # nothing yet: a new id, remembered
-    assert fresh.startswith("c") and current_conversation(bank.store) == fresh
+    fresh = current_conversation(bank)  # nothing yet: a new id, remembered
+    assert fresh.startswith("c") and current_conversation(bank) == fresh
     add_turn(bank, "c-old", 1000.0, "hello", "hi")
-    assert current_conversation(bank.store) == fresh
-    set_current_conversation(bank.store, "c-old")
-    assert current_conversation(bank.store) == "c-old"
+    assert current_conversation(bank) == fresh
+    set_current_conversation(bank, "c-old")
+    assert current_conversation(bank) == "c-old"
     assert new_conversation_id() != new_conversation_id()
     bank.close()

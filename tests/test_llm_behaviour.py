@@ -40,8 +40,8 @@ def test_reply_streams_three_voices_and_stores_them(tmp_path, embedder, embedded
     for section in Section:
         assert unquote(streamed[section]) == reply.get(section)
     assert not any(match_label(line) for line in reply.dialogue.splitlines())
-    bank = coach.profiles.bank("sam")
-    stored = {s: [m.text for m in bank.store.list(s)] for s in Stream}
+    bank = coach.bank("sam")
+    stored = {s: [m.text for m in bank.memories(s)] for s in Stream}
     assert "I keep procrastinating on my thesis and I feel guilty about it." in stored[Stream.DIALOGUE]
     assert reply.dialogue in stored[Stream.DIALOGUE]
     assert stored[Stream.EMPATHETIC] == [reply.empathetic]
@@ -75,35 +75,6 @@ def test_what_the_person_lives_through_outranks_what_joi_said_about_it(embedded_
     ]
     scores = {k: v for rated, _ in rater.rate(notes) for k, v in rated.items()}
     assert scores[1] > scores[2] and scores[1] > scores[3], scores
-
-
-def test_background_generation_gives_way_to_a_reply(embedded_llm):
-    llm = PriorityLLM(embedded_llm)
-    long_job = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
-    outcome: dict[str, object] = {}
-
-    def background() -> None:
-        try:
-            outcome["text"] = llm.complete_background(
-                long_job, GenerationParams(max_tokens=400, temperature=0)
-            )
-        except Preempted:
-            outcome["preempted"] = True
-
-    thread = threading.Thread(target=background)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not llm._busy and time.monotonic() < deadline:  # wait until it is generating
-        time.sleep(0.05)
-    time.sleep(1.0)
-    reply = "".join(
-        llm.stream_chat(
-            [{"role": "user", "content": "Say hello."}], GenerationParams(max_tokens=10, temperature=0)
-        )
-    )
-    thread.join(60)
-    assert reply.strip()
-    assert outcome == {"preempted": True}
 
 
 def test_a_reply_preempts_background_work_in_the_middle_of_its_prompt(embedded_llm):
@@ -165,15 +136,15 @@ def test_conversation_remembers_rates_and_reflects(tmp_path, embedder, embedded_
     for n, message in enumerate(messages):
         collect(coach.reply("sam", message, user_name="Sam", now=now + 60 * n))
     assert coach.wait_idle(timeout=900)
-    bank = coach.profiles.bank("sam")
-    assert bank.store.unrated() == []
-    reflections = bank.store.list(Stream.REFLECTION)
+    bank = coach.bank("sam")
+    assert bank.unrated() == []
+    reflections = bank.memories(Stream.REFLECTION)
     assert reflections, "a reflection should have been stored"
-    known = {m.id: m for m in bank.store.list(limit=1000)}
+    known = {m.id: m for m in bank.memories(limit=1000)}
     for reflection in reflections:
         assert reflection.evidence and set(reflection.evidence) <= set(known)
         assert reflection.depth == 1 + max(known[e].depth for e in reflection.evidence)
-    assert all(bank.store.count(s) > 0 for s in Stream)
+    assert all(bank.count(s) > 0 for s in Stream)
     # a later turn recalls the earlier conversation, with the reasons
     recalled, _, _ = collect(coach.reply("sam", "How should I handle missing my grandma?", now=now + 600))
     found = [r for items in recalled.memories.values() for r in items if "grandm" in r.memory.text.lower()]
@@ -181,14 +152,14 @@ def test_conversation_remembers_rates_and_reflects(tmp_path, embedder, embedded_
     coach.close()
     # and after a restart
     restarted = Coach(embedded_llm, embedder, tmp_path, settings=replace(settings, background=False))
-    again = restarted.profiles.bank("sam").recall("grandmother", {Stream.DIALOGUE: 3}, now=now + 900)
+    again = restarted.bank("sam").recall("grandmother", {Stream.DIALOGUE: 3}, now=now + 900)
     assert any("grandmother" in r.memory.text for r in again[Stream.DIALOGUE])
     restarted.close()
 
 
 def test_reflection_stores_insights_citing_real_memories(tmp_path, embedder, embedded_llm):
     coach = Coach(embedded_llm, embedder, tmp_path, settings=replace(CoachSettings(), background=False))
-    bank = coach.profiles.bank("ana")
+    bank = coach.bank("ana")
     facts = [
         "I skipped the gym again because I was too tired after work.",
         "I stayed up until 2am scrolling on my phone.",
@@ -224,6 +195,6 @@ def test_two_people_at_once_are_both_answered_and_kept_apart(tmp_path, embedder,
         thread.join(300)
     assert set(turns) == {"ana", "ben"} and all(t.reply.dialogue for t in turns.values())
     for profile, other in (("ana", "ben"), ("ben", "ana")):
-        texts = " ".join(m.text for m in coach.profiles.bank(profile).store.list(limit=100))
+        texts = " ".join(m.text for m in coach.bank(profile).memories(limit=100))
         assert messages[profile] in texts and messages[other] not in texts
     coach.close()

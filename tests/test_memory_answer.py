@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from joi_coach.coach import stream_reply
 from joi_coach.cognition.memory_answer import (
     OPENING,
     Note,
@@ -15,6 +14,7 @@ from joi_coach.cognition.memory_answer import (
     notes_from,
     to_second_person,
 )
+from joi_coach.cognition.reply_steps import stream_reply
 from joi_coach.config import CoachSettings
 from joi_coach.llm.priority import PriorityLLM
 from joi_coach.memory.models import Memory, Stream
@@ -169,7 +169,7 @@ def test_the_spoken_line_opens_with_the_answer_and_the_model_goes_on_from_it():
     text = "".join(
         chunk
         for chunk, _ in stream_reply(
-            PriorityLLM(backend), CoachSettings(), "Joi", "Sam", MESSAGES, memory_notes=NOTES
+            PriorityLLM(backend), CoachSettings().reply, "Joi", "Sam", MESSAGES, memory_notes=NOTES
         )
     )
     assert text.endswith(
@@ -194,7 +194,7 @@ def test_an_answer_that_repeats_an_earlier_line_is_not_used():
         chunk
         for chunk, _ in stream_reply(
             PriorityLLM(backend),
-            CoachSettings(),
+            CoachSettings().reply,
             "Joi",
             "Sam",
             MESSAGES,
@@ -222,7 +222,7 @@ def test_an_answer_that_repeats_is_asked_for_again_briefly():
         chunk
         for chunk, _ in stream_reply(
             PriorityLLM(backend),
-            CoachSettings(),
+            CoachSettings().reply,
             "Joi",
             "Sam",
             MESSAGES,

@@ -94,5 +94,5 @@ def test_coach_turn_over_the_api(server_url, tmp_path, embedder):
     )
     assert turn.reply.dialogue, turn.raw
     assert not any(match_label(line) for line in turn.reply.dialogue.splitlines())
-    assert coach.profiles.bank("remote").store.count() >= 2
+    assert coach.bank("remote").count() >= 2
     coach.close()

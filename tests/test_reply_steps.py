@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from joi_coach.coach import SECOND_PERSON, stream_reply
+from joi_coach.cognition.reply_steps import SECOND_PERSON, stream_reply
 from joi_coach.config import CoachSettings
 from joi_coach.llm.priority import PriorityLLM
 from scripted_llm import ScriptedLLM
@@ -17,7 +17,8 @@ MESSAGES = [
 def reply_text(script: list[str]) -> tuple[str, ScriptedLLM]:
     backend = ScriptedLLM(script)
     text = "".join(
-        chunk for chunk, _ in stream_reply(PriorityLLM(backend), CoachSettings(), "Joi", "Sam", MESSAGES)
+        chunk
+        for chunk, _ in stream_reply(PriorityLLM(backend), CoachSettings().reply, "Joi", "Sam", MESSAGES)
     )
     return text, backend
 

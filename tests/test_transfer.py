@@ -6,6 +6,7 @@ import copy
 import json
 
 import pytest
+from joi_coach.memory import bank as bank_module
 from joi_coach.memory import transfer
 from joi_coach.memory.bank import MemoryBank
 from joi_coach.memory.models import ALL_STREAMS, NewMemory, Stream
@@ -97,7 +98,7 @@ def build_source(bank: MemoryBank) -> dict[str, int]:
     )
     bank.set_importance({d[0]: 8, d[1]: 3, d[2]: 6, r1: 7, r2: 5}, "llm")
     bank.set_importance({r3: 9}, "person")
-    bank.store.touch([d[0], r3], NOW + 5 * HOUR)
+    bank.touch([d[0], r3], NOW + 5 * HOUR)
     return {"d0": d[0], "d1": d[1], "d2": d[2], "hostile": d[3], "e": e, "t": t, "r1": r1, "r2": r2, "r3": r3}
 
 
@@ -121,11 +122,11 @@ def target(tmp_path, embedder):
 
 
 def by_text(bank: MemoryBank):
-    return {m.text: m for m in transfer.iter_memories(bank.store)}
+    return {m.text: m for m in bank.all_memories()}
 
 
 def index_counts(bank: MemoryBank) -> dict[Stream, int]:
-    return {s: bank.index.count(s) for s in ALL_STREAMS}
+    return {s: bank.indexed(s) for s in ALL_STREAMS}
 
 
 def valid_export() -> dict:
@@ -155,12 +156,12 @@ def valid_export() -> dict:
 def test_export_json_shape_and_paging(source, monkeypatch):
     bank, ids = source
     bank.delete([ids["d1"]])  # a gap in the ids
-    monkeypatch.setattr(transfer, "PAGE_SIZE", 2)
+    monkeypatch.setattr(bank_module, "PAGE_SIZE", 2)
     data = export_json(bank, settings={"k": 3})
     assert data["format"] == FORMAT and data["version"] == 1 and data["settings"] == {"k": 3}
     assert data["embedding_model"] == bank.embedder.model_id and data["exported_at"].endswith("+00:00")
     got = [m["id"] for m in data["memories"]]
-    assert got == sorted(got) and len(got) == bank.store.count() and ids["d1"] not in got
+    assert got == sorted(got) and len(got) == bank.count() and ids["d1"] not in got
     r3 = next(m for m in data["memories"] if m["id"] == ids["r3"])
     assert set(r3) == set(transfer._FIELDS) and "vector" not in json.dumps(data)
     assert r3["evidence"] == sorted([ids["r1"], ids["r2"], ids["t"]])
@@ -180,7 +181,7 @@ def test_markdown_is_readable_and_neutralises_memory_text(source):
         "### Conversation “c1”",
         "### Conversation “c2”",
         "## Empathetic thoughts",
-        "## Therapeutic thoughts",
+        "## Therapist thoughts",
     ]
     assert "- Dialogue: 4" in md and "- Reflections: 3" in md
     assert "\n\n\n" not in md
@@ -207,11 +208,11 @@ def test_markdown_is_readable_and_neutralises_memory_text(source):
 # -- round trip ------------------------------------------------------------------------------
 def test_round_trip_into_a_fresh_bank(source, target):
     bank, _ = source
-    before = target.store.count()
+    before = target.count()
     items = parse_import(dumps_export(export_json(bank)))
     report = import_memories(target, items)
     assert (report.added, report.skipped_duplicates) == (9, 0)
-    assert target.store.count() == before + 9
+    assert target.count() == before + 9
     old, new = by_text(bank), by_text(target)
     for text, m in old.items():
         n = new[text]
@@ -240,10 +241,10 @@ def test_round_trip_into_a_fresh_bank(source, target):
 def test_importing_twice_adds_nothing_the_second_time(source, target):
     raw = dumps_export(export_json(source[0]))
     import_memories(target, parse_import(raw))
-    count, indexed = target.store.count(), index_counts(target)
+    count, indexed = target.count(), index_counts(target)
     report = import_memories(target, parse_import(raw))
     assert (report.added, report.skipped_duplicates) == (0, 9)
-    assert target.store.count() == count and index_counts(target) == indexed
+    assert target.count() == count and index_counts(target) == indexed
 
 
 def test_evidence_pointing_at_a_skipped_memory_uses_the_stored_one(target):
@@ -367,10 +368,10 @@ INVALID = {
 @pytest.mark.parametrize("name", list(INVALID))
 def test_invalid_files_are_refused_clearly_and_change_nothing(name, target):
     raw, message = INVALID[name]
-    before, indexed = target.store.count(), index_counts(target)
+    before, indexed = target.count(), index_counts(target)
     with pytest.raises(TransferError, match=message):
         import_memories(target, parse_import(raw))
-    assert target.store.count() == before and index_counts(target) == indexed
+    assert target.count() == before and index_counts(target) == indexed
 
 
 def test_limits_on_size_and_count(target):
@@ -383,7 +384,7 @@ def test_limits_on_size_and_count(target):
         parse_import(raw, max_memories=1)
     with pytest.raises(TransferError, match="nested too deeply"):
         parse_import("[" * 100_000 + "]" * 100_000, max_bytes=10**6)
-    assert target.store.count() == 3
+    assert target.count() == 3
 
 
 # -- all or nothing --------------------------------------------------------------------------
@@ -403,16 +404,16 @@ def test_failure_while_embedding_stores_nothing(source, target, monkeypatch, emb
     items = parse_import(dumps_export(export_json(source[0])))
     monkeypatch.setattr(transfer, "EMBED_BATCH", 2)
     monkeypatch.setattr(target, "embedder", FailingOnSecondBatch(embedder))
-    before, indexed = target.store.count(), index_counts(target)
+    before, indexed = target.count(), index_counts(target)
     with pytest.raises(RuntimeError, match="embedding failed"):
         import_memories(target, items)
-    assert target.store.count() == before and index_counts(target) == indexed
+    assert target.count() == before and index_counts(target) == indexed
 
 
 def test_failure_in_the_index_rolls_everything_back(source, target, monkeypatch):
     items = parse_import(dumps_export(export_json(source[0])))
-    before, indexed, last_id = target.store.count(), index_counts(target), target.store.max_id()
-    real_add = target.index.add
+    before, indexed, last_id = target.count(), index_counts(target), target.max_id()
+    real_add = target._index.add
     calls = []
 
     def flaky_add(stream, ids, vectors):
@@ -421,14 +422,14 @@ def test_failure_in_the_index_rolls_everything_back(source, target, monkeypatch)
             raise MemoryError("index full")
         real_add(stream, ids, vectors)
 
-    monkeypatch.setattr(target.index, "add", flaky_add)
+    monkeypatch.setattr(target._index, "add", flaky_add)
     with pytest.raises(MemoryError):
         import_memories(target, items)
-    assert target.store.count() == before and index_counts(target) == indexed
-    assert all(m.id <= last_id for m in transfer.iter_memories(target.store))
-    monkeypatch.setattr(target.index, "add", real_add)
+    assert target.count() == before and index_counts(target) == indexed
+    assert all(m.id <= last_id for m in target.all_memories())
+    monkeypatch.setattr(target._index, "add", real_add)
     report = import_memories(target, items)  # a retry works and leaves no ghost vectors
-    assert report.added == 9 and sum(index_counts(target).values()) == target.store.count()
+    assert report.added == 9 and sum(index_counts(target).values()) == target.count()
 
 
 def test_failure_inside_the_transaction_stores_nothing(target):
@@ -438,7 +439,7 @@ def test_failure_inside_the_transaction_stores_nothing(target):
     bad = ImportedMemory(  # bypasses parse_import: the store's CHECK refuses it mid-transaction
         id=2, stream=Stream.DIALOGUE, text="Bad rating.", created_at=NOW, last_accessed=NOW, importance=11
     )
-    before, indexed = target.store.count(), index_counts(target)
+    before, indexed = target.count(), index_counts(target)
     with pytest.raises(Exception, match="CHECK"):
         import_memories(target, [good, bad])
-    assert target.store.count() == before and index_counts(target) == indexed
+    assert target.count() == before and index_counts(target) == indexed

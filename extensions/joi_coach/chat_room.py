@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 
 from .coach import Coach, Recalled, TurnDone
 from .cognition.text_input import clean_message
@@ -86,8 +87,8 @@ class ChatRoom:
         self._recalled: Recalled | None = None
         self._version = 0
         self._closed = False
-        store = coach.bank(profile).store
-        self._conversation = current_conversation(store)
+        bank = coach.bank(profile)
+        self._conversation = current_conversation(bank)
         self._history = self._load_history()
         coach.catch_up(profile)  # ratings a previous run did not get to
         self._worker = threading.Thread(target=self._answer_in_order, name="joi-chat", daemon=True)
@@ -117,7 +118,7 @@ class ChatRoom:
         """Continue another conversation (after the queued messages of this one are answered)."""
         with self._cond:
             self._cond.wait_for(lambda: not self._queue or self._closed)
-            set_current_conversation(self.coach.bank(self.profile).store, conversation)
+            set_current_conversation(self.coach.bank(self.profile), conversation)
             self._conversation = conversation
             self._exchanges = []
             self._recalled = None
@@ -126,7 +127,7 @@ class ChatRoom:
             return conversation
 
     def conversations(self) -> list:
-        return list_conversations(self.coach.bank(self.profile).store)
+        return list_conversations(self.coach.bank(self.profile))
 
     # -- what interfaces read -----------------------------------------------------------
     def view(self) -> RoomView:
@@ -139,12 +140,15 @@ class ChatRoom:
                 self._version,
             )
 
+    def _changed_since(self, version: int) -> bool:
+        return self._version != version or self._closed
+
     def watch(self, until: Exchange | None = None, min_interval: float = 0.08) -> Iterator[RoomView]:
         """Yield a view now and after every change, until ``until`` is finished (or idle)."""
         seen = -1
         while True:
             with self._cond:
-                self._cond.wait_for(lambda seen=seen: self._version != seen or self._closed, timeout=30)
+                self._cond.wait_for(partial(self._changed_since, seen), timeout=30)
                 seen = self._version
                 done = self._closed or (until.finished if until else not self._queue)
             yield self.view()
@@ -169,8 +173,8 @@ class ChatRoom:
         self._cond.notify_all()
 
     def _load_history(self) -> list[ChatLine]:
-        store = self.coach.bank(self.profile).store
-        return load_transcript(store, self._conversation, self.coach.character.name)
+        bank = self.coach.bank(self.profile)
+        return load_transcript(bank, self._conversation, self.coach.character.name)
 
     def _answer_in_order(self) -> None:
         while True:

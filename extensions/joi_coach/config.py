@@ -28,50 +28,76 @@ class CoachSettings:
     prime_format: bool = True  # start the reply with the first voice label where the backend allows
     background: bool = True  # importance and reflection after each reply
 
+    def __post_init__(self) -> None:
+        for stream, k in self.k.items():
+            Stream(stream)
+            _check_int(k, f"k.{Stream(stream).value}", 0, 50)
+        _check_int(self.history_messages, "history_messages", 0, 64)
+        for name, kind in (
+            ("retrieval", RetrievalSettings),
+            ("reflection", ReflectionSettings),
+            ("reply", GenerationParams),
+        ):
+            if not isinstance(getattr(self, name), kind):
+                raise ValueError(f"{name} must be {kind.__name__}")
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["k"] = {Stream(s).value: v for s, v in self.k.items()}
         data["reply"]["stop"] = list(self.reply.stop)
+        data["reply"]["avoid_words"] = list(self.reply.avoid_words)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CoachSettings:
-        """Build from (possibly partial) user data; unknown keys and bad values raise ValueError."""
+        """Build from (possibly partial) user data; unknown keys and bad values raise ValueError.
+
+        The values themselves are checked where they are defined (each dataclass's
+        ``__post_init__``); this only maps the plain data onto them.
+        """
         base = cls()
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        _known(data, cls, "settings")
         changes: dict[str, Any] = {}
         if "k" in data:
             k = dict(base.k)
             for name, value in dict(data["k"]).items():
-                k[Stream(name)] = _int(value, f"k.{name}", 0, 50)
+                try:
+                    k[Stream(name)] = value
+                except ValueError:
+                    raise ValueError(f"k: no memory stream called {name!r}") from None
             changes["k"] = k
         if "history_messages" in data:
-            changes["history_messages"] = _int(data["history_messages"], "history_messages", 0, 64)
+            changes["history_messages"] = data["history_messages"]
         for flag in ("prime_format", "background"):
             if flag in data:
                 changes[flag] = bool(data[flag])
         if "retrieval" in data:
-            r = dict(data["retrieval"])
-            weights = ScoreWeights(**{**asdict(base.retrieval.weights), **dict(r.pop("weights", {}))})
-            if any(w < 0 for w in asdict(weights).values()):
-                raise ValueError("retrieval weights must not be negative")
-            retrieval = replace(base.retrieval, weights=weights, **r)
-            if not 0 < retrieval.decay_per_hour <= 1:
-                raise ValueError("retrieval.decay_per_hour must be in (0, 1]")
-            changes["retrieval"] = retrieval
+            retrieval = dict(data["retrieval"])
+            _known(retrieval, RetrievalSettings, "retrieval")
+            weights = dict(retrieval.pop("weights", {}))
+            _known(weights, ScoreWeights, "retrieval.weights")
+            retrieval["weights"] = replace(base.retrieval.weights, **weights)
+            changes["retrieval"] = replace(base.retrieval, **retrieval)
         if "reflection" in data:
-            changes["reflection"] = replace(base.reflection, **dict(data["reflection"]))
+            reflection = dict(data["reflection"])
+            _known(reflection, ReflectionSettings, "reflection")
+            changes["reflection"] = replace(base.reflection, **reflection)
         if "reply" in data:
             reply = dict(data["reply"])
-            if "stop" in reply:
-                reply["stop"] = tuple(reply["stop"])
+            _known(reply, GenerationParams, "reply")
+            for listed in ("stop", "avoid_words"):
+                if listed in reply:
+                    reply[listed] = tuple(reply[listed])
             changes["reply"] = replace(base.reply, **reply)
         return replace(base, **changes)
 
 
-def _int(value: Any, name: str, low: int, high: int) -> int:
+def _known(data: dict[str, Any], kind: type, where: str) -> None:
+    unknown = set(data) - {f.name for f in fields(kind)}
+    if unknown:
+        raise ValueError(f"unknown {where}: {', '.join(sorted(unknown))}")
+
+
+def _check_int(value: Any, name: str, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be a whole number from {low} to {high}")
-    return value

@@ -11,8 +11,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from .memory.bank import MemoryBank
+from .memory.display import utc_minute
 from .memory.models import Stream
-from .memory.sqlite_store import SqliteMemoryStore
 
 CURRENT_CONVERSATION = "current_conversation"  # meta key
 
@@ -38,7 +39,7 @@ class ConversationInfo:
     lines: int
 
     def label(self) -> str:
-        started = time.strftime("%Y-%m-%d %H:%M", time.gmtime(self.started_at))
+        started = utc_minute(self.started_at)
         return f"{started} UTC · {self.lines} lines"
 
 
@@ -47,33 +48,31 @@ def new_conversation_id(now: float | None = None) -> str:
     return f"c{stamp}-{secrets.token_hex(3)}"
 
 
-def current_conversation(store: SqliteMemoryStore) -> str:
+def current_conversation(bank: MemoryBank) -> str:
     """The conversation the person is in: the stored choice, else their latest, else a new one."""
-    chosen = store.get_meta(CURRENT_CONVERSATION)
+    chosen = bank.get_meta(CURRENT_CONVERSATION)
     if chosen:
         return chosen
-    existing = store.conversations(limit=1)
+    existing = bank.conversations(limit=1)
     chosen = existing[0][0] if existing else new_conversation_id()
-    store.set_meta(CURRENT_CONVERSATION, chosen)
+    bank.set_meta(CURRENT_CONVERSATION, chosen)
     return chosen
 
 
-def set_current_conversation(store: SqliteMemoryStore, conversation: str) -> None:
-    store.set_meta(CURRENT_CONVERSATION, conversation)
+def set_current_conversation(bank: MemoryBank, conversation: str) -> None:
+    bank.set_meta(CURRENT_CONVERSATION, conversation)
 
 
-def list_conversations(store: SqliteMemoryStore, limit: int = 200) -> list[ConversationInfo]:
-    return [ConversationInfo(*row) for row in store.conversations(limit)]
+def list_conversations(bank: MemoryBank, limit: int = 200) -> list[ConversationInfo]:
+    return [ConversationInfo(*row) for row in bank.conversations(limit)]
 
 
-def load_transcript(
-    store: SqliteMemoryStore, conversation: str, joi_name: str, limit: int = 400
-) -> list[ChatLine]:
+def load_transcript(bank: MemoryBank, conversation: str, joi_name: str, limit: int = 400) -> list[ChatLine]:
     """The last ``limit`` dialogue lines of a conversation, oldest first, with Joi's thoughts."""
-    dialogue = list(reversed(store.list(Stream.DIALOGUE, conversation=conversation, limit=limit)))
+    dialogue = list(reversed(bank.memories(Stream.DIALOGUE, conversation=conversation, limit=limit)))
     thoughts: dict[tuple[Stream, float], str] = {}
     for stream in (Stream.EMPATHETIC, Stream.THERAPEUTIC):
-        for memory in store.list(stream, conversation=conversation, limit=limit):
+        for memory in bank.memories(stream, conversation=conversation, limit=limit):
             thoughts.setdefault((stream, memory.created_at), memory.text)
     return [
         ChatLine(

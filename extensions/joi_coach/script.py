@@ -23,6 +23,8 @@ def _engine_package() -> None:
     spec = importlib.util.spec_from_file_location(
         "joi_coach", here / "__init__.py", submodule_search_locations=[str(here)]
     )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the joi_coach package from {here}")
     package = importlib.util.module_from_spec(spec)
     sys.modules["joi_coach"] = package
     spec.loader.exec_module(package)

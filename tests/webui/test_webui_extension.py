@@ -49,12 +49,12 @@ def sam(host):
 
 def test_each_turn_stores_the_message_thoughts_and_dialogue_once(host, sam):
     bank = profile_bank(host, "Sam & Joi")
-    said = [m for m in bank.store.list(Stream.DIALOGUE, limit=50) if m.speaker == "Sam"]
+    said = [m for m in bank.memories(Stream.DIALOGUE, limit=50) if m.speaker == "Sam"]
     assert sorted(m.text for m in said) == sorted(MESSAGES)  # each message once, as typed
-    joi_lines = [m for m in bank.store.list(Stream.DIALOGUE, limit=50) if m.speaker == "Joi"]
+    joi_lines = [m for m in bank.memories(Stream.DIALOGUE, limit=50) if m.speaker == "Joi"]
     assert len(joi_lines) == len(MESSAGES)
-    assert bank.store.count(Stream.EMPATHETIC) == len(MESSAGES)
-    assert bank.store.count(Stream.THERAPEUTIC) == len(MESSAGES)
+    assert bank.count(Stream.EMPATHETIC) == len(MESSAGES)
+    assert bank.count(Stream.THERAPEUTIC) == len(MESSAGES)
     for line in joi_lines:  # the spoken line carries no thought labels or tags
         assert "voice:" not in line.text.lower() and "<think>" not in line.text
 
@@ -79,7 +79,7 @@ def test_a_later_prompt_contains_memories_recalled_from_earlier_turns(host, sam)
     assert "<memories kind=" in memory_part
     # memories stored by the earlier turns (what is still in the chat history is not repeated)
     bank = profile_bank(host, "Sam & Joi")
-    stored = [m.text for stream in Stream for m in bank.store.list(stream, limit=50)]
+    stored = [m.text for stream in Stream for m in bank.memories(stream, limit=50)]
     assert any(text[:30] in memory_part for text in stored if len(text) >= 30), memory_part
 
 
@@ -96,10 +96,10 @@ def test_importance_and_a_reflection_fill_in_between_messages_through_the_host(h
     profile = "Sam & Joi"
     bank = profile_bank(host, profile)
     host.coach.update_settings(profile, {"reflection": {"threshold": 10, "questions": 1}})
-    host.coach.worker.submit(profile)
-    assert wait_for(lambda: not bank.store.unrated(limit=1), timeout=900)
-    assert wait_for(lambda: bank.store.count(Stream.REFLECTION) > 0, timeout=900)
-    reflection = bank.store.list(Stream.REFLECTION, limit=1)[0]
+    host.coach.queue_thinking(profile)
+    assert wait_for(lambda: not bank.unrated(limit=1), timeout=900)
+    assert wait_for(lambda: bank.count(Stream.REFLECTION) > 0, timeout=900)
+    reflection = bank.memories(Stream.REFLECTION, limit=1)[0]
     assert reflection.evidence and all(bank.get([e]) for e in reflection.evidence)
     internal = joi_prompts(text_generation.calls)
     assert internal and not any("What you remember" in p for p in internal)  # no re-entry
@@ -133,18 +133,18 @@ def test_a_second_person_never_sees_the_first_persons_memories(host, sam):
     prompt = last_chat_prompt()
     assert "Mia" not in prompt and "thesis" not in prompt
     alex = profile_bank(host, "Alex & Joi")
-    assert all("Mia" not in m.text for m in alex.store.list(limit=100))
+    assert all("Mia" not in m.text for m in alex.memories(limit=100))
 
 
 def test_regenerating_replaces_the_memories_of_the_replaced_reply(host, sam):
     conversation, _, _ = sam
     bank = profile_bank(host, "Sam & Joi")
-    before = [m.id for m in bank.store.list(Stream.DIALOGUE, limit=100) if m.speaker == "Joi"]
+    before = [m.id for m in bank.memories(Stream.DIALOGUE, limit=100) if m.speaker == "Joi"]
     conversation.send("", regenerate=True)
-    after = [m.id for m in bank.store.list(Stream.DIALOGUE, limit=100) if m.speaker == "Joi"]
+    after = [m.id for m in bank.memories(Stream.DIALOGUE, limit=100) if m.speaker == "Joi"]
     assert len(after) == len(before)  # the last reply's line was replaced, not added
     assert max(before) not in after
-    said = [m.text for m in bank.store.list(Stream.DIALOGUE, limit=100) if m.speaker == "Sam"]
+    said = [m.text for m in bank.memories(Stream.DIALOGUE, limit=100) if m.speaker == "Sam"]
     assert said.count(MESSAGES[-1]) == 1
 
 

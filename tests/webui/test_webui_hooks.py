@@ -42,7 +42,7 @@ def loaded(tmp_path, embedder):
 def test_the_host_loads_the_script_as_a_bare_module_and_applies_settings_overrides(loaded, tmp_path):
     assert loaded.params["display_name"] == "Joi Coach" and loaded.params["is_tab"] is True
     assert loaded.params["background"] is False  # from the host's settings
-    assert loaded.joi.coach.profiles.data_dir == tmp_path / "joi_coach"  # under the host's user_data
+    assert loaded.joi.coach.data_dir == tmp_path / "joi_coach"  # under the host's user_data
 
 
 def test_joi_acts_only_for_its_character_in_chat_modes_unless_switched_on(loaded):
@@ -106,7 +106,7 @@ def test_a_finished_reply_is_split_into_the_hosts_think_block_and_stored_once(lo
     )
     assert loaded.output_modifier(visible, state, is_chat=True) == shown  # a second call stores nothing
     bank = loaded.joi.coach.bank("Sam & Joi")
-    by_stream = {s: [m.text for m in bank.store.list(s, limit=10)] for s in Stream}
+    by_stream = {s: [m.text for m in bank.memories(s, limit=10)] for s in Stream}
     assert sorted(by_stream[Stream.DIALOGUE]) == sorted(
         ["I skipped the gym <again>.", "What got in the way <today>?"]
     )
@@ -121,8 +121,8 @@ def test_a_reply_that_ignores_the_format_is_kept_whole_as_dialogue(loaded):
     shown = loaded.output_modifier("Just words, no format &amp; no tags.", state, is_chat=True)
     assert shown == "Just words, no format &amp; no tags."
     bank = loaded.joi.coach.bank("Sam & Joi")
-    assert "Just words, no format & no tags." in [m.text for m in bank.store.list(Stream.DIALOGUE, limit=10)]
-    assert bank.store.count(Stream.EMPATHETIC) == 0
+    assert "Just words, no format & no tags." in [m.text for m in bank.memories(Stream.DIALOGUE, limit=10)]
+    assert bank.count(Stream.EMPATHETIC) == 0
 
 
 def test_empty_or_oversized_messages_are_not_remembered_and_do_not_break_the_turn(loaded):
@@ -130,7 +130,7 @@ def test_empty_or_oversized_messages_are_not_remembered_and_do_not_break_the_tur
     assert loaded.chat_input_modifier("   ", "", state) == ("   ", "")
     huge = "x" * 200_000
     assert loaded.chat_input_modifier(huge, "v", state) == (huge, "v")
-    assert loaded.joi.coach.bank("Sam & Joi").store.count(Stream.DIALOGUE) == 0
+    assert loaded.joi.coach.bank("Sam & Joi").count(Stream.DIALOGUE) == 0
 
 
 def test_a_failing_hook_hands_the_host_its_input_back(loaded, caplog):

@@ -184,8 +184,8 @@ def test_the_api_sends_the_voices_as_reasoning_and_only_the_dialogue_as_content(
         reasoning, content = answer.get("reasoning_content", ""), answer["content"]
     assert reasoning.strip() == THOUGHTS.strip() and content == DIALOGUE
     bank = host.coach.bank("Sam & Joi")
-    assert [m.text for m in bank.store.list(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
-    assert [m.text for m in bank.store.list(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
+    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
+    assert [m.text for m in bank.memories(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
 
 
 def test_past_thoughts_stay_out_of_later_prompts(host):
@@ -212,10 +212,10 @@ def test_continue_completes_the_reply_and_files_each_part_under_its_stream(host)
     history = conversation.send("", _continue=True)
     assert history["internal"][-1][1] == "<think>" + REPLY
     bank = host.coach.bank("Sam & Joi")
-    assert [m.text for m in bank.store.list(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
-    assert [m.text for m in bank.store.list(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
-    assert [m.text for m in bank.store.list(Stream.THERAPEUTIC)] == ["I will ask what helped."]
-    assert [m.text for m in bank.store.list(Stream.DIALOGUE) if m.speaker == "Sam"] == ["I ran 3k today."]
+    assert [m.text for m in bank.memories(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
+    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
+    assert [m.text for m in bank.memories(Stream.THERAPEUTIC)] == ["I will ask what helped."]
+    assert [m.text for m in bank.memories(Stream.DIALOGUE) if m.speaker == "Sam"] == ["I ran 3k today."]
 
 
 def test_background_work_waits_for_the_hosts_generation_and_a_quiet_moment_after_it(host):
@@ -259,6 +259,6 @@ def test_continue_through_the_api_keeps_the_thoughts_of_the_reply_it_continues(h
     continued, _ = chat_completion("", state, continue_=True)
     assert continued["content"] == DIALOGUE
     bank = host.coach.bank("Sam & Joi")
-    assert [m.text for m in bank.store.list(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
-    assert [m.text for m in bank.store.list(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
-    assert [m.text for m in bank.store.list(Stream.THERAPEUTIC)] == ["I will ask what helped."]
+    assert [m.text for m in bank.memories(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
+    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
+    assert [m.text for m in bank.memories(Stream.THERAPEUTIC)] == ["I will ask what helped."]

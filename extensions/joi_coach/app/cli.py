@@ -13,6 +13,10 @@ import secrets
 import signal
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
+
+if TYPE_CHECKING:
+    from ..llm.base import LLMBackend
 from pathlib import Path
 
 log = logging.getLogger("joi_coach")
@@ -32,9 +36,13 @@ def default_data_dir() -> Path:
     return Path(base) / "joi-coach"
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return value if value else default
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,6 +176,7 @@ def build_coach(args: argparse.Namespace):
     from ..config import CoachSettings
     from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
 
+    llm: LLMBackend
     if args.api_base:
         from ..llm.openai_compat import OpenAICompatibleLLM
 

@@ -50,6 +50,11 @@ class BackgroundWorker:
             interrupt()
         self._thread.join(timeout)
 
+    @property
+    def stopped(self) -> bool:
+        """The worker's thread has ended (after :meth:`close`)."""
+        return not self._thread.is_alive()
+
     def _loop(self) -> None:
         while True:
             with self._cond:

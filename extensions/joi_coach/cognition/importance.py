@@ -8,10 +8,9 @@ import re
 from collections.abc import Callable, Sequence
 
 from ..llm.base import ChatMessage, GenerationParams
-from ..memory.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, Stream
+from ..memory.models import IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
 
 log = logging.getLogger(__name__)
-NEUTRAL_IMPORTANCE = 5
 COACH_LINE_WEIGHT = 0.5  # Joi's own lines and thoughts: half the rating the LLM gives them
 MAX_NOTE_CHARS = 600
 

@@ -44,6 +44,11 @@ class ReflectionSettings:
     evidence_per_question: int = 8
     insights_per_question: int = 2
 
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+                raise ValueError(f"reflection.{name} must be a whole number from 1 to 10000, not {value!r}")
+
 
 def _numbered(memories: Sequence[Memory]) -> str:
     return "\n".join(

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .reply_checks import dialogue_problems, longest_shared_run, words
+from .reply_format import THINK_CLOSE, THINK_OPEN
 from .voices import Section, match_label
 
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 REPEAT_LIMIT = 8  # words in a row shared with an earlier line that make a sentence a repeat
 SALUTATION_WORDS = 3  # a piece of fewer words ("Hi Sam,", "Oh!") does not count as a sentence
 MAX_SENTENCES = 5  # the persona asks for two to four; one more is tolerated, never a sixth

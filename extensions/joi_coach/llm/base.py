@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict
 
@@ -24,6 +24,18 @@ class GenerationParams:
     # Words the model must not write, where the backend can bias tokens (the embedded model);
     # other backends ignore it.
     avoid_words: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int) or self.max_tokens < 1:
+            raise ValueError("reply.max_tokens must be a whole number from 1")
+        if not 0 <= self.temperature <= 5:
+            raise ValueError("reply.temperature must be from 0 to 5")
+        if not 0 < self.top_p <= 1:
+            raise ValueError("reply.top_p must be in (0, 1]")
+        if not 0 < self.repeat_penalty <= 5:
+            raise ValueError("reply.repeat_penalty must be in (0, 5]")
+        if not all(isinstance(s, str) and s for s in self.stop):
+            raise ValueError("reply.stop must be a list of non-empty strings")
 
 
 class LLMError(RuntimeError):
@@ -70,7 +82,7 @@ class LLMBackend(Protocol):
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]: ...
+    ) -> Generator[str, None, None]: ...
 
 
 def fold_system_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
@@ -81,7 +93,8 @@ def fold_system_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     """
     system = [m["content"] for m in messages if m["role"] == "system"]
     rest = [m for m in messages if m["role"] != "system"]
-    return ([{"role": "system", "content": "\n\n".join(system)}] if system else []) + rest
+    folded: list[ChatMessage] = [{"role": "system", "content": "\n\n".join(system)}] if system else []
+    return folded + rest
 
 
 def complete_chat(

@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
+from typing import Any, cast
 
-from ..persona import InstructionTemplate
 from .base import CancelToken, ChatMessage, GenerationParams, LLMError
+from .chat_template import InstructionTemplate
 from .model_assembly import ensure_default_model
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class EmbeddedLLM:
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         prompt = self.template.render(messages, add_generation_prompt=True) + assistant_prefix
         with self._lock:
             prompt_tokens = self.count_tokens(prompt)
@@ -95,18 +96,25 @@ class EmbeddedLLM:
                     f"prompt of {prompt_tokens} tokens plus {params.max_tokens} to generate exceeds the "
                     f"context window of {self.n_ctx}"
                 )
-            if getattr(cancel, "preemptible", False) and not self._prefill(prompt, cancel):
+            if (
+                cancel is not None
+                and getattr(cancel, "preemptible", False)
+                and not self._prefill(prompt, cancel)
+            ):
                 return
-            stream = self._llama.create_completion(
-                prompt,
-                max_tokens=params.max_tokens,
-                temperature=params.temperature,
-                top_p=params.top_p,
-                repeat_penalty=params.repeat_penalty,
-                stop=list(dict.fromkeys((*params.stop, *TEMPLATE_STOPS))),
-                seed=params.seed,
-                logit_bias=self._bias_against(params.avoid_words),
-                stream=True,
+            stream = cast(
+                Generator[Any, None, None],
+                self._llama.create_completion(
+                    prompt,
+                    max_tokens=params.max_tokens,
+                    temperature=params.temperature,
+                    top_p=params.top_p,
+                    repeat_penalty=params.repeat_penalty,
+                    stop=list(dict.fromkeys((*params.stop, *TEMPLATE_STOPS))),
+                    seed=params.seed,
+                    logit_bias=self._bias_against(params.avoid_words),
+                    stream=True,
+                ),
             )
             try:
                 for chunk in stream:

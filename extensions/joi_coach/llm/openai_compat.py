@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from .base import CancelToken, ChatMessage, GenerationParams, LLMError, fold_system_messages
 
@@ -56,7 +56,7 @@ class OpenAICompatibleLLM:
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         try:
             response = urllib.request.urlopen(self._request(messages, params), timeout=self.timeout)
         except urllib.error.HTTPError as exc:

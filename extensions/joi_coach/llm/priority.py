@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 
 from .base import Cancelled, CancelToken, ChatMessage, GenerationParams, LLMBackend
@@ -132,7 +132,7 @@ class PriorityLLM:
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         with self.foreground():
             yield from self.backend.stream_chat(messages, params, cancel, assistant_prefix)
 

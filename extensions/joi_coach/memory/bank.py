@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from .vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 STORE_FILE = "memories.sqlite3"
+PAGE_SIZE = 1000  # memories read at a time when walking the whole store
 
 
 def embedding_text(memory: NewMemory | Memory) -> str:
@@ -33,7 +34,9 @@ class MemoryBank:
     """Store, embed, search, edit and forget one profile's memories.
 
     Vectors always come from ``embedder``; opening a store written with another model
-    re-embeds it (with a progress bar) before anything else happens.
+    re-embeds it (with a progress bar) before anything else happens. The SQLite store and
+    the FAISS cache are private: every read and write goes through here, so the two never
+    disagree and every write holds the bank's lock.
     """
 
     def __init__(
@@ -46,32 +49,32 @@ class MemoryBank:
     ) -> None:
         self.folder = Path(folder)
         self.embedder = embedder
-        self.store = SqliteMemoryStore(self.folder / STORE_FILE)
+        self._store = SqliteMemoryStore(self.folder / STORE_FILE)
         self._lock = threading.RLock()
         self._reembed_if_needed(progress)
-        self.index = VectorIndex(self.folder, self.store, embedder.model_id, embedder.dim)
-        self.retriever = Retriever(self.store, self.index, settings or RetrievalSettings())
+        self._index = VectorIndex(self.folder, self._store, embedder.model_id, embedder.dim)
+        self._retriever = Retriever(self._store, self._index, settings or RetrievalSettings())
 
     @property
     def settings(self) -> RetrievalSettings:
-        return self.retriever.settings
+        return self._retriever.settings
 
     @settings.setter
     def settings(self, value: RetrievalSettings) -> None:
-        self.retriever.settings = value
+        self._retriever.settings = value
 
     # -- lifecycle ----------------------------------------------------------------------
     def _reembed_if_needed(self, progress: bool) -> None:
-        stale = self.store.count_with_other_model(self.embedder.model_id)
+        stale = self._store.count_with_other_model(self.embedder.model_id)
         if not stale:
             return
         log.info("re-embedding %d memories with %s", stale, self.embedder.model_id)
         from tqdm.auto import tqdm
 
         with tqdm(total=stale, desc="Re-embedding memories", disable=not progress) as bar:
-            while batch := self.store.ids_with_other_model(self.embedder.model_id, limit=256):
+            while batch := self._store.ids_with_other_model(self.embedder.model_id, limit=256):
                 vectors = self.embedder.embed_passages([text for _, text, _ in batch])
-                self.store.replace_vectors(
+                self._store.replace_vectors(
                     [(memory_id, v) for (memory_id, _, _), v in zip(batch, vectors, strict=True)],
                     self.embedder.model_id,
                 )
@@ -84,12 +87,12 @@ class MemoryBank:
         missed the last writes is rebuilt from SQLite on the next open.
         """
         with self._lock:
-            self.index.save()
+            self._index.save()
 
     def close(self) -> None:
         with self._lock:
             self.flush()
-            self.store.close()
+            self._store.close()
 
     # -- writes -------------------------------------------------------------------------
     def add(self, memories: Sequence[NewMemory], vectors: np.ndarray | None = None) -> list[int]:
@@ -99,30 +102,31 @@ class MemoryBank:
         if vectors is None:
             vectors = self.embedder.embed_passages([embedding_text(m) for m in memories])
         with self._lock:
-            ids = self.store.insert(memories, vectors, self.embedder.model_id)
+            ids = self._store.insert(memories, vectors, self.embedder.model_id)
             for stream in ALL_STREAMS:
                 rows = [i for i, m in enumerate(memories) if Stream(m.stream) is stream]
                 if rows:
-                    self.index.add(stream, [ids[r] for r in rows], vectors[rows])
+                    self._index.add(stream, [ids[r] for r in rows], vectors[rows])
         return ids
 
     def edit_text(self, memory_id: int, text: str) -> Memory:
         text = text.strip()
         if not text:
             raise ValueError("a memory cannot be empty; delete it instead")
-        [memory] = self.get([memory_id]) or [None]
-        if memory is None:
+        found = self.get([memory_id])
+        if not found:
             raise KeyError(f"no memory {memory_id}")
+        memory = found[0]
         vector = self.embedder.embed_passages([text])[0]
         with self._lock:
-            self.store.update_text(memory_id, text, vector, self.embedder.model_id)
-            self.index.replace(memory.stream, memory_id, vector)
+            self._store.update_text(memory_id, text, vector, self.embedder.model_id)
+            self._index.replace(memory.stream, memory_id, vector)
         return self.get([memory_id])[0]
 
     def delete(self, ids: Sequence[int]) -> int:
         with self._lock:
-            count = self.store.delete(ids)
-            self.index.remove(list(ids))
+            count = self._store.delete(ids)
+            self._index.remove(list(ids))
         return count
 
     def forget(self, memory_id: int, *, with_derived: bool = True) -> list[int]:
@@ -133,7 +137,7 @@ class MemoryBank:
         """
         doomed, frontier = [memory_id], [memory_id]
         while with_derived and frontier:
-            derived = [r for m in frontier for r in self.store.derived_from(m) if r not in doomed]
+            derived = [r for m in frontier for r in self._store.derived_from(m) if r not in doomed]
             doomed.extend(dict.fromkeys(derived))
             frontier = derived
         found = [m.id for m in self.get(doomed)]
@@ -143,11 +147,120 @@ class MemoryBank:
         return found
 
     def set_importance(self, scores: dict[int, int], source: str) -> None:
-        self.store.set_importance(scores, source)
+        self._store.set_importance(scores, source)
+
+    def touch(self, ids: Iterable[int], when: float) -> None:
+        """Mark memories as accessed at ``when`` (recency counts from the last access)."""
+        self._store.touch(ids, when)
+
+    def add_linked(
+        self,
+        memories: Sequence[NewMemory],
+        vectors: np.ndarray,
+        *,
+        keys: Sequence[int],
+        last_accessed: Sequence[float],
+        known: dict[int, int] | None = None,
+    ) -> list[tuple[int, bool]]:
+        """Store memories that cite each other by caller-chosen keys, all or nothing.
+
+        As :meth:`SqliteMemoryStore.insert_linked` (duplicates map to the stored memory),
+        then the new ones into the vector cache; if that fails, the new rows go again.
+        Returns (stored id, newly added) per memory.
+        """
+        with self._lock:
+            rows = self._store.insert_linked(
+                memories, vectors, self.embedder.model_id, keys=keys, last_accessed=last_accessed, known=known
+            )
+            added = [k for k, (_, is_new) in enumerate(rows) if is_new]
+            try:
+                for stream in ALL_STREAMS:
+                    picked = [k for k in added if Stream(memories[k].stream) is stream]
+                    if picked:
+                        self._index.add(stream, [rows[k][0] for k in picked], vectors[picked])
+            except BaseException:
+                new_ids = [rows[k][0] for k in added]
+                self._index.remove(new_ids)
+                self._store.delete(new_ids)
+                raise
+        return rows
+
+    def set_meta(self, key: str, value: str) -> None:
+        """A small per-profile setting or marker (e.g. the current conversation)."""
+        self._store.set_meta(key, value)
 
     # -- reads --------------------------------------------------------------------------
     def get(self, ids: Sequence[int]) -> list[Memory]:
-        return self.store.get(ids)
+        return self._store.get(ids)
+
+    def get_meta(self, key: str) -> str | None:
+        return self._store.get_meta(key)
+
+    def memories(
+        self,
+        stream: Stream | None = None,
+        *,
+        conversation: str | None = None,
+        newest_first: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+        after_id: int | None = None,
+    ) -> list[Memory]:
+        """Stored memories by time, optionally of one stream or conversation."""
+        return self._store.memories(
+            stream,
+            conversation=conversation,
+            newest_first=newest_first,
+            limit=limit,
+            offset=offset,
+            after_id=after_id,
+        )
+
+    def all_memories(self, page_size: int | None = None) -> Iterator[Memory]:
+        """Every memory in id order, read a page of ids at a time (never all at once)."""
+        page, last = page_size or PAGE_SIZE, self._store.max_id()
+        for start in range(1, last + 1, page):
+            yield from self._store.get(range(start, min(start + page, last + 1)))
+
+    def count(self, stream: Stream | None = None) -> int:
+        return self._store.count(stream)
+
+    def conversations(self, limit: int = 200) -> list[tuple[str, float, float, int]]:
+        """(conversation, first time, last time, dialogue lines) per conversation, latest first."""
+        return self._store.conversations(limit)
+
+    def unrated(self, limit: int = 64) -> list[Memory]:
+        """Memories still waiting for an importance rating, oldest first."""
+        return self._store.unrated(limit)
+
+    def importance_since(self, after_id: int) -> tuple[int, int]:
+        """(sum of importance, count) of rated non-reflection memories newer than ``after_id``."""
+        return self._store.importance_since(after_id)
+
+    def max_id(self) -> int:
+        return self._store.max_id()
+
+    def derived_from(self, memory_id: int) -> list[int]:
+        """Reflections that cite ``memory_id`` as evidence (one level)."""
+        return self._store.derived_from(memory_id)
+
+    def nearest(self, stream: Stream, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(id, cosine) of the ``k`` memories of ``stream`` nearest to ``vector``."""
+        return self._index.search(stream, vector, k)
+
+    # -- health, for tests and benchmarks ------------------------------------------------
+    @property
+    def cache_was_loaded(self) -> bool:
+        """Whether the vector cache was read from its files at open (not rebuilt from SQLite)."""
+        return bool(self._index.loaded_from_cache)
+
+    def indexed(self, stream: Stream) -> int:
+        """Vectors of ``stream`` in the cache (equal to its stored memories when all is well)."""
+        return self._index.count(stream)
+
+    def vectors_from_other_models(self) -> int:
+        """Memories whose vector came from another embedding model (0 after opening)."""
+        return self._store.count_with_other_model(self.embedder.model_id)
 
     def recall(
         self,
@@ -164,9 +277,9 @@ class MemoryBank:
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
         recalled = {
-            stream: self.retriever.retrieve(stream, query, query_vector, k, now, exclude=exclude)
+            stream: self._retriever.retrieve(stream, query, query_vector, k, now, exclude=exclude)
             for stream, k in k_per_stream.items()
         }
         if touch:  # one write for all streams: recalling refreshes last access
-            self.store.touch([r.memory.id for items in recalled.values() for r in items], now)
+            self._store.touch([r.memory.id for items in recalled.values() for r in items], now)
         return recalled

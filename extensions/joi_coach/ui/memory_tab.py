@@ -77,8 +77,8 @@ class MemoryTab:
             ranked = sorted((r for rs in recalled.values() for r in rs), key=lambda r: -r.score.total)
             return [r.memory for r in ranked], f"{len(ranked)} memories match, best first."
         stream = streams[0] if len(streams) == 1 else None
-        memories = bank.store.list(stream, limit=BROWSE_LIMIT)
-        total = bank.store.count(stream)
+        memories = bank.memories(stream, limit=BROWSE_LIMIT)
+        total = bank.count(stream)
         note = f"Newest {len(memories)} of {total}." + (
             " Search to find older ones." if total > len(memories) else ""
         )
@@ -86,7 +86,7 @@ class MemoryTab:
 
     def _reflection_tree(self, profile: str) -> str:
         bank = self.coach.bank(profile)
-        reflections = bank.store.list(Stream.REFLECTION, limit=REFLECTION_LIMIT)
+        reflections = bank.memories(Stream.REFLECTION, limit=REFLECTION_LIMIT)
         lookup = {m.id: m for m in reflections}
         wanted = {e for r in reflections for e in r.evidence if e not in lookup}
         lookup.update((m.id, m) for m in bank.get(sorted(wanted)))
@@ -96,7 +96,7 @@ class MemoryTab:
         profile = self.profile_of(request)
         bank = self.coach.bank(profile)
         memories, note = self._listing(profile, stream_filter, query)
-        counts = {s: bank.store.count(s) for s in Stream}
+        counts = {s: bank.count(s) for s in Stream}
         settings = self.coach.settings_for(profile)
         w = settings.retrieval.weights
         problem = self.coach.profile_settings.problem(profile)
@@ -104,7 +104,7 @@ class MemoryTab:
             counts_markdown(counts, profile) + f"\n\n{note}",
             memory_rows(memories),
             [m.id for m in memories],
-            render_timeline_svg(bank.store.list(limit=TIMELINE_LIMIT), now=time.time()),
+            render_timeline_svg(bank.memories(limit=TIMELINE_LIMIT), now=time.time()),
             self._reflection_tree(profile),
             *(settings.k.get(s, 0) for s in Stream),
             w.relevance,
@@ -131,7 +131,7 @@ class MemoryTab:
             return None, '<p class="joi-muted">That memory no longer exists.</p>', "", 5
         memory = found[0]
         evidence = bank.get(list(memory.evidence))
-        derived = bank.get(bank.store.derived_from(memory.id))
+        derived = bank.get(bank.derived_from(memory.id))
         detail = memory_detail_html(memory, evidence, derived)
         return memory.id, detail, memory.text, memory.importance or 5
 
@@ -244,6 +244,8 @@ class MemoryTab:
         if file is None:
             raise gr.Error("Choose a Joi export (.json) to import.")
         path = file if isinstance(file, str) else getattr(file, "name", None)
+        if not path:
+            raise gr.Error("The upload did not arrive; please choose the file again.")
         try:
             raw = Path(path).read_bytes()
             items = parse_import(raw)

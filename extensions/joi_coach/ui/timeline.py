@@ -20,18 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape as _escape_text
 
-from ..memory.models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, Stream
+from ..memory.display import STREAM_TITLES, preview
+from ..memory.models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
 
 __all__ = ["EMPTY_MESSAGE", "LANE_LABELS", "STREAM_COLOURS", "render_timeline_svg"]
 
 EMPTY_MESSAGE = "No memories yet — they appear here as you talk with Joi."
 
-LANE_LABELS: dict[Stream, str] = {
-    Stream.DIALOGUE: "Dialogue",
-    Stream.EMPATHETIC: "Empathetic thoughts",
-    Stream.THERAPEUTIC: "Therapist thoughts",
-    Stream.REFLECTION: "Reflections",
-}
+LANE_LABELS: dict[Stream, str] = STREAM_TITLES
 
 # Okabe & Ito's colour-blind-safe palette; mid-tones that hold up on white and on near-black.
 STREAM_COLOURS: dict[Stream, str] = {
@@ -59,7 +55,6 @@ _R_MIN, _R_MAX = 3.0, 11.0
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/CR, lone surrogates,
 # U+FFFE/U+FFFF), plus DEL and the C1 controls, which are legal but never meant.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_SPACES = re.compile(r"\s+")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Keep a few centuries clear of datetime's limits (years 1..9999) for tick arithmetic.
@@ -90,10 +85,7 @@ def _attr(text: object) -> str:
 
 
 def _preview(text: str) -> str:
-    flat = _SPACES.sub(" ", _clean(text)).strip()
-    if len(flat) > _PREVIEW_CHARS:
-        flat = flat[: _PREVIEW_CHARS - 1].rstrip() + "…"
-    return flat
+    return preview(_clean(text), _PREVIEW_CHARS)
 
 
 def _num(value: float) -> str:
@@ -155,8 +147,8 @@ def _tick_times(kind: str, step: int, lo: float, hi: float) -> Iterator[float]:
     if kind == "s":
         offset = _MONDAY if step % (7 * _DAY) == 0 else 0
         k = math.ceil((lo - offset) / step)
-        while (t := k * step + offset) <= hi:
-            yield float(t)
+        while (tick := k * step + offset) <= hi:
+            yield float(tick)
             k += 1
         return
     start = _to_dt(lo)
@@ -270,9 +262,8 @@ def _keep(
     def score(item: tuple[Memory, Stream, float]) -> tuple[float, float, int]:
         memory, _, t = item
         importance = _importance(memory)
-        weight = (
-            0.5 if importance is None else (importance - IMPORTANCE_MIN) / (IMPORTANCE_MAX - IMPORTANCE_MIN)
-        )
+        rated = NEUTRAL_IMPORTANCE if importance is None else importance
+        weight = (rated - IMPORTANCE_MIN) / (IMPORTANCE_MAX - IMPORTANCE_MIN)
         return (weight + (t - lo) / span, t, memory.id)
 
     return sorted(memories, key=score, reverse=True)[:max_points]

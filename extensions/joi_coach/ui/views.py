@@ -7,19 +7,14 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import Iterable, Sequence
 
 from ..coach import Recalled
+from ..cognition.reply_format import EMPATHETIC_LABEL, THERAPIST_LABEL
+from ..memory.display import STREAM_TITLES, preview, utc_minute
 from ..memory.models import Memory, Stream
 from ..memory.retrieval import Recollection
 
-STREAM_TITLES = {
-    Stream.DIALOGUE: "Dialogue",
-    Stream.EMPATHETIC: "Empathetic thoughts",
-    Stream.THERAPEUTIC: "Therapist thoughts",
-    Stream.REFLECTION: "Reflections",
-}
 MEMORY_COLUMNS = ["id", "stream", "when (UTC)", "importance", "text"]
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -40,15 +35,6 @@ def as_safe_markdown(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def when(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
-
-
-def snippet(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def importance_label(memory: Memory) -> str:
     if memory.importance is None:
         return "…"
@@ -58,7 +44,7 @@ def importance_label(memory: Memory) -> str:
 def memory_rows(memories: Iterable[Memory]) -> list[list[str | int]]:
     """Rows for a table of memories (text shortened; the editor shows it whole)."""
     return [
-        [m.id, m.stream.value, when(m.created_at), importance_label(m), snippet(m.text, 240)]
+        [m.id, m.stream.value, utc_minute(m.created_at), importance_label(m), preview(m.text, 240)]
         for m in memories
     ]
 
@@ -73,8 +59,8 @@ def thoughts_html(empathetic: str, therapeutic: str, status: str = "") -> str:
     state = f'<div class="joi-muted joi-status">{esc(status)}</div>' if status else ""
     return (
         '<div class="joi-thoughts">'
-        + voice("Empathetic voice", "joi-empathetic", empathetic)
-        + voice("Therapist voice", "joi-therapeutic", therapeutic)
+        + voice(EMPATHETIC_LABEL, "joi-empathetic", empathetic)
+        + voice(THERAPIST_LABEL, "joi-therapeutic", therapeutic)
         + state
         + "</div>"
     )
@@ -95,7 +81,7 @@ def recalled_html(recalled: Recalled | None) -> str:
     for stream in Stream:
         items = recalled.memories.get(stream, [])
         rows = "".join(
-            f'<tr><td>#{r.memory.id}</td><td class="joi-text">{esc(snippet(r.memory.text, 140))}</td>'
+            f'<tr><td>#{r.memory.id}</td><td class="joi-text">{esc(preview(r.memory.text, 140))}</td>'
             f"{_score_cells(r)}</tr>"
             for r in items
         )
@@ -116,13 +102,13 @@ def memory_detail_html(memory: Memory, evidence: Sequence[Memory], derived: Sequ
         if not items:
             return ""
         lines = "".join(
-            f"<li>#{m.id} <span class='joi-muted'>{m.stream.value}</span> {esc(snippet(m.text, 200))}</li>"
+            f"<li>#{m.id} <span class='joi-muted'>{m.stream.value}</span> {esc(preview(m.text, 200))}</li>"
             for m in items
         )
         return f"<div><b>{title}</b><ul>{lines}</ul></div>"
 
     meta = (
-        f"#{memory.id} · {STREAM_TITLES[memory.stream]} · {when(memory.created_at)} UTC · "
+        f"#{memory.id} · {STREAM_TITLES[memory.stream]} · {utc_minute(memory.created_at)} UTC · "
         f"importance {importance_label(memory)} · depth {memory.depth}"
     )
     if memory.speaker:
@@ -147,7 +133,7 @@ def reflection_tree_html(reflections: Sequence[Memory], lookup: dict[int, Memory
         label = (
             f"<span class='joi-id'>#{memory.id}</span> "
             f"<span class='joi-muted'>{memory.stream.value} · importance {importance_label(memory)}</span> "
-            f"{esc(snippet(memory.text, 220))}"
+            f"{esc(preview(memory.text, 220))}"
         )
         children = [lookup[e] for e in memory.evidence if e in lookup and e not in path]
         if not children or depth >= max_depth:

