@@ -47,6 +47,7 @@ LAYERS = {
     "memory": set(),
     "llm": {"assets"},
     "cognition": {"llm", "memory", "persona", "assets"},
+    "safety": {"memory"},
 }
 # Private parts reached only by their owner through ``self``.
 PRIVATE = {"_store", "_index", "_retriever", "_lock", "_worker", "_profiles"}

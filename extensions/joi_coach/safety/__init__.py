@@ -1,0 +1,1 @@
+"""Safety: recognising crisis language in what a person writes."""
