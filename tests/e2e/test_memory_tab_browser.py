@@ -17,6 +17,7 @@ import pytest
 from joi_coach.memory.bank import MemoryBank
 from joi_coach.memory.models import NewMemory, Stream
 from joi_coach.profiles import profile_folder_name
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .conftest import AppServer, app_gradio_major
 from .joi_page import open_app, open_memory_row, open_memory_tab, refresh_memories, store_rows
@@ -51,14 +52,24 @@ def seed(data_dir: Path, embedder) -> None:
     bank.close()
 
 
-def upload(page, path: Path) -> None:
-    """Choose a file in the import box (its file input, as the file chooser would)."""
-    page.locator("#joi-import-file input[type=file]").set_input_files(str(path))
-    page.wait_for_function(
-        "name => document.querySelector('#joi-import-file').innerText.includes(name)",
-        arg=path.name,
-        timeout=60_000,
-    )
+def upload(page, path: Path, tries: int = 3) -> None:
+    """Choose a file in the import box (its file input, as the file chooser would).
+
+    A file chosen while the box re-renders (emptied by the previous import) can be dropped
+    by the browser, so the choice is made again until the box shows the file's name.
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            page.locator("#joi-import-file input[type=file]").set_input_files(str(path), timeout=20_000)
+            page.wait_for_function(
+                "name => document.querySelector('#joi-import-file').innerText.includes(name)",
+                arg=path.name,
+                timeout=20_000,
+            )
+            break
+        except PlaywrightTimeout:
+            if attempt == tries:
+                raise
     page.wait_for_timeout(500)  # the upload's value reaches the component after its name shows
 
 
@@ -166,6 +177,9 @@ def test_export_then_import_and_a_broken_file_is_refused(server, page, tmp_path)
         "() => document.querySelector('#joi-memory-status').innerText.includes('Imported 2')", timeout=60_000
     )
     assert store_rows(server.data_dir, "SELECT COUNT(*) FROM memories")[0][0] == before + 2
+    page.wait_for_function(  # the import empties the box for the next file
+        "() => !document.querySelector('#joi-import-file').innerText.includes('good.json')", timeout=30_000
+    )
 
     bad = tmp_path / "bad.json"
     bad.write_text(
