@@ -157,6 +157,20 @@ MESSAGES = [
 ]
 
 
+def answered(backend: ScriptedLLM, said_before: tuple[str, ...] = ()) -> str:
+    """The whole streamed reply to MESSAGES, with NOTES for the answer step."""
+    steps = stream_reply(
+        PriorityLLM(backend),
+        CoachSettings().reply,
+        "Joi",
+        "Sam",
+        MESSAGES,
+        said_before=said_before,
+        memory_notes=NOTES,
+    )
+    return "".join(chunk for chunk, _ in steps)
+
+
 def test_the_spoken_line_opens_with_the_answer_and_the_model_goes_on_from_it():
     backend = ScriptedLLM(
         [
@@ -166,12 +180,7 @@ def test_the_spoken_line_opens_with_the_answer_and_the_model_goes_on_from_it():
             " How are your runs going with her?",
         ]
     )
-    text = "".join(
-        chunk
-        for chunk, _ in stream_reply(
-            PriorityLLM(backend), CoachSettings().reply, "Joi", "Sam", MESSAGES, memory_notes=NOTES
-        )
-    )
+    text = answered(backend)
     assert text.endswith(
         "</think>\nYou told me that Maya is running it with you. How are your runs going with her?"
     )
@@ -190,18 +199,7 @@ def test_an_answer_that_repeats_an_earlier_line_is_not_used():
             "Maya, yes!",
         ]
     )
-    text = "".join(
-        chunk
-        for chunk, _ in stream_reply(
-            PriorityLLM(backend),
-            CoachSettings().reply,
-            "Joi",
-            "Sam",
-            MESSAGES,
-            said_before=[earlier],
-            memory_notes=NOTES,
-        )
-    )
+    text = answered(backend, said_before=(earlier,))
     assert text.endswith("</think>\nMaya, yes!")
     assert backend.calls[4].assistant_prefix == ""
     assert "You have begun" not in backend.calls[4].messages[-1]["content"]
@@ -218,18 +216,7 @@ def test_an_answer_that_repeats_is_asked_for_again_briefly():
             " How are your runs with her?",
         ]
     )
-    text = "".join(
-        chunk
-        for chunk, _ in stream_reply(
-            PriorityLLM(backend),
-            CoachSettings().reply,
-            "Joi",
-            "Sam",
-            MESSAGES,
-            said_before=[earlier],
-            memory_notes=NOTES,
-        )
-    )
+    text = answered(backend, said_before=(earlier,))
     assert text.endswith("</think>\nYou told me that Maya runs with you. How are your runs with her?")
     plain, brief = backend.calls[2], backend.calls[3]
     assert "at most ten words" in brief.messages[0]["content"]
