@@ -15,6 +15,7 @@ from joi_coach.memory.migrations import (
     conversation_index,
     initial_schema,
     migrate,
+    safety_plan_table,
     stored_version,
 )
 from joi_coach.memory.models import Stream
@@ -91,7 +92,7 @@ def test_each_later_migration_upgrades_the_one_before(tmp_path):
         assert stored_version(db) == 1
         assert "memories_conversation" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         # conversation_index (schema 2)
-        assert migrate(db) == ["conversation_index"]
+        assert migrate(db, MIGRATIONS[:2]) == ["conversation_index"]
         plan = " ".join(
             str(r[-1])
             for r in db.execute(
@@ -99,6 +100,11 @@ def test_each_later_migration_upgrades_the_one_before(tmp_path):
             )
         )
         assert "memories_conversation" in plan
+        # safety_plan_table (schema 3)
+        assert migrate(db, MIGRATIONS[:3]) == ["safety_plan_table"]
+        db.execute("INSERT INTO safety_plan VALUES ('what_helps', 'a walk with Maya', 1.0)")
+        with pytest.raises(sqlite3.IntegrityError):  # one row per section
+            db.execute("INSERT INTO safety_plan VALUES ('what_helps', 'again', 2.0)")
         assert migrate(db) == []  # nothing left to do
     finally:
         db.close()
@@ -112,8 +118,8 @@ def test_a_failing_migration_leaves_the_store_at_the_last_good_version(tmp_path)
     db = sqlite3.connect(tmp_path / "m.sqlite3", isolation_level=None)
     try:
         with pytest.raises(SchemaError, match="broken"):
-            migrate(db, (initial_schema, conversation_index, broken))
-        assert stored_version(db) == 2
+            migrate(db, (initial_schema, conversation_index, safety_plan_table, broken))
+        assert stored_version(db) == 3
         assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").fetchone()
     finally:
         db.close()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
 
-from .coach import Coach, Recalled, TurnDone
+from .coach import CareShown, Coach, Recalled, TurnDone
 from .cognition.text_input import clean_message
 from .cognition.voices import Section, VoiceDelta
 from .conversations import (
@@ -56,6 +56,7 @@ class Exchange:
     empathetic: str = ""
     therapeutic: str = ""
     dialogue: str = ""
+    care: str = ""  # the care card (markdown) when the message signals a crisis
     error: str = ""
     cancel: CancelToken = field(default_factory=CancelToken)
 
@@ -209,7 +210,9 @@ class ChatRoom:
         )
         for event in events:
             with self._cond:
-                if isinstance(event, Recalled):
+                if isinstance(event, CareShown):
+                    exchange.care = event.card.markdown()
+                elif isinstance(event, Recalled):
                     self._recalled = event
                 elif isinstance(event, VoiceDelta):
                     if event.section is Section.EMPATHETIC:

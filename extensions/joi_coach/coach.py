@@ -39,6 +39,20 @@ from .memory.retrieval import Recollection
 from .persona import Character
 from .profile_settings import ProfileSettings
 from .profiles import ProfileRegistry
+from .safety.detection import CrisisDetector, CrisisSignal
+from .safety.plan import SafetyPlan, load_plan
+from .safety.resources import CrisisDirectory
+from .safety.response import (
+    CRISIS_IMPORTANCE,
+    CRISIS_SOURCE,
+    FOLLOW_UP_KEY,
+    CareCard,
+    build_card,
+    crisis_instruction,
+    crisis_note,
+    follow_up_note,
+    follow_up_record,
+)
 
 log = logging.getLogger(__name__)
 OWN_LINES_REMEMBERED = 30  # Joi's latest lines and thoughts per stream the spoken line must not repeat
@@ -59,6 +73,16 @@ class Turn:
     memory_ids: dict[Stream, list[int]]
     timings_ms: dict[str, float] = field(default_factory=dict)
     interrupted: bool = False
+    crisis: CrisisSignal | None = None
+    care: str = ""  # the care card shown above the reply (markdown), "" when no crisis
+
+
+@dataclass(frozen=True)
+class CareShown:
+    """The message signals a crisis: show this care card now, before the reply streams."""
+
+    signal: CrisisSignal
+    card: CareCard
 
 
 @dataclass(frozen=True)
@@ -66,7 +90,7 @@ class TurnDone:
     turn: Turn
 
 
-Event = Recalled | VoiceDelta | TurnDone
+Event = CareShown | Recalled | VoiceDelta | TurnDone
 
 
 class Coach:
@@ -80,6 +104,7 @@ class Coach:
         *,
         character: Character | None = None,
         settings: CoachSettings | None = None,
+        crisis_lines: CrisisDirectory | None = None,
     ) -> None:
         self.llm = llm if isinstance(llm, PriorityLLM) else PriorityLLM(llm)
         self.embedder = embedder
@@ -90,6 +115,8 @@ class Coach:
         self.importance = ImportanceRater(self.llm.complete_background, coach=self.character.name)
         self.thinking = Thinking(self.llm, embedder, self.importance)
         self._worker = BackgroundWorker(self._think_after_reply)
+        self.crisis_lines = crisis_lines or CrisisDirectory.load()
+        self.crisis_detector = CrisisDetector(embedder if self.settings.safety.similarity else None)
 
     # -- the turn -----------------------------------------------------------------------
     def reply(
@@ -165,8 +192,16 @@ class Coach:
     ) -> Iterator[Event]:
         started = time.perf_counter()
         now = time.time() if now is None else now
+        signal = self.crisis_detector.check(message)
+        card = self.care_card(bank, settings, signal) if signal is not None else None
+        timings = {"safety": (time.perf_counter() - started) * 1000}
+        if signal is not None and card is not None:
+            yield CareShown(signal, card)
+        follow_up = (
+            "" if signal else follow_up_note(bank.get_meta(FOLLOW_UP_KEY), user_name, now, conversation)
+        )
         history, query_vector, recalled = self.recall(bank, settings, message, conversation, now)
-        timings = {"recall": (time.perf_counter() - started) * 1000}
+        timings["recall"] = (time.perf_counter() - started) * 1000
         yield Recalled(recalled)
 
         last_joi = next((m.text for m in reversed(history) if m.speaker == self.character.name), "")
@@ -174,6 +209,9 @@ class Coach:
             bank, message, user_name, conversation, now, query_vector, context=last_joi
         )
         messages = build_messages(self.character, user_name, recalled, history, message, now)
+        instruction = crisis_instruction(user_name, signal) if signal is not None else follow_up
+        if instruction:
+            messages.append({"role": "system", "content": instruction})
         timings["prompt"] = (time.perf_counter() - started) * 1000
 
         parser, raw, finished = VoiceParser(), [], False
@@ -182,11 +220,11 @@ class Coach:
             key = key_memory(recalled, user_name, now, self.character.name)
             notes = (
                 self.memory_notes(bank, message, user_name, query_vector, now, exclude=user_memory_id)
-                if settings.prime_format
+                if settings.prime_format and signal is None
                 else []
             )
             for chunk, generated in self._stream_reply(
-                settings, messages, user_name, cancel, said_before, key, notes
+                settings, messages, user_name, cancel, said_before, key, notes, instruction
             ):
                 if generated and "first_token" not in timings:
                     timings["first_token"] = (time.perf_counter() - started) * 1000
@@ -199,12 +237,67 @@ class Coach:
                 parser.finish()
             reply = parser.result()
             memory_ids = self.remember_reply(bank, reply, message, now, conversation)
+            if signal is not None and card is not None:
+                memory_ids[Stream.THERAPEUTIC] = [
+                    *memory_ids.get(Stream.THERAPEUTIC, []),
+                    self.remember_crisis(bank, signal, card, user_name, conversation, now),
+                ]
+            elif follow_up:
+                bank.set_meta(FOLLOW_UP_KEY, "")
             timings["total"] = (time.perf_counter() - started) * 1000
             interrupted = not finished or bool(cancel and cancel.cancelled)
-            turn = Turn(user_memory_id, reply, "".join(raw), memory_ids, timings, interrupted)
+            turn = Turn(
+                user_memory_id,
+                reply,
+                "".join(raw),
+                memory_ids,
+                timings,
+                interrupted,
+                crisis=signal,
+                care=card.markdown() if card is not None else "",
+            )
         yield TurnDone(turn)
 
     # -- the pieces of a turn (also used by hosts that generate the reply themselves) ----
+    def check_crisis(self, message: str) -> CrisisSignal | None:
+        """Does ``message`` signal a crisis? (patterns, plus exemplar similarity if enabled)"""
+        return self.crisis_detector.check(message)
+
+    def safety_plan(self, profile: str) -> SafetyPlan:
+        return load_plan(self.bank(profile))
+
+    def care_card(self, bank: MemoryBank, settings: CoachSettings, signal: CrisisSignal) -> CareCard:
+        """The care card for ``signal``: the person's lines, own contacts and safety plan."""
+        try:
+            plan = load_plan(bank)
+        except ValueError:  # an unreadable plan never keeps the lines from showing
+            log.warning("the safety plan could not be read; the card shows the crisis lines only")
+            plan = SafetyPlan()
+        return build_card(signal, self.crisis_lines, settings.safety, plan)
+
+    def remember_crisis(
+        self,
+        bank: MemoryBank,
+        signal: CrisisSignal,
+        card: CareCard,
+        user_name: str,
+        conversation: str,
+        now: float,
+    ) -> int:
+        """Keep Joi's note of the moment (high importance) and the follow-up for next time."""
+        note = NewMemory(
+            Stream.THERAPEUTIC,
+            crisis_note(user_name, signal, now, card.shows_plan),
+            now,
+            speaker=self.character.name,
+            conversation=conversation,
+            importance=CRISIS_IMPORTANCE,
+            importance_source=CRISIS_SOURCE,
+        )
+        [memory_id] = bank.add([note])
+        bank.set_meta(FOLLOW_UP_KEY, follow_up_record(signal, now, conversation))
+        return memory_id
+
     def recall(
         self, bank: MemoryBank, settings: CoachSettings, message: str, conversation: str, now: float
     ) -> tuple[list[Memory], np.ndarray, dict[Stream, list[Recollection]]]:
@@ -282,6 +375,7 @@ class Coach:
         said_before: Sequence[str] = (),
         key: str = "",
         notes: Sequence[Note] = (),
+        instruction: str = "",
     ) -> Iterator[tuple[str, bool]]:
         return stream_reply(
             self.llm,
@@ -293,6 +387,7 @@ class Coach:
             said_before,
             key,
             notes,
+            instruction,
             guided=settings.prime_format,
         )
 
@@ -382,4 +477,4 @@ def collect(events: Iterator[Event]) -> tuple[Recalled | None, dict[Section, str
     return recalled, streamed, turn
 
 
-__all__ = ["Coach", "Event", "Recalled", "Turn", "TurnDone", "VoiceDelta", "collect"]
+__all__ = ["CareShown", "Coach", "Event", "Recalled", "Turn", "TurnDone", "VoiceDelta", "collect"]

@@ -10,6 +10,7 @@ from .llm.base import GenerationParams
 from .memory.models import Stream
 from .memory.retrieval import RetrievalSettings
 from .memory.scoring import ScoreWeights
+from .safety.settings import SafetySettings
 
 
 def default_k() -> dict[Stream, int]:
@@ -27,6 +28,7 @@ class CoachSettings:
     reply: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=350))
     prime_format: bool = True  # start the reply with the first voice label where the backend allows
     background: bool = True  # importance and reflection after each reply
+    safety: SafetySettings = field(default_factory=SafetySettings)
 
     def __post_init__(self) -> None:
         for stream, k in self.k.items():
@@ -37,6 +39,7 @@ class CoachSettings:
             ("retrieval", RetrievalSettings),
             ("reflection", ReflectionSettings),
             ("reply", GenerationParams),
+            ("safety", SafetySettings),
         ):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{name} must be {kind.__name__}")
@@ -46,6 +49,7 @@ class CoachSettings:
         data["k"] = {Stream(s).value: v for s, v in self.k.items()}
         data["reply"]["stop"] = list(self.reply.stop)
         data["reply"]["avoid_words"] = list(self.reply.avoid_words)
+        data["safety"]["own_contacts"] = list(self.safety.own_contacts)
         return data
 
     @classmethod
@@ -89,6 +93,13 @@ class CoachSettings:
                 if listed in reply:
                     reply[listed] = tuple(reply[listed])
             changes["reply"] = replace(base.reply, **reply)
+        if "safety" in data:
+            safety = dict(data["safety"])
+            _known(safety, SafetySettings, "safety")
+            if "own_contacts" in safety:
+                contacts = safety["own_contacts"]
+                safety["own_contacts"] = tuple(contacts) if isinstance(contacts, list) else contacts
+            changes["safety"] = replace(base.safety, **safety)
         return replace(base, **changes)
 
 

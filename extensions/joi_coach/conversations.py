@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .memory.bank import MemoryBank
 from .memory.display import utc_minute
 from .memory.models import Stream
+from .safety.response import CRISIS_SOURCE
 
 CURRENT_CONVERSATION = "current_conversation"  # meta key
 
@@ -29,6 +30,7 @@ class ChatLine:
     memory_id: int
     empathetic: str = ""
     therapeutic: str = ""
+    care_shown: bool = False  # a care card (crisis lines) was shown above this line
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,13 @@ def load_transcript(bank: MemoryBank, conversation: str, joi_name: str, limit: i
     """The last ``limit`` dialogue lines of a conversation, oldest first, with Joi's thoughts."""
     dialogue = list(reversed(bank.memories(Stream.DIALOGUE, conversation=conversation, limit=limit)))
     thoughts: dict[tuple[Stream, float], str] = {}
+    cared: set[float] = set()
     for stream in (Stream.EMPATHETIC, Stream.THERAPEUTIC):
         for memory in bank.memories(stream, conversation=conversation, limit=limit):
-            thoughts.setdefault((stream, memory.created_at), memory.text)
+            if memory.importance_source == CRISIS_SOURCE:  # Joi's note of a crisis, not a thought
+                cared.add(memory.created_at)
+            else:
+                thoughts.setdefault((stream, memory.created_at), memory.text)
     return [
         ChatLine(
             speaker=m.speaker,
@@ -83,6 +89,7 @@ def load_transcript(bank: MemoryBank, conversation: str, joi_name: str, limit: i
             memory_id=m.id,
             empathetic=thoughts.get((Stream.EMPATHETIC, m.created_at), "") if m.speaker == joi_name else "",
             therapeutic=thoughts.get((Stream.THERAPEUTIC, m.created_at), "") if m.speaker == joi_name else "",
+            care_shown=m.speaker == joi_name and m.created_at in cared,
         )
         for m in dialogue
     ]

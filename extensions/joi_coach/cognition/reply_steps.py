@@ -58,6 +58,7 @@ def speaking_messages(
     retry: bool = False,
     key_memory: str = "",
     answered: bool = False,
+    instruction: str = "",
 ) -> list:
     """The conversation again, with the finished thoughts as private notes before Joi speaks.
 
@@ -77,6 +78,8 @@ def speaking_messages(
         "it plainly with the facts from what you remember. Do not thank them for sharing, and do not "
         "repeat what you said before."
     )
+    if instruction:
+        notes += f"\n\n{instruction}"
     if answered:
         notes += (
             f" You have begun by answering {user}'s question from what they told you: go on with one or two "
@@ -99,6 +102,7 @@ def stream_reply(
     said_before: Sequence[str] = (),
     key_memory: str = "",
     memory_notes: Sequence[Note] = (),
+    instruction: str = "",
     *,
     guided: bool = True,
 ) -> Iterator[tuple[str, bool]]:
@@ -112,7 +116,8 @@ def stream_reply(
     before, repeated in the notes for the spoken line (a small model uses a memory placed
     there far more often than one among the recalled notes). ``memory_notes``: for a question
     about what the person said before, their recalled words; the spoken line then opens with
-    the answer a focused step finds in them (:mod:`.memory_answer`).
+    the answer a focused step finds in them (:mod:`.memory_answer`). ``instruction``: what
+    this turn needs above all (a crisis, a follow-up), repeated in the notes for the spoken line.
 
     With a backend that takes a forced prefix: the two thoughts, each from its label, then
     the spoken line as its own assistant turn (:func:`speaking_messages`); the stream reads
@@ -158,6 +163,7 @@ def stream_reply(
             said_before,
             key_memory,
             answer if memory_notes else None,
+            instruction,
         )
 
 
@@ -193,6 +199,7 @@ def _speak(
     said_before: Sequence[str] = (),
     key_memory: str = "",
     answer: Callable[[bool], str] | None = None,
+    instruction: str = "",
 ) -> Iterator[tuple[str, bool]]:
     """The spoken line, released a sentence at a time through a :class:`SpokenLineGuard`.
 
@@ -231,6 +238,7 @@ def _speak(
             retry=retry,
             key_memory=key_memory,
             answered=answered,
+            instruction=instruction,
         )
         stream, raw = llm.stream_chat(speaking, step, cancel, guard.released), ""
         try:

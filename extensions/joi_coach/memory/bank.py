@@ -189,7 +189,15 @@ class MemoryBank:
         """A small per-profile setting or marker (e.g. the current conversation)."""
         self._store.set_meta(key, value)
 
+    def save_safety_plan(self, sections: dict[str, str], now: float) -> None:
+        """Replace the person's safety plan (section key -> text; empty sections dropped)."""
+        self._store.save_safety_plan(sections, now)
+
     # -- reads --------------------------------------------------------------------------
+    def safety_plan(self) -> dict[str, str]:
+        """The person's safety plan as stored: section key -> text."""
+        return self._store.safety_plan()
+
     def get(self, ids: Sequence[int]) -> list[Memory]:
         return self._store.get(ids)
 

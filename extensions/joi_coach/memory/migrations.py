@@ -81,8 +81,16 @@ def conversation_index(db: sqlite3.Connection) -> None:
     )
 
 
+def safety_plan_table(db: sqlite3.Connection) -> None:
+    """Schema 3: the person's safety plan, one row per section they wrote."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS safety_plan "
+        "(section TEXT PRIMARY KEY, text TEXT NOT NULL, updated_at REAL NOT NULL)"
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (initial_schema, conversation_index)
+MIGRATIONS: tuple[Migration, ...] = (initial_schema, conversation_index, safety_plan_table)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -313,7 +313,21 @@ class SqliteMemoryStore:
             self._bump_generation(db)
         return count
 
+    def save_safety_plan(self, sections: dict[str, str], now: float) -> None:
+        """Replace the safety plan with ``sections`` (section key -> text) in one transaction."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM safety_plan")
+            db.executemany(
+                "INSERT INTO safety_plan (section, text, updated_at) VALUES (?, ?, ?)",
+                [(key, text, now) for key, text in sections.items() if text.strip()],
+            )
+
     # -- reads --------------------------------------------------------------------------
+    def safety_plan(self) -> dict[str, str]:
+        with self._lock:
+            rows = self._db.execute("SELECT section, text FROM safety_plan").fetchall()
+        return {str(section): str(text) for section, text in rows}
+
     def _rows_to_memories(self, rows: list[tuple]) -> list[Memory]:
         ids = [r[0] for r in rows]
         evidence: dict[int, list[int]] = {}

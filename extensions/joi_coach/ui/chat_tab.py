@@ -23,6 +23,7 @@ NOTICE = (
     "number or a crisis line now. Your conversations stay on this machine."
 )
 THOUGHTS_TITLE = "💭 Joi's inner voices"
+CARE_SHOWN_BEFORE = "> 🆘 *Crisis lines were shown here. They are always in the **Safety** tab.*"
 STATUS_TEXT = {
     Status.QUEUED: "waiting for Joi to finish the previous message…",
     Status.ANSWERING: "Joi is thinking…",
@@ -61,22 +62,23 @@ class ChatTab:
         return self.rooms.room(self.profile_of(request))
 
     # -- rendering ----------------------------------------------------------------------
-    def _turns(self, view: RoomView) -> list[tuple[str, str, str, str]]:
-        """(user text, empathetic, therapeutic, Joi's text) per turn, oldest first."""
-        turns: list[tuple[str, str, str, str]] = []
+    def _turns(self, view: RoomView) -> list[tuple[str, str, str, str, str]]:
+        """(user text, care card, empathetic, therapeutic, Joi's text) per turn, oldest first."""
+        turns: list[tuple[str, str, str, str, str]] = []
         pending_user: str | None = None
         for line in view.history:
             if not line.from_joi:
                 if pending_user is not None:
-                    turns.append((pending_user, "", "", ""))
+                    turns.append((pending_user, "", "", "", ""))
                 pending_user = line.text
             else:
-                turns.append((pending_user or "", line.empathetic, line.therapeutic, line.text))
+                care = CARE_SHOWN_BEFORE if line.care_shown else ""
+                turns.append((pending_user or "", care, line.empathetic, line.therapeutic, line.text))
                 pending_user = None
         if pending_user is not None:
-            turns.append((pending_user, "", "", ""))
+            turns.append((pending_user, "", "", "", ""))
         for e in view.exchanges:
-            turns.append((e.text, e.empathetic, e.therapeutic, self._joi_text(e)))
+            turns.append((e.text, e.care, e.empathetic, e.therapeutic, self._joi_text(e)))
         return turns
 
     @staticmethod
@@ -96,9 +98,11 @@ class ChatTab:
             messages: list[dict[str, Any]] = []
             if greeting:
                 messages.append({"role": "assistant", "content": greeting})
-            for user, empathetic, therapeutic, joi in self._turns(view):
+            for user, care, empathetic, therapeutic, joi in self._turns(view):
                 if user:
                     messages.append({"role": "user", "content": as_plain_markdown(user)})
+                if care:  # already escaped markdown (safety.response.CareCard.markdown)
+                    messages.append({"role": "assistant", "content": care})
                 if empathetic or therapeutic:
                     thoughts = as_plain_markdown(labelled_thoughts(empathetic, therapeutic))
                     messages.append(
@@ -108,10 +112,10 @@ class ChatTab:
                     messages.append({"role": "assistant", "content": joi})
             return messages
         pairs: list[list[str | None]] = [[None, greeting]] if greeting else []
-        for user, empathetic, therapeutic, joi in self._turns(view):
-            thoughts = ""
+        for user, care, empathetic, therapeutic, joi in self._turns(view):
+            thoughts = f"{care}\n\n" if care else ""
             if empathetic or therapeutic:
-                thoughts = (
+                thoughts += (
                     f"> *{THOUGHTS_TITLE}*  \n> {as_plain_markdown(empathetic)}  \n"
                     f"> {as_plain_markdown(therapeutic)}\n\n"
                 )

@@ -1,0 +1,180 @@
+"""What Joi does when a message signals a crisis: the care card, the model's instruction for
+the turn, the note Joi keeps, and the gentle follow-up next time.
+
+The card is built here, from the person's country and language, their own contacts and their
+safety plan, and shown *before* and apart from the model's reply, so it is there even when
+the model fails or ignores its instruction. The note Joi keeps names the kind of crisis and
+the date, never the person's words.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .detection import CrisisKind, CrisisSignal
+from .plan import SECTIONS, SafetyPlan
+from .resources import CrisisDirectory
+from .settings import SafetySettings
+
+CARD_MARKER = "> **🆘 "  # the card's first characters, in every language (see strip_card)
+PLAN_SECTION_CHARS = 600
+CRISIS_IMPORTANCE = 9
+CRISIS_SOURCE = "safety"
+FOLLOW_UP_KEY = "crisis_follow_up"
+FOLLOW_UP_AFTER_S = 6 * 3600  # or as soon as a new conversation starts
+FOLLOW_UP_WITHIN_S = 30 * 86400  # after a month, a recalled note is enough
+
+# What the crisis is about, for the model's instruction and Joi's own note (never the words).
+ABOUT = {
+    CrisisKind.SUICIDAL: "thoughts of ending their life",
+    CrisisKind.SELF_HARM: "hurting themselves",
+    CrisisKind.HARM_TO_OTHERS: "an urge to hurt someone",
+    CrisisKind.ABUSE_OR_DANGER: "being hurt or unsafe at home",
+    CrisisKind.MEDICAL_EMERGENCY: "a possible medical emergency",
+}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")  # ( ) - + ! only act next to these or at a line start
+
+
+def md_text(text: str) -> str:
+    """Plain text for markdown: HTML-escaped, markdown syntax neutralised, one line per line."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", escaped).strip()
+
+
+@dataclass(frozen=True)
+class CareCard:
+    """Care and concrete help, shown above Joi's reply when a crisis is detected."""
+
+    kind: CrisisKind
+    title: str
+    opening: str
+    emergency: str
+    lines_heading: str
+    lines: tuple[tuple[str, str], ...]
+    own_heading: str = ""
+    own_contacts: tuple[str, ...] = ()
+    plan_heading: str = ""
+    plan: tuple[tuple[str, str], ...] = ()
+    closing: str = ""
+
+    @property
+    def shows_plan(self) -> bool:
+        return bool(self.plan)
+
+    def markdown(self) -> str:
+        """The card as a markdown block quote (HTML-safe: every text is escaped)."""
+        out = [f"{CARD_MARKER}{md_text(self.title)}**", ">", f"> {md_text(self.opening)}", ">"]
+        out.append(f"> **{md_text(self.emergency)}**")
+        out += [">", f"> {md_text(self.lines_heading)}"]
+        out += [f"> - **{md_text(name)}**: {md_text(contact)}" for name, contact in self.lines]
+        if self.own_contacts:
+            out += [">", f"> **{md_text(self.own_heading)}**"]
+            out += [f"> - {md_text(contact)}" for contact in self.own_contacts]
+        if self.plan:
+            out += [">", f"> **{md_text(self.plan_heading)}**"]
+            for title, text in self.plan:
+                body = "; ".join(md_text(line) for line in text.splitlines() if line.strip())
+                out.append(f"> - *{md_text(title)}:* {body}")
+        if self.closing:
+            out += [">", f"> *{md_text(self.closing)}*"]
+        return "\n".join(out)
+
+    def plain_text(self) -> str:
+        """The card as plain text (for a terminal or a log-free transcript)."""
+        lines = [self.title, "", self.opening, "", self.emergency, "", self.lines_heading]
+        lines += [f"- {name}: {contact}" for name, contact in self.lines]
+        if self.own_contacts:
+            lines += ["", self.own_heading, *(f"- {c}" for c in self.own_contacts)]
+        if self.plan:
+            lines += ["", self.plan_heading, *(f"- {t}: {x}" for t, x in self.plan)]
+        return "\n".join([*lines, "", self.closing]).strip()
+
+
+def build_card(
+    signal: CrisisSignal, directory: CrisisDirectory, settings: SafetySettings, plan: SafetyPlan
+) -> CareCard:
+    """The card for ``signal``, in the person's language, with their country's lines for its kind."""
+    country = directory.country(settings.country)
+    words = directory.words(settings.language or country.language)
+    number = f" ({country.emergency})" if country.emergency else ""
+    titles = {s.key: s.title for s in SECTIONS}
+    plan_items = tuple(
+        (titles[key], text if len(text) <= PLAN_SECTION_CHARS else text[:PLAN_SECTION_CHARS] + "…")
+        for key, text in plan.sections().items()
+    )
+    return CareCard(
+        kind=signal.kind,
+        title=words["title"],
+        opening=words["opening"],
+        emergency=words["emergency"].replace("{emergency}", number),
+        lines_heading=words["lines"],
+        lines=tuple((line.name, line.contact) for line in country.for_kind(signal.kind)),
+        own_heading=words["own"],
+        own_contacts=settings.own_contacts,
+        plan_heading=words["plan"],
+        plan=plan_items,
+        closing=words["closing"],
+    )
+
+
+def strip_card(text: str) -> str:
+    """``text`` without a care card at its start (a host that stored the card with the reply)."""
+    stripped = text.lstrip()
+    if not stripped.startswith(CARD_MARKER):
+        return text
+    rest = stripped.split("\n")
+    while rest and rest[0].startswith(">"):
+        rest.pop(0)
+    return "\n".join(rest).lstrip("\n")
+
+
+def crisis_instruction(user: str, signal: CrisisSignal) -> str:
+    """The model's instruction for a turn whose message signals a crisis."""
+    urgent = (
+        f" Tell {user} clearly to call their local emergency number now."
+        if signal.kind in (CrisisKind.MEDICAL_EMERGENCY, CrisisKind.ABUSE_OR_DANGER)
+        else ""
+    )
+    return (
+        f"Safety note for this reply: {user}'s last message may mean they are facing {ABOUT[signal.kind]}. "
+        f"Crisis lines are already shown to {user} above your reply. Stay with {user}: take what they "
+        f"said seriously, say you are glad they told you, and ask gently whether they are safe right now. "
+        "Give no tips, techniques or exercises, do not diagnose, and do not make it smaller than it is. "
+        f"Encourage {user} to reach out now to someone they trust or to one of the lines shown.{urgent}"
+    )
+
+
+def crisis_note(user: str, signal: CrisisSignal, when: float, plan_shown: bool) -> str:
+    """Joi's own record of the moment, for the therapist stream (no words of the person's)."""
+    day = datetime.fromtimestamp(when, tz=timezone.utc).strftime("%d %B %Y").lstrip("0")
+    shown = "crisis lines and their safety plan" if plan_shown else "crisis lines"
+    return (
+        f"On {day}, {user} wrote something that suggested {ABOUT[signal.kind]}. Joi showed {shown}, "
+        f"stayed with {user} and encouraged them to reach out. Next time, check in gently on how {user} is."
+    )
+
+
+def follow_up_record(signal: CrisisSignal, when: float, conversation: str) -> str:
+    return json.dumps({"at": when, "kind": signal.kind.value, "conversation": conversation})
+
+
+def follow_up_note(record: str | None, user: str, now: float, conversation: str) -> str:
+    """The gentle check-in for the first turn after a crisis (a new conversation, or hours later)."""
+    if not record:
+        return ""
+    try:
+        data = json.loads(record)
+        at, kind = float(data["at"]), CrisisKind(data["kind"])
+        same_conversation = data.get("conversation") == conversation
+    except (ValueError, KeyError, TypeError):
+        return ""
+    if now - at > FOLLOW_UP_WITHIN_S or (same_conversation and now - at < FOLLOW_UP_AFTER_S):
+        return ""
+    day = datetime.fromtimestamp(at, tz=timezone.utc).strftime("%d %B").lstrip("0")
+    return (
+        f"Last time you talked ({day}), {user} was going through something very hard ({ABOUT[kind]}). "
+        f"Before anything else, check in warmly and briefly on how {user} is doing now, without pressing."
+    )

@@ -1,0 +1,39 @@
+"""The person's safety settings: where they are, their language, their own contacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_CONTACTS = 10
+MAX_CONTACT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    """``country``: ISO 3166 code for the crisis lines ("" = the international list).
+    ``language``: the care card's language ("" = the country's). ``own_contacts``: lines the
+    person adds (a local crisis team, a friend), shown on the card. ``similarity``: also
+    compare messages with crisis exemplars (needs the embedder; more recall, a few ms)."""
+
+    country: str = ""
+    language: str = ""
+    own_contacts: tuple[str, ...] = ()
+    similarity: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("country", "language"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, str)
+                or len(value) > 8
+                or not all(c.isalnum() or c == "-" for c in value)
+            ):
+                raise ValueError(f"safety.{name} must be a short code such as 'GB' or 'en'")
+        contacts = self.own_contacts
+        if isinstance(contacts, str) or not all(isinstance(c, str) for c in contacts):
+            raise ValueError("safety.own_contacts must be a list of texts")
+        if len(contacts) > MAX_CONTACTS or any(len(c) > MAX_CONTACT_CHARS for c in contacts):
+            raise ValueError(
+                f"safety.own_contacts: at most {MAX_CONTACTS}, each up to {MAX_CONTACT_CHARS} characters"
+            )
+        object.__setattr__(self, "own_contacts", tuple(c.strip() for c in contacts if c.strip()))
