@@ -11,6 +11,7 @@ from ..coach import Coach
 from ..ui.chat_tab import ChatTab
 from ..ui.compat import GRADIO_MAJOR, listen, make
 from ..ui.memory_tab import MemoryTab
+from ..ui.safety_tab import SafetyTab
 from ..ui.views import UI_CSS
 
 LOCAL_PROFILE = "local"
@@ -53,7 +54,12 @@ class StandaloneApp:
                 load_chat, chat_outputs = chat.build()
             with gr.Tab("Memory", elem_id="joi-tab-memory") as memory_tab_handle:
                 memory = MemoryTab(self.coach, self.profile_of, self.user_name_of).build()
+            with gr.Tab("Safety", elem_id="joi-tab-safety") as safety_tab_handle:
+                safety = SafetyTab(self.coach, self.profile_of).build()
             listen(blocks.load, load_chat, None, chat_outputs, concurrency_limit=None)
+            listen(blocks.load, chat.notice_needed, None, [chat.first_start])
+            listen(safety_tab_handle.select, safety.refresh, None, safety.refresh_outputs)
+            listen(blocks.load, safety.refresh, None, safety.refresh_outputs)
             listen(memory_tab_handle.select, memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
             listen(blocks.load, memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
         return blocks

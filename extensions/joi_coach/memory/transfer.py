@@ -41,6 +41,10 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]~|])")
 _MD_LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])")
 
 
+MAX_PLAN_SECTIONS = 16
+MAX_PLAN_CHARS = 8000
+
+
 class TransferError(ValueError):
     """An import file that cannot be used; the text says what is wrong and where."""
 
@@ -86,6 +90,9 @@ def export_json(bank: MemoryBank, *, settings: dict | None = None) -> dict:
         memories.append(record)
         seen.add(m.id)
     data["memories"] = memories
+    plan = bank.safety_plan()
+    if plan:
+        data["safety_plan"] = plan
     return data
 
 
@@ -199,6 +206,11 @@ def export_markdown(bank: MemoryBank) -> str:
         for m in turns:
             lines += _entry(m)
         lines.append("")
+    plan = bank.safety_plan()
+    if plan:
+        lines += ["", "## Safety plan", ""]
+        for section, text in plan.items():
+            lines += [f"- **{_md_inline(section.replace('_', ' ').capitalize())}**", *_md_quote(text, "  ")]
     for stream in (Stream.EMPATHETIC, Stream.THERAPEUTIC):
         lines += ["", f"## {STREAM_TITLES[stream]}", ""]
         for m in by_stream[stream]:
@@ -436,6 +448,28 @@ def parse_import(
     items = [_parse_item(n, obj) for n, obj in enumerate(memories, 1)]
     depths = {item.id: item.depth for item in _dependency_order(items)}
     return [item if item.depth == depths[item.id] else replace(item, depth=depths[item.id]) for item in items]
+
+
+def parse_safety_plan(raw: bytes | str, *, max_bytes: int = 64 * 2**20) -> dict[str, str]:
+    """The safety plan in an export ({} when it has none); raises TransferError when malformed."""
+    data = _load_json(raw, max_bytes)
+    plan = data.get("safety_plan", {}) if isinstance(data, dict) else {}
+    if not isinstance(plan, dict) or len(plan) > MAX_PLAN_SECTIONS:
+        raise TransferError("the export's 'safety_plan' must be an object of at most a few sections")
+    return {
+        _string("safety_plan", "section", key, 64, required=True): _string(
+            "safety_plan", str(key)[:64], text, MAX_PLAN_CHARS
+        )
+        for key, text in plan.items()
+    }
+
+
+def import_safety_plan(bank: MemoryBank, plan: dict[str, str], now: float) -> bool:
+    """Keep an imported plan when the profile has none yet (a plan is never overwritten)."""
+    if not plan or bank.safety_plan():
+        return False
+    bank.save_safety_plan(plan, now)
+    return True
 
 
 # -- importing -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ on its own thread. (No ``from __future__ import annotations``: gradio finds
 ``gr.Request`` parameters by their real annotation.)
 """
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from ..cognition.reply_format import labelled_thoughts
 from ..cognition.text_input import InputError
 from ..persona import Character
 from .compat import GRADIO_MAJOR, accepts, listen, make
+from .notice import ACKNOWLEDGED_KEY, first_start_notice
 from .views import as_plain_markdown, as_safe_markdown, recalled_html, thoughts_html
 
 NOTICE = (
@@ -171,6 +173,16 @@ class ChatTab:
         for view in room.watch():  # a reply still streaming after a reload keeps streaming here
             yield (*self._outputs(view), gr.update())
 
+    def notice_needed(self, request: gr.Request) -> Any:
+        """Show the first-start notice until this person has closed it once."""
+        bank = self.rooms.coach.bank(self.profile_of(request))
+        return gr.update(visible=not bank.get_meta(ACKNOWLEDGED_KEY))
+
+    def acknowledge(self, request: gr.Request) -> Any:
+        bank = self.rooms.coach.bank(self.profile_of(request))
+        bank.set_meta(ACKNOWLEDGED_KEY, str(int(time.time())))
+        return gr.update(visible=False)
+
     def stop(self, request: gr.Request) -> None:
         self._room(request).stop()
 
@@ -189,6 +201,17 @@ class ChatTab:
     # -- layout -------------------------------------------------------------------------
     def build(self) -> tuple[Callable[..., Any], list[Any]]:
         """Lay out the tab; returns (load handler, its outputs) for the app's page load."""
+        with make(gr.Group, visible=False, elem_id="joi-first-start") as first_start:
+            make(
+                gr.Markdown,
+                value=first_start_notice(self.rooms.coach.data_dir),
+                elem_id="joi-first-start-text",
+            )
+            understood = make(
+                gr.Button, value="I understand", variant="primary", elem_id="joi-first-start-ok"
+            )
+        self.first_start = first_start
+        listen(understood.click, self.acknowledge, None, [first_start])
         make(gr.Markdown, value=NOTICE, elem_classes=["joi-notice"], elem_id="joi-notice")
         with gr.Row():
             with gr.Column(scale=3):

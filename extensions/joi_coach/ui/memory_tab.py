@@ -26,7 +26,9 @@ from ..memory.transfer import (
     export_json,
     export_markdown,
     import_memories,
+    import_safety_plan,
     parse_import,
+    parse_safety_plan,
 )
 from .compat import listen, make
 from .timeline import render_timeline_svg
@@ -249,12 +251,20 @@ class MemoryTab:
         try:
             raw = Path(path).read_bytes()
             items = parse_import(raw)
+            plan = parse_safety_plan(raw)
         except (OSError, TransferError) as exc:
             raise gr.Error(f"Nothing imported: {exc}") from exc
         bank = self.coach.bank(self.profile_of(request))
         report = import_memories(bank, items)
         bank.flush()
         message = f"Imported {report.added} memories ({report.skipped_duplicates} already there, skipped)."
+        if plan:
+            kept = import_safety_plan(bank, plan, time.time())
+            message += (
+                " The safety plan in the file was imported."
+                if kept
+                else " The safety plan in the file was not imported: you already have one."
+            )
         return message, None  # an emptied box: ready for the next file
 
     # -- layout -------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import gradio as gr
 
 from ..ui.compat import listen, make
 from ..ui.memory_tab import MemoryTab
+from ..ui.notice import first_start_notice
+from ..ui.safety_tab import SafetyTab
 from .extension import JoiExtension
 from .turns import profile_of
 
@@ -60,10 +62,15 @@ class WebuiTab:
         if coach is None:
             gr.Markdown("Joi Coach did not start; the server log says why.")
             return
-        gr.Markdown(
-            "Joi remembers what you share, in memory streams that stay on this machine. "
-            "Joi acts when the **Joi** character is selected (chat or chat-instruct mode)."
-        )
+        gr.Markdown("Joi acts when the **Joi** character is selected (chat or chat-instruct mode).")
+        with make(
+            gr.Accordion, label="Before you start: what Joi is, and where your memories live", open=True
+        ):
+            make(
+                gr.Markdown,
+                value=first_start_notice(coach.data_dir, where="this tab"),
+                elem_id="joi-first-start-text",
+            )
         with gr.Row():
             profile = make(
                 gr.Dropdown,
@@ -82,12 +89,16 @@ class WebuiTab:
                 elem_id="joi-always-on",
             )
         memory = MemoryTab(coach, self.profile_of, self.user_name_of).build()
+        with make(gr.Accordion, label="Safety plan and crisis lines", open=False, elem_id="joi-safety"):
+            safety = SafetyTab(coach, self.profile_of).build()
         listen(always_on.change, self.extension.set_always_on, [always_on], None)
         listen(profile.focus, self.list_profiles, [profile], [profile])  # people who talked since
         chosen = listen(profile.input, self.choose, [profile], [profile])
         chosen.then(memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
+        chosen.then(safety.refresh, None, safety.refresh_outputs)
         followed = [self.host_components[k] for k in HOST_FIELDS if k in self.host_components]
         if len(followed) == len(HOST_FIELDS):
             for field in followed:
                 changed = listen(field.change, self.follow_host, followed, [profile])
                 changed.then(memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
+                changed.then(safety.refresh, None, safety.refresh_outputs)
