@@ -63,9 +63,15 @@ def test_a_crisis_message_gets_the_card_first_the_instruction_and_a_kept_note(co
     assert "116 123" in card and "(999)" in card, "the person's country's lines and emergency number"
     turn = next(e for e in events if isinstance(e, TurnDone)).turn
     assert turn.crisis is not None and turn.care == card
-    # the model was told, for the thoughts and for the spoken line
-    assert all("Safety note for this reply" in str(call.messages) for call in backend.calls)
-    assert "no tips" in str(backend.calls[-1].messages[-1]["content"]).lower()
+    # the model was told, for the spoken line, which opens with Joi's words and ends asking about safety
+    spoken_call = backend.calls[-1]
+    assert "Safety note for this reply" in str(spoken_call.messages[-1]["content"])
+    assert "no tips" in str(spoken_call.messages[-1]["content"]).lower()
+    assert spoken_call.assistant_prefix.startswith("Sam, I'm really glad you told me")
+    assert turn.reply.dialogue.startswith("Sam, I'm really glad you told me, and I'm here with you.")
+    assert turn.reply.dialogue.endswith(
+        "Are you safe right now?"
+    )  # the model's own question: no closing added
     # Joi's note: high importance, the kind and date, never the person's words
     bank = coach.bank("sam")
     [note] = [m for m in bank.memories(Stream.THERAPEUTIC) if m.importance_source == "safety"]
@@ -105,12 +111,12 @@ def test_the_next_conversation_opens_with_a_gentle_check_in_once(coach_on):
             "sam", "Morning. Slept a bit.", user_name="Sam", conversation="c2", now=1_700_000_000 + day
         )
     )
-    check_in = str(backend.calls[3].messages[-1]["content"])
+    check_in = str(backend.calls[5].messages[-1]["content"])
     assert "check in" in check_in and "ending their life" in check_in
     collect(
         coach.reply("sam", "Work is fine.", user_name="Sam", conversation="c2", now=1_700_000_000 + day + 60)
     )
-    assert "check in" not in str(backend.calls[6].messages[-1]["content"]), "only once"
+    assert "check in" not in str(backend.calls[8].messages[-1]["content"]), "only once"
 
 
 def test_follow_up_waits_for_a_new_conversation_or_hours_and_ends_after_a_month():
@@ -272,3 +278,45 @@ def test_the_plan_lives_in_the_profiles_store(coach_on, tmp_path):
     [db_path] = [p for p in tmp_path.rglob("*.sqlite3")]
     rows = sqlite3.connect(db_path).execute("SELECT section, text FROM safety_plan").fetchall()
     assert rows == [("what_helps", "Calling Ana")]
+
+
+def test_a_generic_spoken_line_is_opened_and_closed_with_joi_s_own_words(coach_on):
+    coach = coach_on(ScriptedLLM(script("It sounds difficult. What do you want to talk about?")))
+    _, _, turn = collect(coach.reply("sam", CRISIS, user_name="Sam"))
+    assert turn is not None
+    dialogue = turn.reply.dialogue
+    assert dialogue.startswith("Sam, I'm really glad you told me, and I'm here with you.")
+    assert "What do you want to talk about?" in dialogue
+    assert dialogue.endswith("Are you safe right now, and is there someone you could reach out to tonight?")
+
+
+@pytest.mark.parametrize(
+    ("kind", "spoken", "closed"),
+    [
+        (
+            CrisisKind.SUICIDAL,
+            "Sam, I'm really glad you told me, and I'm here with you. Are you safe tonight?",
+            False,
+        ),
+        (CrisisKind.SUICIDAL, "Sam, I'm really glad you told me, and I'm here with you.", True),
+        (CrisisKind.MEDICAL_EMERGENCY, "Please call 999. Can you do that now?", False),
+        (CrisisKind.MEDICAL_EMERGENCY, "That sounds frightening.", True),
+        (CrisisKind.ABUSE_OR_DANGER, "Is there somewhere safe you can go?", False),
+    ],
+)
+def test_the_closing_is_added_only_when_the_line_lacks_it(kind, spoken, closed):
+    from joi_coach.safety.response import crisis_closing
+
+    assert bool(crisis_closing(CrisisSignal(kind, 0.9, "t"))(spoken)) is closed
+
+
+def test_after_a_restart_the_transcript_marks_where_the_lines_were_shown(coach_on):
+    from joi_coach.conversations import load_transcript
+
+    coach = coach_on(ScriptedLLM(script() + script("Okay.")))
+    collect(coach.reply("sam", CRISIS, user_name="Sam", conversation="c1", now=1000.0))
+    collect(coach.reply("sam", EVERYDAY, user_name="Sam", conversation="c1", now=1060.0))
+    lines = load_transcript(coach.bank("sam"), "c1", coach.character.name)
+    joi_lines = [line for line in lines if line.from_joi]
+    assert [line.care_shown for line in joi_lines] == [True, False]
+    assert "ending their life" not in joi_lines[0].therapeutic, "Joi's note is not shown as a thought"

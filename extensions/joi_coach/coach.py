@@ -48,8 +48,10 @@ from .safety.response import (
     FOLLOW_UP_KEY,
     CareCard,
     build_card,
+    crisis_closing,
     crisis_instruction,
     crisis_note,
+    crisis_opening,
     follow_up_note,
     follow_up_record,
 )
@@ -210,8 +212,6 @@ class Coach:
         )
         messages = build_messages(self.character, user_name, recalled, history, message, now)
         instruction = crisis_instruction(user_name, signal) if signal is not None else follow_up
-        if instruction:
-            messages.append({"role": "system", "content": instruction})
         timings["prompt"] = (time.perf_counter() - started) * 1000
 
         parser, raw, finished = VoiceParser(), [], False
@@ -224,7 +224,7 @@ class Coach:
                 else []
             )
             for chunk, generated in self._stream_reply(
-                settings, messages, user_name, cancel, said_before, key, notes, instruction
+                settings, messages, user_name, cancel, said_before, key, notes, instruction, signal
             ):
                 if generated and "first_token" not in timings:
                     timings["first_token"] = (time.perf_counter() - started) * 1000
@@ -376,6 +376,7 @@ class Coach:
         key: str = "",
         notes: Sequence[Note] = (),
         instruction: str = "",
+        crisis: CrisisSignal | None = None,
     ) -> Iterator[tuple[str, bool]]:
         return stream_reply(
             self.llm,
@@ -389,6 +390,8 @@ class Coach:
             notes,
             instruction,
             guided=settings.prime_format,
+            opening=crisis_opening(user_name, crisis) if crisis is not None else "",
+            closing=crisis_closing(crisis) if crisis is not None else None,
         )
 
     def memory_notes(

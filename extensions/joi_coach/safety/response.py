@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -178,3 +179,53 @@ def follow_up_note(record: str | None, user: str, now: float, conversation: str)
         f"Last time you talked ({day}), {user} was going through something very hard ({ABOUT[kind]}). "
         f"Before anything else, check in warmly and briefly on how {user} is doing now, without pressing."
     )
+
+
+# -- Joi's own words around the model's, in a crisis -----------------------------------------
+# A small model told to stay with the person still drifts into a generic line ("What do you
+# want to know?"); so the spoken line starts with words that take the person seriously, and
+# ends by asking about their safety or urging help when the model's words did neither.
+_OPENINGS = {
+    CrisisKind.SUICIDAL: "{user}, I'm really glad you told me, and I'm here with you.",
+    CrisisKind.SELF_HARM: "{user}, I'm really glad you told me, and I'm here with you.",
+    CrisisKind.HARM_TO_OTHERS: "{user}, I'm glad you told me, and I'm taking this seriously.",
+    CrisisKind.ABUSE_OR_DANGER: "{user}, I'm really glad you told me. You deserve to be safe.",
+    CrisisKind.MEDICAL_EMERGENCY: "{user}, please call your local emergency number right now.",
+}
+_CLOSINGS = {
+    CrisisKind.SUICIDAL: "Are you safe right now, and is there someone you could reach out to tonight?",
+    CrisisKind.SELF_HARM: "Are you safe right now, and is there someone you could reach out to tonight?",
+    CrisisKind.HARM_TO_OTHERS: "Could you reach out to one of the lines above, or someone you trust, right now?",
+    CrisisKind.ABUSE_OR_DANGER: "Are you safe where you are right now?",
+    CrisisKind.MEDICAL_EMERGENCY: "Can you call them now, or ask someone near you to call?",
+}
+_ASKS_ABOUT_SAFETY = re.compile(r"\b(safe|safety|danger)\b[^?]*\?", re.I)
+_URGES_HELP = re.compile(
+    r"\b(reach out|call|text|contact|crisis line|helpline|hotline|someone you trust|emergency)\b", re.I
+)
+
+
+def crisis_opening(user: str, signal: CrisisSignal) -> str:
+    return _OPENINGS[signal.kind].format(user=user)
+
+
+def crisis_closing(signal: CrisisSignal) -> Callable[[str], str]:
+    """For the end of the spoken line: the closing sentence if the line lacks what it asks."""
+
+    def closing(spoken: str) -> str:
+        said = strip_opening(spoken)
+        if signal.kind is CrisisKind.MEDICAL_EMERGENCY:
+            return "" if _URGES_HELP.search(said) and "?" in said else _CLOSINGS[signal.kind]
+        return "" if _ASKS_ABOUT_SAFETY.search(said) else _CLOSINGS[signal.kind]
+
+    return closing
+
+
+def strip_opening(spoken: str) -> str:
+    """The model's words after one of the crisis openings (the opening itself proves nothing)."""
+    for template in _OPENINGS.values():
+        head = template.split("{user}", 1)[1]
+        at = spoken.find(head)
+        if at >= 0:
+            return spoken[at + len(head) :]
+    return spoken
