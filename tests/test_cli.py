@@ -91,6 +91,8 @@ def test_help_explains_every_flag():
         "--api-model",
         "--data-dir",
         "--embedding-model",
+        "--country",
+        "--crisis-lines",
         "JOI_DATA_DIR",
     ):
         assert flag in out
@@ -113,3 +115,21 @@ def test_model_and_api_base_together_are_refused(tmp_path):
         text=True,
     )
     assert result.returncode != 0 and "not both" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "problem"),
+    [
+        (["--country", "G<B>"], "ISO country code"),
+        (["--crisis-lines", "/nonexistent/lines.yaml"], "cannot read crisis lines"),
+    ],
+)
+def test_bad_crisis_safety_flags_are_refused_before_the_models_load(tmp_path, flags, problem):
+    result = subprocess.run(
+        [sys.executable, "-m", "joi_coach.app.cli", *flags, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and problem in result.stderr
+    assert "loading the models" not in result.stdout

@@ -320,3 +320,13 @@ def test_after_a_restart_the_transcript_marks_where_the_lines_were_shown(coach_o
     joi_lines = [line for line in lines if line.from_joi]
     assert [line.care_shown for line in joi_lines] == [True, False]
     assert "ending their life" not in joi_lines[0].therapeutic, "Joi's note is not shown as a thought"
+
+
+def test_the_persona_says_joi_is_an_ai_and_never_claims_to_be_a_person_or_professional():
+    from joi_coach.persona import Character
+
+    joi = Character.load()
+    context = joi.context.lower()
+    assert "ai coach" in context and "never claim to be a person or a licensed professional" in context
+    for claim in ("i am human", "i'm human", "licensed therapist", "i am a therapist", "i'm a therapist"):
+        assert claim not in (joi.greeting + joi.context).lower()

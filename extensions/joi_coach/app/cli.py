@@ -112,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="sentence-transformers model name or local path (default: the packaged all-MiniLM-L6-v2) "
         "[JOI_EMBEDDING_MODEL]",
     )
+    care = p.add_argument_group("crisis safety")
+    care.add_argument(
+        "--country",
+        default=_env("JOI_COUNTRY", ""),
+        help="ISO country code whose crisis lines Joi shows by default, e.g. GB (each person can "
+        "choose in the Safety tab; default: an international list) [JOI_COUNTRY]",
+    )
+    care.add_argument(
+        "--crisis-lines",
+        type=Path,
+        default=Path(_env("JOI_CRISIS_LINES", "")) if _env("JOI_CRISIS_LINES") else None,
+        help="a YAML file of crisis lines that adds to or replaces the shipped countries "
+        "(format: joi_coach/safety/crisis_lines.yaml) [JOI_CRISIS_LINES]",
+    )
     p.add_argument(
         "--user-name",
         default=_env("JOI_USER_NAME", "User"),
@@ -187,8 +201,22 @@ def build_coach(args: argparse.Namespace):
         llm = EmbeddedLLM(args.model, n_ctx=args.n_ctx, n_threads=args.threads)
     embedder = Embedder(args.embedding_model or DEFAULT_EMBEDDING_MODEL)
     defaults = CoachSettings()
-    settings = replace(defaults, reply=replace(defaults.reply, max_tokens=args.reply_tokens))
-    return Coach(llm, embedder, args.data_dir, settings=settings)
+    settings = replace(
+        defaults,
+        reply=replace(defaults.reply, max_tokens=args.reply_tokens),
+        safety=replace(defaults.safety, country=args.country),
+    )
+    return Coach(llm, embedder, args.data_dir, settings=settings, crisis_lines=crisis_lines(args))
+
+
+def crisis_lines(args: argparse.Namespace):
+    """The crisis lines: the shipped list, with ``--crisis-lines`` laid over it; ConfigError if unusable."""
+    from ..safety.resources import CrisisDirectory, ResourcesError
+
+    try:
+        return CrisisDirectory.load(args.crisis_lines)
+    except ResourcesError as exc:
+        raise ConfigError(f"--crisis-lines: {exc}") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     if not 16 <= args.reply_tokens <= 4096:
         raise ConfigError("--reply-tokens must be between 16 and 4096")
     auth = plan_auth(args)
+    args.country = args.country.strip().upper()
+    if args.country and not (args.country.isascii() and args.country.isalpha() and len(args.country) <= 4):
+        raise ConfigError("--country must be an ISO country code such as GB or US")
+    known = crisis_lines(args).countries  # a bad --crisis-lines file stops here, before the models load
+    if args.country and args.country not in known:
+        log.warning("--country %s has no crisis lines here; the international list is shown", args.country)
     args.data_dir.mkdir(parents=True, exist_ok=True)
 
     print("Starting Joi: loading the models…", flush=True)
