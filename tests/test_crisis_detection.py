@@ -17,6 +17,7 @@ REASON = re.compile(r"^(?:pattern:[a-z_]+|similar:[01]\.\d\d)$")
 
 CRISES: dict[CrisisKind, list[str]] = {
     CrisisKind.SUICIDAL: [
+        "it would be a relief to not wake up",
         "I want to kill myself",
         "i'm going to end my life on sunday when the house is empty",
         "i've been stockpiling my sleeping tablets for weeks",
@@ -63,10 +64,11 @@ CRISES: dict[CrisisKind, list[str]] = {
     ],
 }
 
+# ("it would be a relief to not wake up" used to be here; a pattern now lists it.)
 # Paraphrases no pattern lists: only the embedding signal can catch these.
 EMBEDDING_ONLY_CRISES = [
     "nobody will have to worry about me after this weekend",
-    "it would be a relief to not wake up",
+    "i dread the sound of his key in the door because i never know what he will do",
     "i keep thinking about how i would do it",
 ]
 
@@ -277,3 +279,84 @@ def test_dev_set_patterns_alone_raise_few_false_alarms(patterns_only: CrisisDete
     recall, false_alarms = _rates(patterns_only, _dev_set())
     assert recall >= 0.90, recall
     assert false_alarms <= 0.05, false_alarms
+
+
+# Each generalisation fix: a crisis phrased the way people say it, and a near miss that shares its
+# words. Both must hold with patterns alone and with the embedder.
+GENERALISATION_FIXES = [
+    (  # violent imagery about a real person, with the wish or the fear of acting on it
+        CrisisKind.HARM_TO_OTHERS,
+        "...I keep picturing waiting for Gerald in the car park and really hurting him, and it scares me "
+        "how much I want to.",
+        "I keep picturing hitting the winning shot in the final and it scares me how much I want it.",
+    ),
+    (  # "overdosed on" a treat is a figure of speech; on pills it is an emergency
+        CrisisKind.MEDICAL_EMERGENCY,
+        "I overdosed on my sleeping tablets an hour ago.",
+        "I overdosed on birthday cake at my niece's party",
+    ),
+    (  # pills on top of a lot of alcohol
+        CrisisKind.MEDICAL_EMERGENCY,
+        "I finished a whole bottle of gin and then swallowed a handful of pills.",
+        "I had one glass of wine with dinner and took my usual tablets as prescribed.",
+    ),
+    (  # crushing chest, arm gone numb
+        CrisisKind.MEDICAL_EMERGENCY,
+        "My chest feels like something is crushing it and my left arm has gone numb.",
+        "My chest hurts from laughing so much at that video.",
+    ),
+    (  # giving things away "because I won't need them"
+        CrisisKind.SUICIDAL,
+        "I gave my records and my camera away to my friends, I won't be needing them.",
+        "I'm giving my old clothes away to the charity shop before we move.",
+    ),
+    (  # the wish not to exist, put softly
+        CrisisKind.SUICIDAL,
+        "It would be so peaceful to just stop existing.",
+        "It would be so peaceful to just stay in bed all Sunday.",
+    ),
+    (  # imagined crash
+        CrisisKind.SUICIDAL,
+        "On the motorway I keep thinking about just steering into the barrier.",
+        "I nearly skidded into the barrier on the ice this morning, so scary.",
+    ),
+    (  # letters that explain
+        CrisisKind.SUICIDAL,
+        "I've written a letter to my mum explaining why.",
+        "I wrote a letter to my landlord explaining why the rent is late.",
+    ),
+    (  # coercive control
+        CrisisKind.ABUSE_OR_DANGER,
+        "My husband tracks my location and took my bank card so I can't leave.",
+        "My mum checks my phone because I'm grounded until the weekend.",
+    ),
+    (  # afraid to go back to the house
+        CrisisKind.ABUSE_OR_DANGER,
+        "I'm too scared to go back to the flat tonight, he's still there.",
+        "I'm scared to go home and tell my parents I failed my driving test lol.",
+    ),
+    (  # things thrown at the writer
+        CrisisKind.ABUSE_OR_DANGER,
+        "My boyfriend threw a glass at my face last night.",
+        "My brother threw a ball at me during the barbecue.",
+    ),
+    (  # revenge with a location
+        CrisisKind.HARM_TO_OTHERS,
+        "I'm going to get back at him, I know where he lives and I have a knife.",
+        "I'm going to get back at him for that prank, just wait till April Fools.",
+    ),
+    (  # fixation on a blade
+        CrisisKind.SELF_HARM,
+        "I can't stop thinking about the blades in my desk drawer.",
+        "I can't stop thinking about the razor I ordered, the reviews say it shaves so close.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "crisis", "near_miss"), GENERALISATION_FIXES)
+def test_generalisation_fixes(
+    detector: CrisisDetector, kind: CrisisKind, crisis: str, near_miss: str
+) -> None:
+    signal = detector.check(crisis)
+    assert signal is not None and signal.kind is kind, crisis
+    assert detector.check(near_miss) is None, near_miss

@@ -79,6 +79,15 @@ _SOMEONE_NEAR = (
     r"downstairs|upstairs|in bed|lying next to me|in the other room|napping)\b"
 )
 
+# "overdosed on cake / Netflix / the gym": an overdose "on" something that is not a drug, a medicine,
+# alcohol or a poison is a figure of speech (a real one names the substance or says "on purpose").
+_OVERDOSE_ON_TREAT = (
+    r"\bover ?dos(?:e|ed|ing) on (?!(?:[\w']+ ){0,3}?(?:"
+    + _PILLS
+    + r"|drugs?|purpose|something|stuff|them|it|these|those|alcohol|booze|vodka|heroin|fentanyl|coke|"
+    r"cocaine|meth|ketamine|mdma|molly|ecstasy|opiates?|bleach|poison|antifreeze|insulin|xanax)\b)"
+)
+
 # -- the rules ------------------------------------------------------------------------------
 
 RULES: tuple[Rule, ...] = (
@@ -241,9 +250,13 @@ RULES: tuple[Rule, ...] = (
         r"run me over|runs me over|take me|takes me)\b|\bif i (?:just )?(?:died|did not wake up|"
         r"never woke up|was gone|were gone|did not exist|stopped existing)\b.{0,40}\b(?:fine|okay|"
         r"a relief|relieved|good thing|blessing|would not mind|would not care|not be so bad|better)\b|"
-        r"\b(?:fine|okay|ok|alright|happier|better) without me\b",
+        r"\b(?:fine|okay|ok|alright|happier|better|lighter|freer) without me\b|\b(?:would|will) (?:\w+ ){0,2}?"
+        r"(?:cope|manage|move on|get over it|forget me)\b.{0,30}\bif i (?:just |simply )?(?:disappeared|"
+        r"vanished|was gone|were gone|died|was not here|were not here|did not exist)\b",
         (NEG, PAST),
-        unless=r"\bwithout me (?:for|at|while|this|tonight|on)\b|\bwhile i am away\b",
+        unless=r"\bwithout me (?:for|at|while|this|tonight|on)\b|\bwhile i am away\b|\bburden (?:on|to) "
+        r"(?:the|this|our|my) (?:group chat|chat|team|server|class|group|project)\b|\bwith (?:all )?my "
+        r"(?:memes|jokes|puns|questions|spam|voice notes|bad puns)\b",
     ),
     rule(
         "suicidal_not_here",
@@ -866,7 +879,8 @@ RULES: tuple[Rule, ...] = (
         rf"suffocat(?:e|ing)|punch(?:ing)?|hit(?:ting)?|end|ending) {_TARGET}\b|\b(?:going to|will|want to|"
         r"about to|planning to|i could|i might) run (?:him|her|them|my \w+|that \w+) (?:over|down)\b|"
         r"\b(?:find|hunt down|track down|get|catch)\b.{0,40}\band (?:end|kill|stab|shoot|hurt|destroy|"
-        r"finish) (?:him|her|them)\b|\bwant (?:him|her|them|(?:my|the|that|this) \w+) to (?:actually |"
+        r"finish) (?:him|her|them)\b|\bmake (?:him|her|them) (?:bleed|suffer|scream) (?:like|the way|as|for)\b|"
+        r"\bwant (?:him|her|them|(?:my|the|that|this) \w+) to (?:actually |"
         r"really |finally )?(?:get hurt|die|bleed|be hurt|be dead|end up dead|end up in (?:hospital|"
         r"the hospital|a coffin))\b|\b(?:going to|might|will|could|about to|think i am going to|"
         r"afraid i will|scared i will)(?: \w+){0,2}? do something (?:bad |terrible |stupid |"
@@ -878,7 +892,8 @@ RULES: tuple[Rule, ...] = (
         r"fortnite|chess|mario ?kart|match|debate)|at (?:chess|cards|tennis|pool|poker|the game|"
         r"mario ?kart)|with kindness|beat (?:him|her|them|everyone|my \w+) (?:at|in|to|by)|hit (?:him|her|"
         r"them) up|kill (?:it|time)|worried i (?:will|might) hurt (?:him|her|them|someone) by|"
-        r"accidentally|debate|argument|do something (?:nice|special|sweet|for)|surprise|birthday)\b",
+        r"accidentally|debate|argument|do something (?:nice|special|sweet|for)|surprise|birthday|tournament|"
+        r"next round|semi-?finals?|finals?|league|sparring|scrimmage|race)\b",
     ),
     rule(
         "harm_to_others_urges",
@@ -932,7 +947,8 @@ RULES: tuple[Rule, ...] = (
         also=(
             r"\b(?:his|her|their) (?:address|house|place|schedule|route)\b|\bknow where (?:he|she|"
             r"they) (?:lives?|works?|sleeps?|parks?)\b|\bwhen i see (?:him|her|them)\b|"
-            r"\bwait(?:ing)? for (?:him|her|them)\b|\bwaiting (?:outside|at|near|by|for) (?:his|her|"
+            r"\bwait(?:ing)? for (?:him|her|them)\b|\b(?:waiting|parked|sitting|standing|hiding) (?:outside|at|"
+            r"near|by|for|across from) (?:his|her|"
             r"their) (?:work|house|place|school|door|office|car|flat|gym)\b|\bteach (?:him|her|them|"
             r"everyone) a lesson\b|\bmake (?:him|her|them) pay\b|\bdecide when\b|\bshoot up\b|"
             r"\bgoing to (?:hurt|stab|shoot|kill|get) (?:him|her|them|the)\b",
@@ -946,7 +962,7 @@ RULES: tuple[Rule, ...] = (
         HO,
         0.88,
         r"\b(?:make (?:him|her|them|everyone) (?:all )?pay|teach (?:him|her|them|everyone) a lesson|"
-        r"get (?:my )?revenge|get even with)\b",
+        r"get (?:my )?revenge|get even with|get back at (?:him|her|them|my \w+|that \w+))\b",
         (NEG, PAST, TOPIC, JOKE),
         also=(r"\b(?:tonight|know where|address|knife|gun|bat|weapon|hurt|blood|kill|bleed|suffer)\b",),
         scope=MESSAGE,
@@ -1123,20 +1139,23 @@ RULES: tuple[Rule, ...] = (
         r" is going to| might| may| could|'ll)? (?:kill|hurt|hit|beat|find|come back|do something to|"
         r"strangle|choke) ?(?:me|us|my|the)?|\b(?:not|never) (?:feel )?safe (?:at home|"
         r"in my (?:own )?(?:home|house|room|bed)|here|with (?:him|her|them|my \w+))\b|\b(?:afraid|scared|"
-        r"terrified) to go (?:back )?home\b|\bhiding (?:in|from)\b.{0,40}\b(?:him|her|them|bathroom|"
+        r"terrified) to go (?:back )?home\b|\b(?:afraid|scared|terrified|frightened) (?:to go|of going) (?:back )?"
+        r"(?:in(?:side)? )?to (?:the|my|our) (?:house|flat|home|apartment|place)\b|\bhiding (?:in|from)\b.{0,40}\b(?:him|her|them|bathroom|"
         r"closet|wardrobe|room|car|basement|attic)\b|\b(?:he|she|they)(?: is| are)?(?: outside|"
         r" downstairs| upstairs| at the door| here| back)? (?:banging|pounding|kicking|trying to break|"
         r"breaking) (?:on |down |in )?(?:the|my) (?:door|window)\b|\b(?:will not|does not|"
         r"do not) let me (?:leave|go out|out of the house|out of the room|see my|have my phone|eat|sleep|"
         r"call)\b|\b(?:he|she|they) (?:took|takes|smashed|broke|hid) my (?:phone|keys|car keys|passport|"
-        r"money|cards)\b.{0,40}\b(?:can not|could not) (?:leave|call|get out|escape)\b|\b(?:he|she|they|"
+        r"money|cards?|bank cards?|car|wallet)\b.{0,40}\b(?:can not|could not) (?:leave|call|get out|escape)\b|\b(?:he|she|they|"
         r"my (?:\w+ )?(?:dad|father|mom|mother|stepdad|husband|boyfriend|partner))(?: is| are)? (?:drunk|"
         r"high|raging|angry|screaming)(?: again)? and (?:smashing|breaking|throwing|punching|hitting|"
         r"threatening|coming)\b|\bhe has a (?:gun|knife) and\b",
         (NEG, PAST, TOPIC),
         unless=r"\bhiding (?:in|from) (?:my|the) (?:responsibilities|work|emails?|inbox|problems|feelings|"
         r"neighbou?rs? (?:at|in) the (?:shop|store|supermarket))|\b(?:surprise|party|hide and seek|"
-        r"game)\b|\b(?:spider|wasp|bee|bug|mouse|rat|snake|ghost|horror movie|storm|thunder)\b",
+        r"game)\b|\b(?:spider|wasp|bee|bug|mouse|rat|snake|ghost|horror movie|storm|thunder)\b|\bgo "
+        r"(?:back )?home and (?:tell|show|admit)\b|\b(?:failed|grades?|report card|exam results|driving "
+        r"test|test results)\b",
     ),
     rule(
         "abuse_control",
@@ -1287,7 +1306,7 @@ RULES: tuple[Rule, ...] = (
         r"netflix|doomscroll\w*|social media|supplements?|multivitamins?|probiotics?)\b|\bover ?dos(?:e|"
         r"ed|ing) on (?:netflix|tv|coffee|caffeine|sugar|candy|chocolate|sleep|carbs|cheese|anime|love|"
         r"drama|content|memes?|gym|work)\b|\b(?:naloxone|narcan) (?:training|course|class|kit)\b|"
-        r"\b(?:prescribed|as directed|my daily|my usual|vitamin)\b",
+        r"\b(?:prescribed|as directed|my daily|my usual|vitamin)\b|" + _OVERDOSE_ON_TREAT,
     ),
     rule(
         "medical_acute",
@@ -1297,8 +1316,11 @@ RULES: tuple[Rule, ...] = (
         r"barely|was not) breathing\b|\b(?:is|are|was|am|were) (?:not|barely|hardly) breathing\b|"
         r"\bstopped breathing\b|\bnot breathing (?:properly|right|normally)\b|\bbarely breathing\b|"
         r"\bcan not (?:breathe|catch my breath)\b|\bchest (?:pain|pains|is (?:tight|hurting|crushing|"
-        r"on fire|killing me)|hurts|feels (?:tight|heavy|crushed))\b|\b(?:left )?arm (?:is |went |"
-        r"going )?(?:numb|tingling|dead)\b.{0,40}\bchest\b|\b(?:having|had|think i am having|"
+        r"on fire|killing me)|hurts|feels (?:tight|heavy|crushed))\b|\bchest (?:feels |is )?(?:like (?:it is|something is|"
+        r"someone is) )?(?:being )?(?:crushed|squeezed)\b|\b(?:crushing|squeezing) (?:pain |feeling )?in my "
+        r"chest\b|\b(?:left )?arm (?:is |went |has gone |"
+        r"going )?(?:numb|tingling|dead)\b.{0,40}\bchest\b|\bchest\b.{0,60}\b(?:left )?arm (?:is |went |"
+        r"has gone |going )(?:numb|tingling|dead)\b|\b(?:having|had|think i am having|"
         r"is having) (?:a )?(?:heart attack|stroke|seizure|fit|anaphylactic|allergic reaction|"
         r"asthma attack)\b|\b(?:(?:is|are|was|started|keeps?) fitting\b(?! in)|seizing|convulsing|"
         r"unresponsive|unconscious)\b|\bpassed out and (?:will not|can not|is not|does not)\b|"
@@ -1416,7 +1438,9 @@ RULES: tuple[Rule, ...] = (
         0.9,
         r"\bcan not (?:lift|raise|move|feel) (?:his|her|my|their) (?:arm|leg|hand)\b|\bcan not (?:speak|"
         r"talk|get (?:her|his|my) words out)\b|\b(?:half|one side) of (?:his|her|my|their) face\b|"
-        r"\b(?:face|mouth|smile) (?:is |looks |went )?(?:drooping|droopy|lopsided|crooked)\b",
+        r"\bhalf (?:his|her|my|their) face\b|"
+        r"\b(?:face|mouth|smile) (?:is |looks |went |has gone |has )?(?:drooping|droopy|lopsided|crooked|"
+        r"dropped)\b",
         (NEG, PAST, TOPIC, WORK),
         also=(
             r"\b(?:suddenly|sudden|slurr\w*|face|speech|talk|speak|confused|droop\w*|stroke|numb|one side)\b",
@@ -1496,5 +1520,149 @@ RULES: tuple[Rule, ...] = (
         ),
         scope=MESSAGE,
         unless=r"\b(?:sugar crash after|candy|cake|dessert|sweets|lol|haha|donuts?|doughnuts?)\b",
+    ),
+    # ---- generalisation: phrasings written from how people say these things, not from the dev set
+    rule(
+        "harm_to_others_violent_imagery",
+        HO,
+        0.9,
+        r"\b(?:picturing|picture|imagin(?:e|es|ing)|fantasi[sz](?:e|es|ing)|daydream(?:s|ing)?|"
+        r"visuali[sz](?:e|ing)|dream(?:s|ing)? (?:about|of)|can not stop thinking about|keep thinking about|"
+        r"(?:intrusive )?thoughts? (?:of|about))\b.{0,80}?\b(?:(?:hurting|killing|stabbing|strangling|choking|"
+        r"beating|hitting|punching|kicking|drowning|smothering|shooting|attacking|poisoning|pushing|shoving|"
+        r"running|battering|bludgeoning|slashing|throttling) (?:(?:really|badly|seriously) )?(?:him|her|them|"
+        r"my (?:\w+ )?\w+|that \w+|the (?:baby|kids?|child|guy|man|woman))|(?:smashing|bashing|caving|"
+        r"kicking|beating|cracking) (?:in )?(?:his|her|their) (?:head|face|skull|teeth)|(?:until|till) "
+        r"(?:he|she|they) (?:stops?|stop) (?:moving|breathing))\b",
+        (NEG, PAST, TOPIC, WORK, JOKE),
+        also=(
+            r"\b(?:want to|wants to|wanted to|scares? me|scared|terrif\w*|frightens? me|could (?:actually |"
+            r"really )?do it|can not (?:stop|shake)|keep|keeps|kept|every (?:time|day|night)|more and "
+            r"more|part of me|urges?|tempt\w*|actually do it|(?:harder|hard) to stop)\b",
+        ),
+        scope=SENTENCE,
+        unless=r"\b(?:in (?:the )?(?:game|match|final|tournament|ring|fight scene)|at (?:chess|tennis|"
+        r"cards)|winning|goal|shot|villain|character|novel|story|film|movie|nightmare about)\b",
+    ),
+    rule(
+        "abuse_coercive_control",
+        AB,
+        0.86,
+        rf"\b{_PERSON_NOT_ME}(?: [\w']+){{0,3}}? (?:checks|goes through|reads|monitors|tracks|tracked|"
+        r"controls|took|takes|has taken|keeps|hides|hid) (?:all )?(?:my (?:phone|messages|texts|location|"
+        r"emails|bank cards?|cards?|money|wages|pay|salary|passport|keys|car keys|benefits)|where i am|"
+        r"everything i (?:do|spend|buy))\b",
+        (NEG, PAST, TOPIC),
+        also=(
+            r"\b(?:can not (?:leave|go|get out|see|call)|not allowed|will not let me|does not let me|"
+            r"so i can not|scared|afraid|terrified|if i (?:do not|leave|tell|try)|punish\w*|or else|tracks|"
+            r"controls|isolat\w*|my own money|every (?:penny|night|day)|no money|gets (?:angry|violent)|"
+            r"loses it|explodes)\b",
+        ),
+        scope=MESSAGE,
+        unless=r"\b(?:grounded|curfew|screen time|parental controls?|until i (?:finish|pay)|homework|"
+        r"lost my|find my|for safekeeping|while i (?:was|am) (?:away|abroad|in hospital))\b",
+    ),
+    rule(
+        "abuse_thrown_at_me",
+        AB,
+        0.9,
+        rf"\b{_PERSON_NOT_ME}(?: [\w']+){{0,3}}? (?:threw|throws|hurled|hurls|smashed|flung|launched) "
+        r"(?:a|an|the|his|her|my|their) (?:\w+ )?\w+ (?:at|into) (?:me|us|my (?:head|face)|the kids|"
+        r"my (?:son|daughter|kids|baby))\b",
+        (NEG, PAST, TOPIC, JOKE),
+        unless=r"\b(?:ball|frisbee|pillow|party|catch|snowball|water balloon|confetti|glitter|bouquet|"
+        r"idea|question|curveball|tantrum|fit|shade)\b",
+    ),
+    rule(
+        "suicidal_giving_away",
+        S,
+        0.88,
+        r"\b(?:giving|gave|give|given|handing|handed) (?:\w+ )?(?:away )?(?:all )?(?:of )?my "
+        r"(?:[\w']+ ){0,5}?(?:away|to (?:friends|people|my \w+|whoever))\b",
+        (NEG, PAST, TOPIC),
+        also=(
+            r"\b(?:will not (?:be )?need\w*|not going to need|no use for|where i am going|(?:after|when) i am "
+            r"gone|do not need (?:it|them|anything) anymore|(?:oddly |strangely |so )?(?:calm|peaceful)|"
+            r"my will|goodbye|in order|look after (?:them|her|him|it) for me|last|final)\b",
+        ),
+        scope=MESSAGE,
+        unless=r"\b(?:moving|move|declutter\w*|charity|donat\w*|clear(?:ing)? out|spring clean\w*|"
+        r"downsiz\w*|outgr\w*|baby clothes|minimalis\w*|marie kondo|new (?:one|phone|sofa|flat|house)|"
+        r"upgrad\w*|car boot|garage sale|yard sale)\b",
+    ),
+    rule(
+        "suicidal_letters_why",
+        S,
+        0.9,
+        r"\b(?:wrote|written|writing|left|leaving) (?:a |some |the )?(?:letters?|notes?) (?:to|for) "
+        r"(?:[\w']+ ){0,4}?(?:explaining (?:why|everything)(?:\s*$|\s*[,.;!?]| i (?:did|had to|have to|"
+        r"could not|can not))|for (?:when|after) i am gone|saying (?:goodbye|sorry for everything))",
+        (NEG, PAST, TOPIC, WORK),
+    ),
+    rule(
+        "suicidal_crash_thoughts",
+        S,
+        0.88,
+        r"\b(?:turn|turning|swerv\w*|steer\w*|drive|driving|drove|veer\w*|crash\w*)(?: the (?:wheel|car))? "
+        r"(?:straight )?(?:into|off|in front of) (?:a |the |an |some )?(?:barrier|wall|tree|bridge|oncoming|"
+        r"lorry|truck|traffic|river|cliff|lamppost|pillar|embankment|central reservation|bus|train|ravine|"
+        r"edge)\b",
+        (NEG, PAST, TOPIC),
+        also=(
+            r"\b(?:think about|thinking about|thought about|tempted|want to|wanted to|urge|just|keep|"
+            r"imagine|imagining|how easy|wonder\w*)\b",
+        ),
+        scope=SENTENCE,
+        unless=r"\b(?:almost|nearly|had to|to avoid|someone|deer|fox|cyclist|ice|skid\w*|accident|"
+        r"game|mario ?kart|gta|racing|sim)\b",
+    ),
+    rule(
+        "suicidal_not_existing_peace",
+        S,
+        0.88,
+        r"\b(?:peaceful|nice|easier|a relief|restful|quiet|good|better|calm)\b.{0,25}\bto (?:just )?"
+        r"(?:not exist|stop existing|not be alive|not wake up|never wake up|be dead|not be here|not be "
+        r"around|disappear forever|fall asleep forever)\b|\b(?:no|do not see the|what is the) point "
+        r"(?:in |of )?(?:sticking around|staying around|being around|hanging on)\b|\bnot (?:going to be|be) "
+        r"sticking around (?:much |for much )?longer\b|\b(?:who|anyone) would (?:even )?(?:come|turn up|"
+        r"show up|go) to (?:my|the) funeral\b|\b(?:disappear|disappeared|vanish|vanished) (?:for good|"
+        r"forever|permanently)\b|\b(?:cross\w* the (?:road|street)|at the (?:kerb|curb|crossing)|on the "
+        r"platform)\b.{0,40}\b(?:think\w* about|tempted|want to|urge to) (?:just )?(?:not stopping|stepping "
+        r"(?:out|off|in front)|walking (?:out|into)|keep walking)\b",
+        (NEG, PAST, TOPIC, LAUGH),
+        unless=r"\b(?:social media|instagram|internet|online|off the grid|cabin|island|holiday|for a "
+        r"(?:bit|while|week)|from (?:work|this town|the group)|my (?:motivation|appetite|socks|keys|"
+        r"phone|wallet)|in the (?:game|show|film|book)|magic)\b",
+    ),
+    rule(
+        "self_harm_means_fixation",
+        SH,
+        0.88,
+        r"\b(?:can not stop thinking about|keep thinking about|obsess\w* (?:over|about)|keep looking at|"
+        r"keep going back to) (?:the |my |a )?(?:razor|blades?|razor blades?|lighter|box cutter|scissors|"
+        r"sharpener blades?)\b",
+        (NEG, PAST, TOPIC),
+        unless=r"\b(?:shav\w*|beard|legs|order\w*|bought|buy|review|deal|sale|gillette|subscription|"
+        r"haircut|craft|project)\b",
+    ),
+    rule(
+        "medical_alcohol_and_pills",
+        MED,
+        0.9,
+        r"\b(?:drank|downed|had|finished)\b.{0,25}\b(?:vodka|wine|whiskey|whisky|gin|rum|beers?|alcohol|"
+        r"tequila|booze|spirits)\b.{0,60}\b(?:took|taken|swallowed|popped|downed)\b.{0,30}"
+        + _PILLS
+        + r"|\b(?:took|taken|swallowed|popped|downed)\b.{0,30}"
+        + _PILLS
+        + r".{0,60}\b(?:drank|downed|on top of|with)\b.{0,25}\b(?:(?:a|the|half a|most of a|whole) "
+        r"bottle|bottles|vodka|whiskey|whisky|gin|rum|tequila)\b",
+        (NEG, PAST, TOPIC, WORK),
+        also=(
+            r"\b(?:most of|a (?:whole |full |entire )?bottle|bottles|loads|lots|all|a lot|so much|too much|"
+            r"too many|handful|some|a few|several|\d+)\b",
+        ),
+        scope=SENTENCE,
+        unless=r"\b(?:prescribed|as directed|my usual|usual dose|vitamins?|one|a single|two|hangover)\b",
     ),
 )

@@ -138,7 +138,7 @@ _WORK = re.compile(
     r"\b(?:as an? (?:nurse|paramedic|emt|doctor|physician|medic|therapist|counsell?or|psychologist|"
     r"psychiatrist|social worker|police officer|cop|firefighter|pharmacist|teacher|lifeguard|carer|"
     r"caregiver|volunteer|crisis (?:line )?volunteer|dispatcher|resident|med student|nursing student)|"
-    r"my (?:patients?|clients?|shift|residents)|on (?:my |the |a )?(?:shift|call|rotation|night shift)|"
+    r"my (?:patients?|clients?|shift|residents)|on (?:my |the |a )?(?:shift|call|rotation|night shift|ward)|"
     r"(?:the|a|our) patients?|in the (?:er|icu|ward|ambulance|clinic|ed)|at the (?:hospital|clinic|"
     r"ward) (?:today|tonight|where)|(?:first aid|cpr|naloxone|narcan|mental health first aid|"
     r"safeguarding) (?:course|class|training|certification)|i work (?:in|at|on) (?:a |the )?(?:er|icu|"
