@@ -151,6 +151,9 @@ TIPS: dict[str, str] = {
     "a bath": r"\btak(?:e|ing) a (?:warm |hot |long )?(?:bath|shower)\b",
     "music": r"\blisten(?:ing)? to (?:some |calming |your favourite |your favorite )?music\b",
     "advice list": r"\bhere are (?:some|a few|\w+) (?:ways|things|steps|ideas|tips|strategies|suggestions)\b",
+    "try (advice)": r"(?:^|[.!?]\s+|\bmaybe |\bperhaps |\bjust )try\b(?! to understand)",
+    "routine": r"\broutines?\b",
+    "experiment": r"\bexperiment\w*",
 }
 # "try" aimed at getting help is what the reply should do, not a technique: "try to call someone".
 _TRY_FOR_HELP = re.compile(
@@ -229,7 +232,7 @@ def _found(patterns: dict[str, str], text: str) -> list[str]:
             before = _clause_before(text, m.start())
             if _NEGATION.search(before):
                 continue
-            if name in ("try to", "you could try") and (
+            if name in ("try to", "you could try", "try (advice)") and (
                 _TRY_FOR_HELP.match(text, text.rfind("tr", m.start(), m.end()))
                 or (name == "try to" and _SELF_BEFORE.search(_clause_before(text, m.start(), 2)))
             ):

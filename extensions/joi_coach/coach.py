@@ -25,7 +25,7 @@ from .cognition.background import BackgroundWorker
 from .cognition.importance import ImportanceRater
 from .cognition.memory_answer import NOTES, Note, asks_about_the_past, notes_from
 from .cognition.prompt import build_messages, key_memory
-from .cognition.reply_steps import stream_reply
+from .cognition.reply_steps import LineFrame, stream_reply
 from .cognition.text_input import clean_message
 from .cognition.thinking import USER_NAME, Thinking
 from .cognition.voices import ParsedReply, Section, VoiceDelta, VoiceParser
@@ -54,6 +54,7 @@ from .safety.response import (
     crisis_opening,
     follow_up_note,
     follow_up_record,
+    gives_advice,
 )
 
 log = logging.getLogger(__name__)
@@ -390,8 +391,7 @@ class Coach:
             notes,
             instruction,
             guided=settings.prime_format,
-            opening=crisis_opening(user_name, crisis) if crisis is not None else "",
-            closing=crisis_closing(crisis) if crisis is not None else None,
+            frame=crisis_frame(user_name, crisis) if crisis is not None else None,
         )
 
     def memory_notes(
@@ -465,6 +465,17 @@ class Coach:
         # Never leave the worker generating on a model that is about to go away.
         self.stop_thinking()
         self._profiles.close()
+
+
+def crisis_frame(user_name: str, signal: CrisisSignal) -> LineFrame:
+    """Joi's words around the model's in a crisis: an opening that takes the person seriously,
+    at most two of the model's sentences and none that give advice, a question about safety."""
+    return LineFrame(
+        opening=crisis_opening(user_name, signal),
+        closing=crisis_closing(signal),
+        drop=gives_advice,
+        max_sentences=3,
+    )
 
 
 def collect(events: Iterator[Event]) -> tuple[Recalled | None, dict[Section, str], Turn | None]:

@@ -11,7 +11,7 @@ bad, nothing has been shown, and the caller can ask the model again.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .reply_checks import dialogue_problems, longest_shared_run, words
@@ -32,6 +32,7 @@ class SpokenLineGuard:
     message: str = ""  # the person's message this line answers
     skip_bad: bool = False  # drop a bad sentence and go on, rather than stop there
     max_sentences: int = MAX_SENTENCES
+    drop: Callable[[str], bool] | None = None  # sentences never to show (skipped, the line goes on)
     released: str = ""
     rejected: str = ""  # why the line was stopped early ("" if it was not)
     done: bool = False
@@ -119,6 +120,8 @@ class SpokenLineGuard:
             return ""
         elif self._salutation:  # "Hi Sam,\n\nThank you…" is one paragraph: "Hi Sam, Thank you…"
             gap = "" if piece[:1].isspace() else " "
+        if self.drop is not None and self._started and self.drop(piece):
+            return ""
         reason = self._problem(piece)
         if reason:
             if self.skip_bad:

@@ -229,3 +229,22 @@ def strip_opening(spoken: str) -> str:
         if at >= 0:
             return spoken[at + len(head) :]
     return spoken
+
+
+# Advice, minimising or a diagnosis, which a reply to someone in crisis must not give: the
+# model's sentences that say any of it are not shown in a crisis (Joi's own words stay).
+_ADVICE = re.compile(
+    r"(?:^|[.!?]\s+|\bmaybe |\bperhaps |\bjust )try\b(?!(?: to)? (?:reach|call|talk|contact|text|tell))"
+    r"|\b(?:you|we) (?:should|could|might want to|need to|have to)\b(?! (?:reach|call|talk|contact|text|tell|get help))"
+    r"|\b(?:tips?|techniques?|strateg(?:y|ies)|routines?|exercis\w*|experiment\w*|meditat\w*|mindful\w*"
+    r"|journal\w*|breath\w*|breathe|relax\w*|self-care|distract\w*|walk|bath|shower|music|sleep\w*"
+    r"|focus on|take care of|it (?:might|may|could|can) (?:be )?help\w*|help you find|ways to"
+    r"|if you (?:choose|decide)|not that bad|everyone|everything will|it will be (?:ok|fine)|others (?:are|have)"
+    r"|at least|bright side|positive|depress\w*|disorder|anxiety|diagnos\w*)\b",
+    re.I,
+)
+
+
+def gives_advice(sentence: str) -> bool:
+    """Whether a sentence of the model's gives advice, minimises or labels (not for a crisis)."""
+    return bool(_ADVICE.search(sentence))
