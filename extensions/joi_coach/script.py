@@ -74,3 +74,8 @@ def bot_prefix_modifier(string, state):
 
 def output_modifier(string, state, is_chat=False):
     return joi.output_modifier(string, state, is_chat)
+
+
+def custom_generate_reply(question, original_question, state, stopping_strings=None, is_chat=False):
+    # Every generation of the host comes here; all but Joi's chat turns pass through untouched.
+    yield from joi.custom_generate_reply(question, original_question, state, stopping_strings, is_chat)

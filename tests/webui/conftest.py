@@ -66,6 +66,10 @@ class StandInModel:
             text += chunk["choices"][0]["text"]
             yield text
 
+    def generate(self, prompt, state):
+        texts = list(self.generate_with_streaming(prompt, state))
+        return texts[-1] if texts else ""
+
 
 class ScriptedModel:
     """A loader that writes given text, a few characters per token, ``delay`` s per token.
@@ -95,6 +99,11 @@ class ScriptedModel:
                 break
             time.sleep(self.delay)
             yield reply[: min(start + self.token_chars, limit)]
+
+    def generate(self, prompt, state):
+        """Not streamed (the host streams whenever there are stopping strings)."""
+        texts = list(self.generate_with_streaming(prompt, state))
+        return texts[-1] if texts else ""
 
 
 class LlamaServer(ScriptedModel):
@@ -166,7 +175,7 @@ def host(tmp_path_factory, embedded_llm):
     shared.user_data_dir = user_data
     shared.args.extensions = ["joi_coach", "spy"]
     shared.settings = {"joi_coach-reply_prefix": "first voice"}
-    shared.model = StandInModel(embedded_llm._llama)
+    shared.model, shared.model_name = StandInModel(embedded_llm._llama), "embedded"
     extensions.setup_called.clear()
     extensions.load_extensions()
     text_generation.calls.clear()
@@ -174,7 +183,7 @@ def host(tmp_path_factory, embedded_llm):
     joi.coach.llm.idle_before_background = 0.5
     yield joi
     joi.close()
-    shared.model = None
+    shared.model, shared.model_name = None, "None"
 
 
 def wait_for(condition, timeout: float = 600.0, step: float = 0.5) -> bool:

@@ -3,6 +3,11 @@
 ``script.py`` (what the host loads) only forwards to :class:`JoiExtension`. A hook never
 breaks the host's generation: if Joi fails, it logs why (never the person's text) and
 hands the host its input back unchanged.
+
+``custom_generate_reply`` replaces the host's generation function for *every* generation
+(the host calls the first extension's that has one), so it hands each one to the function
+the host would have chosen without Joi (:func:`host_generate_function`) and passes the text
+through untouched, except on Joi's own chat turns (see ``WebuiTurns.reply_plan``).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,13 +23,16 @@ from typing import Any, TypeVar
 from ..coach import Coach
 from ..llm.priority import PriorityLLM
 from .host_generation import HostGeneration
-from .turns import WebuiOptions, WebuiTurns
+from .turns import ReplyPlan, WebuiOptions, WebuiTurns, stop_strings, with_card
 
 log = logging.getLogger("joi_coach")
 T = TypeVar("T")
 
 # The host's ``params``: its own two keys, then Joi's options with their defaults (WebuiOptions).
 DEFAULT_PARAMS: dict[str, Any] = {"display_name": "Joi Coach", "is_tab": True, **asdict(WebuiOptions())}
+# The loaders whose generation is the host's ``generate_reply_custom`` (by class name);
+# any other loaded model goes through ``generate_reply_HF`` (modules/text_generation.py).
+HOST_CUSTOM_LOADERS = ("LlamaServer", "Exllamav3Model", "TensorRTLLMModel")
 
 
 def _first(*args: Any) -> Any:
@@ -55,6 +63,38 @@ def passthrough_on_error(
         return guarded
 
     return decorate
+
+
+def _no_model(*args: Any, **kwargs: Any) -> Iterator[str]:
+    yield ""  # what the host's _generate_reply gives when no model is loaded
+
+
+def host_generate_function() -> Callable[..., Iterator[str]]:
+    """The generation function the host's ``_generate_reply`` would pick if Joi had no
+    ``custom_generate_reply``: the next extension's (in ``--extensions`` order; the host
+    calls only the first), else none while no model is loaded (``check_model_loaded``, which
+    also logs why, as the host does), else the one for the loaded model's class."""
+    from modules import extensions, shared, text_generation, utils
+
+    for extension, _ in extensions.iterator():
+        if isinstance(getattr(extension, "joi", None), JoiExtension):
+            continue
+        if hasattr(extension, "custom_generate_reply"):
+            return extension.custom_generate_reply
+    loaded, _ = utils.check_model_loaded()
+    if not loaded:
+        return _no_model
+    if shared.model.__class__.__name__ in HOST_CUSTOM_LOADERS:
+        return text_generation.generate_reply_custom
+    return text_generation.generate_reply_HF
+
+
+def host_thinking_tags() -> tuple[str, ...]:
+    """The start tags of the thinking formats the host recognises (modules/reasoning.py)."""
+    from modules import reasoning
+
+    formats = getattr(reasoning, "THINKING_FORMATS", ())
+    return tuple(str(start) for start, *_ in formats if start)
 
 
 def host_user_data_dir() -> Path:
@@ -152,6 +192,38 @@ class JoiExtension:
     @passthrough_on_error()
     def output_modifier(self, visible: str, state: dict[str, Any], is_chat: bool = False) -> str:
         return self._ready().output_modifier(visible, state, is_chat)
+
+    def custom_generate_reply(
+        self,
+        question: str,
+        original_question: str,
+        state: dict[str, Any],
+        stopping_strings: Any = None,
+        is_chat: bool = False,
+    ) -> Iterator[str]:
+        """The host's generation, called as the host calls it. Only Joi's chat turns are
+        changed: earlier cards left out of the prompt, and a crisis turn's card put into the
+        reply (so into the host's chat history and its API's content, streamed or not)."""
+        generate = host_generate_function()
+        plan = self._reply_plan(question, state, stopping_strings, is_chat)
+        if plan is None:
+            yield from generate(question, original_question, state, stopping_strings, is_chat=is_chat)
+            return
+        replies = generate(plan.prompt, original_question, state, stopping_strings, is_chat=is_chat)
+        yield from with_card(replies, plan)
+
+    def _reply_plan(
+        self, question: str, state: dict[str, Any], stopping_strings: Any, is_chat: bool
+    ) -> ReplyPlan | None:
+        if self.turns is None or not is_chat:
+            return None
+        try:
+            stops = stop_strings(stopping_strings, state.get("custom_stopping_strings"))
+            return self.turns.reply_plan(question, state, is_chat, stops, host_thinking_tags())
+        except Exception as exc:  # the host's own generation, untouched
+            debug = log.isEnabledFor(logging.DEBUG)
+            log.error("Joi Coach skipped custom_generate_reply: %s", type(exc).__name__, exc_info=debug)
+            return None
 
     def close(self) -> None:
         """Stop the engine (background work first) and forget it, so a later setup opens a new one."""

@@ -20,6 +20,17 @@ The host generates the reply itself; Joi adds its memory around it:
 * ``output_modifier``: called once with the finished reply; parse it into the two inner
   voices and the dialogue, store them once, and show the thoughts in the host's collapsible
   "Thought" block (the visible text is HTML-escaped, as the host expects).
+* ``custom_generate_reply`` (see :meth:`WebuiTurns.reply_plan`): the host's own generation,
+  with the care card put into the reply of a crisis turn.
+
+**Crisis safety.** The message a reply answers (the new one in ``chat_input_modifier``; the
+last one in the history, in ``state_modifier``, for Regenerate and Continue) is checked for
+crisis language. On a crisis the model gets the standalone coach's instruction for this
+generation, Joi keeps its note (once per message) and the follow-up for the next
+conversation, and the care card reaches the person whatever the model writes: in the chat
+between the thoughts and the dialogue, and in the reply the host keeps, which its API sends
+(right after the ``</think>`` of the thoughts, or at the start). The card is never stored as
+Joi's dialogue. The first reply in a later conversation gets the follow-up check-in.
 
 Regenerating or continuing a reply replaces the memories of the reply it replaces. Turns
 with tools selected are left alone (the host's tool loop re-generates and rewrites the reply
@@ -28,21 +39,26 @@ several times, and its tool markup is not something Joi should remember).
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import logging
+import re
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..coach import Coach
 from ..cognition.prompt import memory_block
 from ..cognition.reply_format import EMPATHETIC_LABEL, THINK_CLOSE, THINK_OPEN, labelled_thoughts
-from ..cognition.text_input import InputError, clean_message
+from ..cognition.text_input import MAX_MESSAGE_CHARS, InputError, clean_message
 from ..cognition.voices import ParsedReply, parse_reply
 from ..memory.models import Memory, Stream
 from ..memory.retrieval import Recollection
+from ..safety.detection import CrisisSignal
+from ..safety.response import CARD_MARKER, FOLLOW_UP_KEY, CareCard, crisis_instruction, follow_up_note
 from .host_generation import INTERNAL_KEY
 
 log = logging.getLogger(__name__)
@@ -51,6 +67,11 @@ API_CONVERSATION = "webui"  # the host's API has no chat id
 REPLY_PREFIXES = {"none": "", "think": f"{THINK_OPEN}\n", "first voice": f"{THINK_OPEN}\n{EMPATHETIC_LABEL}:"}
 CHAT_MODES = ("chat", "chat-instruct")
 PROFILES_FILE = "webui-profiles.json"  # the profile names Joi has memories for
+CARD_GAP = "\n\n"  # between the card and what comes before and after it in a reply
+CONTINUE_TAIL = 200  # characters of the reply being continued that end a Continue prompt
+# A care card in a prompt (an earlier reply's, kept in the host's history): its quoted lines
+# and the blank line that always follows it there.
+_CARD_IN_PROMPT = re.compile(re.escape(CARD_MARKER) + r"[^\n]*\n(?:>[^\n]*\n)*\n+")
 
 
 @dataclass(frozen=True)
@@ -97,13 +118,35 @@ class WebuiTurn:
     prefixed: bool = False  # bot_prefix_modifier ran (not on Continue)
     recalled: dict[Stream, list[Recollection]] = field(default_factory=dict)
     stored: bool = False
+    assessed: str | None = None  # the message the crisis check below is for
+    signal: CrisisSignal | None = None  # that message signals a crisis...
+    card: CareCard | None = None  # ...and this card goes with the reply
+    follow_up: str = ""  # or: the check-in after an earlier crisis (first turn of a later conversation)
+    note_id: int | None = None  # Joi's note of this crisis, once kept
+
+    def instruction(self) -> str:
+        """The model's extra instruction for this generation ("" for none)."""
+        if self.signal is not None:
+            return crisis_instruction(self.user_name, self.signal)
+        return self.follow_up
 
 
 @dataclass
 class _StoredReply:
     conversation: str
     message: str
-    memory_ids: list[int]
+    memory_ids: list[int]  # replaced when the reply is regenerated or continued
+    note_id: int | None = None  # Joi's crisis note for the message: kept across regenerations
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """What ``custom_generate_reply`` does with one of Joi's chat generations."""
+
+    prompt: str  # the host's prompt, earlier replies' cards left out
+    card: str = ""  # the care card to put into the reply ("" for none)
+    in_thoughts: bool = False  # the prompt opened a <think> block: the card goes after its end
+    labels: tuple[str, ...] = ()  # "Name:" labels the host drops from the start of a chat reply
 
 
 def character_of(state: dict[str, Any]) -> str:
@@ -128,6 +171,118 @@ def with_stop(stops: Any, stop: str) -> Any:
 def last_user_message(state: dict[str, Any]) -> str:
     rows = (state.get("history") or {}).get("internal") or []
     return str(rows[-1][0]) if rows and rows[-1] and rows[-1][0] else ""
+
+
+def last_reply(state: dict[str, Any]) -> str:
+    rows = (state.get("history") or {}).get("internal") or []
+    return str(rows[-1][1] or "") if rows and len(rows[-1]) > 1 else ""
+
+
+def stop_strings(stopping_strings: Any, custom: Any) -> list[str]:
+    """Every stopping string of a generation, read as the host's ``_generate_reply`` reads them."""
+    stops: list[str] = []
+    for given in (stopping_strings, custom):
+        if isinstance(given, str):
+            given = ast.literal_eval(f"[{given}]")
+        if isinstance(given, list):
+            stops += [str(s) for s in given]
+    return stops
+
+
+def without_cards(prompt: str) -> str:
+    """``prompt`` without the care cards of earlier replies (the host's history keeps them)."""
+    return _CARD_IN_PROMPT.sub("", prompt) if CARD_MARKER in prompt else prompt
+
+
+def split_card(reply: str) -> tuple[str, str]:
+    """(the reply without the care card Joi put into it, that card or ""). The card sits at
+    the start of the reply or right after the end of its thoughts, as :class:`CardPlacer` puts it."""
+    starts = [len(reply) - len(reply.lstrip())]
+    close = reply.find(THINK_CLOSE)
+    if close != -1:
+        after = close + len(THINK_CLOSE)
+        starts.append(after + len(reply[after:]) - len(reply[after:].lstrip()))
+    for start in starts:
+        if reply.startswith(CARD_MARKER, start):
+            end = start
+            for line in reply[start:].split("\n"):
+                if not line.startswith(">"):
+                    break
+                end += len(line) + 1
+            end = min(end, len(reply))
+            return reply[:start] + reply[end:].lstrip(), reply[start:end].rstrip("\n")
+    return reply, ""
+
+
+class CardPlacer:
+    """Puts the care card into a generation's cumulative replies (what the host's generation
+    functions yield), so that every text it gives back extends the one before it: the host's
+    API streams the differences.
+
+    * In the thoughts (the prompt opened ``<think>``), or when the reply itself starts with
+      ``<think>``: the card goes right after the first ``</think>``, before the dialogue.
+      If the thoughts never end, the end comes with the card: ``\n</think>\n\n`` + card.
+    * Otherwise the card starts the reply. Until the reply's first characters show whether it
+      starts with ``<think>`` or with a "Name:" label (which the host would drop), nothing is
+      given back.
+    """
+
+    def __init__(self, plan: ReplyPlan) -> None:
+        self.plan = plan
+        self.where: str | None = "thoughts" if plan.in_thoughts else None  # None: not known yet
+        self.label = ""
+
+    def place(self, raw: str) -> str:
+        if self.where is None:
+            self._decide(raw)
+        if self.where is None:
+            return ""
+        if self.where == "thoughts":
+            close = raw.find(THINK_CLOSE)
+            if close == -1:
+                return raw
+            after = close + len(THINK_CLOSE)
+            return raw[:after] + CARD_GAP + self.plan.card + CARD_GAP + raw[after:].lstrip()
+        return self.plan.card + CARD_GAP + raw.lstrip()[len(self.label) :].lstrip()
+
+    def finish(self, raw: str) -> str:
+        """The last text: the card is in it, wherever the reply stopped."""
+        if self.where is None:
+            lead = raw.lstrip()
+            return self.plan.card + (CARD_GAP + lead if lead else "")
+        if self.where == "thoughts" and THINK_CLOSE not in raw:
+            return f"{raw}\n{THINK_CLOSE}{CARD_GAP}{self.plan.card}"
+        return self.place(raw)
+
+    def _decide(self, raw: str) -> None:
+        lead = raw.lstrip()
+        starts = (THINK_OPEN, *self.plan.labels)
+        if not lead or any(len(lead) < len(start) and start.startswith(lead) for start in starts):
+            return
+        if lead.startswith(THINK_OPEN):
+            self.where = "thoughts"
+        else:
+            self.where = "start"
+            self.label = next((label for label in self.plan.labels if lead.startswith(label)), "")
+
+
+def with_card(replies: Iterable[str], plan: ReplyPlan) -> Iterator[str]:
+    """The cumulative replies of a generation, with the plan's card put in (see CardPlacer)."""
+    if not plan.card:
+        yield from replies
+        return
+    placer, raw, given = CardPlacer(plan), "", None
+    try:
+        for raw in replies:
+            given = placer.place(raw)
+            yield given
+        final = placer.finish(raw)
+        if final != given:
+            yield final
+    finally:
+        close = getattr(replies, "close", None)
+        if close is not None:  # the host stopped reading: stop the generation it came from
+            close()
 
 
 class WebuiTurns:
@@ -218,6 +373,7 @@ class WebuiTurns:
         with self._lock:
             self._last_chat_state = {k: v for k, v in state.items() if k not in ("history", TURN_KEY)}
         query = last_user_message(state)
+        self._assess(turn, query)  # for Regenerate and Continue; a new message is checked again below
         self._inject(state, turn, query)
         return state
 
@@ -229,10 +385,18 @@ class WebuiTurns:
             message = clean_message(text)
         except InputError as exc:
             log.warning("Joi keeps no memory of this message: %s", exc)
+            turn.stored = True  # nor of the reply to it (it is no regeneration of the last one)
+            self._assess(turn, text[:MAX_MESSAGE_CHARS] if isinstance(text, str) else "")
+            self._inject(state, turn, "")
+            if turn.signal is not None:
+                turn.note_id = self._note_crisis(turn)
             return text, visible_text
         turn.message = message
+        self._assess(turn, message)
         self._inject(state, turn, message)
         self._remember_message(turn, message)
+        if turn.signal is not None:  # kept now: the note stays even if the generation fails
+            turn.note_id = self._note_crisis(turn)
         return text, visible_text
 
     def bot_prefix_modifier(self, prefix: str, state: dict[str, Any]) -> str:
@@ -247,7 +411,9 @@ class WebuiTurns:
         turn = state.get(TURN_KEY)
         if not is_chat or not isinstance(turn, WebuiTurn):
             return visible
-        generated = html.unescape(visible)
+        # The card Joi put into the host's reply (custom_generate_reply) is shown apart and
+        # never stored; on Continue the host rebuilds the visible text from that reply.
+        generated, found_card = split_card(html.unescape(visible))
         reply = parse_reply(generated)
         # On Continue no prefix was added this time, but the reply began with one.
         prefix = turn.prefix if turn.prefixed else REPLY_PREFIXES[self.options.reply_prefix]
@@ -261,21 +427,113 @@ class WebuiTurns:
             turn.stored = True
             message = turn.message if turn.message is not None else last_user_message(state)
             self._remember_reply(turn, reply, message)
-        return render_visible(reply)
+        # Joi's card is HTML-safe markdown; a card in the reply that is not this turn's is
+        # shown as the text it is.
+        card = turn.card.markdown() if turn.card is not None else html.escape(found_card)
+        return render_visible(reply, card)
+
+    def reply_plan(
+        self,
+        prompt: str,
+        state: dict[str, Any],
+        is_chat: bool,
+        stops: list[str],
+        other_thoughts: Iterable[str],
+    ) -> ReplyPlan | None:
+        """How ``custom_generate_reply`` treats a generation: None (the host's own generation,
+        untouched) unless it is one of Joi's chat turns. Those go to the model without earlier
+        replies' cards, and a crisis turn's reply gets its card (not on Continue: the reply
+        being continued has it). ``other_thoughts``: the host's other thinking start tags."""
+        turn = state.get(TURN_KEY)
+        if not is_chat or not isinstance(turn, WebuiTurn):
+            return None
+        plain = ReplyPlan(without_cards(prompt))
+        if turn.card is None or self._continuing(turn, prompt, state):
+            return plain
+        opened = prompt.rstrip("\n")
+        in_thoughts = (turn.prefixed and THINK_OPEN in turn.prefix) or opened.endswith(THINK_OPEN)
+        if not in_thoughts and any(tag and opened.endswith(tag) for tag in other_thoughts):
+            log.warning("Joi shows the care card in the chat only: the model thinks in another format")
+            return plain
+        # The markdown without its HTML escapes: the host escapes what it shows while the reply
+        # streams (output_modifier then shows the card as markdown), API clients get plain text.
+        card = html.unescape(turn.card.markdown())
+        added = (f"{CARD_GAP}{card}{CARD_GAP}", f"\n{THINK_CLOSE}{CARD_GAP}{card}")
+        if any(stop and stop in text for stop in stops for text in added):
+            log.warning("Joi shows the care card in the chat only: a stopping string would cut it")
+            return plain
+        labels: tuple[str, ...] = ()
+        if state.get("mode") in CHAT_MODES:
+            labels = tuple(f"{name}:" for name in (state.get("name2"), state.get("name1")) if name)
+        return replace(plain, card=card, in_thoughts=in_thoughts, labels=labels)
+
+    @staticmethod
+    def _continuing(turn: WebuiTurn, prompt: str, state: dict[str, Any]) -> bool:
+        """Whether this generation continues the last reply: no new message, no bot prefix
+        (the host adds none on Continue), and the prompt ends with that reply as the host
+        puts it there (its dialogue, or its thoughts when it has no dialogue yet)."""
+        if turn.message is not None or turn.prefixed:
+            return False
+        return prompt.endswith(last_reply(state).strip()[-CONTINUE_TAIL:])
+
+    # -- crisis safety ------------------------------------------------------------------
+    def _assess(self, turn: WebuiTurn, message: str) -> None:
+        """Does the message this reply answers signal a crisis? Then its card and instruction;
+        if not, the follow-up check-in an earlier crisis asked for (as the standalone coach)."""
+        if turn.assessed == message:
+            return
+        turn.assessed = message
+        bank = self.coach.bank(turn.profile)
+        turn.signal = self.coach.check_crisis(message) if message else None
+        turn.card = None
+        turn.follow_up = ""
+        if turn.signal is not None:
+            # (not logged, as in the standalone app: a log is no place for what a person is going through)
+            turn.card = self.coach.care_card(bank, self.coach.settings_for(turn.profile), turn.signal)
+        else:
+            record = bank.get_meta(FOLLOW_UP_KEY)
+            turn.follow_up = follow_up_note(record, turn.user_name, time.time(), turn.conversation)
+
+    def _note_crisis(self, turn: WebuiTurn) -> int | None:
+        """Keep Joi's note of the crisis and the follow-up for the next conversation."""
+        if turn.signal is None or turn.card is None:
+            return None
+        bank = self.coach.bank(turn.profile)
+        return self.coach.remember_crisis(
+            bank, turn.signal, turn.card, turn.user_name, turn.conversation, time.time()
+        )
+
+    def _noted_before(self, turn: WebuiTurn) -> bool:
+        """A regenerated reply whose first version this process did not see (after a restart):
+        the follow-up record says whether this conversation's crisis was noted already."""
+        record = self.coach.bank(turn.profile).get_meta(FOLLOW_UP_KEY)
+        try:
+            data = json.loads(record or "")
+        except ValueError:
+            return False
+        kind = turn.signal.kind.value if turn.signal is not None else None
+        return (
+            isinstance(data, dict)
+            and data.get("conversation") == turn.conversation
+            and data.get("kind") == kind
+        )
 
     # -- memory -------------------------------------------------------------------------
     def _inject(self, state: dict[str, Any], turn: WebuiTurn, query: str) -> None:
-        """Persona and recalled memories into this generation's context or system message."""
+        """Persona, recalled memories and this turn's instruction (a crisis, a follow-up) into
+        this generation's context or system message."""
         now = time.time()
         if query:
             turn.recalled = self._recall(turn, query, now)
         remembered = memory_block(turn.recalled, turn.user_name, now, self.coach.character.name)
+        instruction = turn.instruction()
+        extra = remembered + (f"\n\n{instruction}" if instruction else "")
         if state.get("mode") in CHAT_MODES:
-            state["context"] = turn.base_context.rstrip() + remembered
+            state["context"] = turn.base_context.rstrip() + extra
         else:
             persona = self.coach.character.fill(self.coach.character.context, turn.user_name).strip()
             system = "\n\n".join(part for part in (turn.base_system.strip(), persona) if part)
-            state["custom_system_message"] = system + remembered
+            state["custom_system_message"] = system + extra
 
     def _recall(self, turn: WebuiTurn, query: str, now: float) -> dict[Stream, list[Recollection]]:
         """Recall for ``query``. The last message's recall is kept, since the next turn's
@@ -303,17 +561,23 @@ class WebuiTurns:
         bank = self.coach.bank(turn.profile)
         with self.coach.turn_lock(turn.profile):
             previous = self._stored.get(turn.profile)
+            note_id = turn.note_id
             if turn.message is None:
                 if previous and previous.conversation == turn.conversation and previous.message == message:
                     if not turn.prefixed:  # Continue extends the reply: its thoughts stay
                         reply = keep_earlier_thoughts(reply, bank.get(previous.memory_ids))
                     for memory_id in previous.memory_ids:  # a regenerated or continued reply
                         bank.forget(memory_id, with_derived=True)
+                    note_id = previous.note_id  # one note per message, however often regenerated
                 elif message:
                     self._remember_message(turn, message)
+                if note_id is None and turn.signal is not None and not self._noted_before(turn):
+                    note_id = self._note_crisis(turn)
             ids = self.coach.remember_reply(bank, reply, message, time.time(), turn.conversation)
+            if turn.follow_up:  # the check-in was asked for: once
+                bank.set_meta(FOLLOW_UP_KEY, "")
             self._stored[turn.profile] = _StoredReply(
-                turn.conversation, message, [i for group in ids.values() for i in group]
+                turn.conversation, message, [i for group in ids.values() for i in group], note_id
             )
         if self.options.background:
             self.coach.after_host_reply(turn.profile)
@@ -330,11 +594,13 @@ def keep_earlier_thoughts(reply: ParsedReply, earlier: list[Memory]) -> ParsedRe
     )
 
 
-def render_visible(reply: ParsedReply) -> str:
-    """The reply for the host's chat: thoughts in its escaped ``<think>`` block, then the dialogue."""
+def render_visible(reply: ParsedReply, card: str = "") -> str:
+    """The reply for the host's chat: thoughts in its escaped ``<think>`` block, then the care
+    card (HTML-safe markdown; after the block, or the host would take it for thoughts), then
+    the dialogue."""
     thoughts = labelled_thoughts(reply.empathetic, reply.therapeutic)
-    dialogue = html.escape(reply.dialogue)
+    said = CARD_GAP.join(part for part in (card, html.escape(reply.dialogue)) if part)
     if not thoughts:
-        return dialogue
+        return said
     block = html.escape(thoughts)
-    return f"{html.escape(THINK_OPEN)}\n{block}\n{html.escape(THINK_CLOSE)}\n\n{dialogue}"
+    return f"{html.escape(THINK_OPEN)}\n{block}\n{html.escape(THINK_CLOSE)}\n\n{said}"

@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from modules import shared
 from modules.extensions import apply_extensions
-from modules.reasoning import THINKING_START_TAGS
+from modules.reasoning import THINKING_FORMATS
 from modules.text_generation import generate_reply
 
 jinja_env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
@@ -164,8 +164,8 @@ def chatbot_wrapper(text, state, regenerate=False, _continue=False, loading_mess
     # The host re-adds a thinking tag that the prompt ended with (never on Continue).
     thinking_prefix = None
     if not _continue:
-        for start_tag in THINKING_START_TAGS:
-            if prompt.rstrip("\n").endswith(start_tag):
+        for start_tag, _, _ in THINKING_FORMATS:
+            if start_tag is not None and prompt.rstrip("\n").endswith(start_tag):
                 thinking_prefix = start_tag
                 break
     for j, reply in enumerate(

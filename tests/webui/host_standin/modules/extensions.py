@@ -69,6 +69,14 @@ def _apply_custom_generate_chat_prompt(text, state, **kwargs):
     return None
 
 
+def _apply_custom_generate_reply():
+    """Only the first extension's ``custom_generate_reply`` is used."""
+    for extension, _ in iterator():
+        if hasattr(extension, "custom_generate_reply"):
+            return extension.custom_generate_reply
+    return None
+
+
 def _apply_state_modifier_extensions(state):
     for extension, _ in iterator():
         if hasattr(extension, "state_modifier"):
@@ -91,6 +99,7 @@ EXTENSION_MAP = {
     "history": _apply_history_modifier_extensions,
     "bot_prefix": partial(_apply_string_extensions, "bot_prefix_modifier"),
     "custom_generate_chat_prompt": _apply_custom_generate_chat_prompt,
+    "custom_generate_reply": _apply_custom_generate_reply,
 }
 
 

@@ -2,7 +2,9 @@
 ``<think>`` blocks: a block that opens at the start, or (end-only form) text up to a lone
 ``</think>``. Without either, there is no reasoning (``None``) and all of it is content."""
 
-THINKING_START_TAGS = ("<think>",)  # the formats the host knows that Joi's replies can take
+# (start tag, end tag, content tag) as the host lists its formats; None: from the beginning.
+# Only the ``<think>`` ones here: the formats Joi's replies can take.
+THINKING_FORMATS = [("<think>", "</think>", None), (None, "</think>", None)]
 
 
 def extract_reasoning(text):

@@ -4,22 +4,37 @@ One generation at a time under the host's lock, except where the host runs gener
 parallel: a request that carries a ``stop_event`` on ExLlamaV3, TensorRT-LLM or llama.cpp
 with ``--parallel`` > 1 (by the model's class name) skips the lock. Generations are counted
 in ``models.active_generation_count``, and an idle-unloaded model is loaded again first.
-For a non-chat prompt the host applies every extension's ``state`` and ``input`` hooks
-before, and ``output`` hooks after; for ``is_chat`` none. The loop stops at a stop string,
-at ``shared.stop_everything`` or at the request's own ``stop_event``.
+
+``_generate_reply`` picks the generation function: the first extension's
+``custom_generate_reply`` if any has one (then the host does not check that a model is
+loaded), else, with a model loaded, ``generate_reply_custom`` for the LlamaServer,
+Exllamav3Model and TensorRTLLMModel classes and ``generate_reply_HF`` for any other; with
+none, the reply is "". It calls it as ``(question, original_question, state,
+stopping_strings, is_chat=is_chat)``. For a non-chat prompt the host applies every
+extension's ``state`` and ``input`` hooks before, and ``output`` hooks after; for
+``is_chat`` none. With stopping strings and no streaming it generates streamed on a deep
+copy of the state (keeping the ``stop_event``) and gives only the final reply. Every reply
+the function yields is cut at a stopping string (one still arriving is held back); the loop
+stops there, at ``shared.stop_everything`` or at the request's own ``stop_event``.
 ``shared.model.generate_with_streaming(prompt, state)`` yields the cumulative reply.
 """
 
 import ast
+import copy
 import html
+import logging
 import time
 
 from modules import models, shared
 from modules.extensions import apply_extensions
+from modules.utils import check_model_loaded
+
+logger = logging.getLogger("text-generation-webui")
 
 # (prompt, is_chat, the generation state) for every generation (the host's --verbose prints them)
 calls: list[tuple[str, bool, dict]] = []
 PARALLEL_LOADERS = ("Exllamav3Model", "LlamaServer", "TensorRTLLMModel")
+CUSTOM_LOADERS = ("LlamaServer", "Exllamav3Model", "TensorRTLLMModel")
 
 
 def generate_reply(*args, **kwargs):
@@ -58,9 +73,17 @@ def apply_stopping_strings(reply, all_stop_strings):
 
 
 def _generate_reply(question, state, stopping_strings=None, is_chat=False, escape_html=False, for_ui=False):
-    if shared.model is None:
-        yield ""
-        return
+    generate_func = apply_extensions("custom_generate_reply")
+    if generate_func is None:
+        model_is_loaded, _ = check_model_loaded()
+        if not model_is_loaded:
+            yield ""
+            return
+        if shared.model.__class__.__name__ in CUSTOM_LOADERS:
+            generate_func = generate_reply_custom
+        else:
+            generate_func = generate_reply_HF
+    original_question = question
     if not is_chat:
         state = apply_extensions("state", state)
         question = apply_extensions("input", question, state)
@@ -68,16 +91,26 @@ def _generate_reply(question, state, stopping_strings=None, is_chat=False, escap
     for st in (stopping_strings, state["custom_stopping_strings"]):
         if isinstance(st, str):
             st = ast.literal_eval(f"[{st}]")
-        if isinstance(st, list):
+        if isinstance(st, list) and len(st) > 0:
             stops += st
     shared.stop_everything = False
-    calls.append((question, is_chat, state))
     reply = ""
-    for reply in shared.model.generate_with_streaming(question, state):
+    is_stream = state["stream"]
+    if len(stops) > 0 and not state["stream"]:
+        original_logits_processor = state.get("logits_processor")
+        stop_event_ref = state.pop("stop_event", None)
+        state = copy.deepcopy(state)
+        if stop_event_ref is not None:
+            state["stop_event"] = stop_event_ref
+        if original_logits_processor is not None:
+            state["logits_processor"] = original_logits_processor
+        state["stream"] = True
+    calls.append((question, is_chat, state))
+    for reply in generate_func(question, original_question, state, stopping_strings, is_chat=is_chat):
         reply, stop_found = apply_stopping_strings(reply, stops)
         if escape_html:
             reply = html.escape(reply)
-        if state["stream"]:
+        if is_stream:
             yield reply
         stop_event = state.get("stop_event")
         if stop_found or shared.stop_everything or (stop_event and stop_event.is_set()):
@@ -85,3 +118,36 @@ def _generate_reply(question, state, stopping_strings=None, is_chat=False, escap
     if not is_chat:
         reply = apply_extensions("output", reply, state)
     yield reply
+
+
+def generate_reply_HF(question, original_question, state, stopping_strings=None, is_chat=False):
+    """The Transformers path, reduced to what it yields: "" first for a non-chat prompt, then
+    the cumulative reply (streamed: the host always streams when there are stopping strings)."""
+    try:
+        if not is_chat:
+            yield ""
+        if not state["stream"]:
+            yield shared.model.generate(question, state)
+        else:
+            yield from shared.model.generate_with_streaming(question, state)
+    except Exception:
+        logger.exception("Failed to generate reply (HF)")
+
+
+def generate_reply_custom(question, original_question, state, stopping_strings=None, is_chat=False):
+    """For models that do not use transformers for sampling: the state is copied (its
+    ``stop_event`` taken out of the caller's and put into the copy), "" first for a non-chat
+    prompt, then the model's cumulative reply. Errors are logged, not raised."""
+    stop_event_ref = state.pop("stop_event", None)
+    state = copy.deepcopy(state)
+    if stop_event_ref is not None:
+        state["stop_event"] = stop_event_ref
+    try:
+        if not is_chat:
+            yield ""
+        if not state["stream"]:
+            yield shared.model.generate(question, state)
+        else:
+            yield from shared.model.generate_with_streaming(question, state)
+    except Exception:
+        logger.exception("Failed to generate reply (custom)")

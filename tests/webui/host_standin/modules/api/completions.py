@@ -17,7 +17,7 @@ def chat_completion(text, state, stream=False, continue_=False):
     """Returns the streamed chunks (a list of delta dicts) or the one message dict, and the history."""
     state = copy.deepcopy(state)
     state["stop_event"] = threading.Event()
-    state["stream"] = True  # the API streams from the generator either way
+    state["stream"] = stream  # not streamed: the host generates streamed on a copy, gives the end
     generator = chat.generate_chat_reply(text, state, _continue=continue_, loading_message=False)
     seen_reasoning, seen_content, chunks = "", "", []
     answer, history = "", state["history"]
