@@ -43,7 +43,9 @@ def wait_idle_after(page, bubbles: int, timeout: float = 400) -> list[str]:
     deadline = time.time() + timeout
     while time.time() < deadline:
         texts = bot_texts(page)
-        busy = page.locator("#joi-thoughts .joi-status").count() > 0 or "queued" in page.inner_text("#joi-chat")
+        busy = page.locator("#joi-thoughts .joi-status").count() > 0 or "queued" in page.inner_text(
+            "#joi-chat"
+        )
         if len(texts) >= bubbles and not busy and texts[-1].strip() not in ("", "…"):
             return texts
         time.sleep(0.5)
@@ -113,7 +115,9 @@ def test_a_crisis_message_shows_the_lines_and_plan_above_a_caring_reply(server, 
     assert CARD_TITLE not in spoken and len(spoken.split()) >= 5
     assert crisis_reply_problems(spoken) == [], spoken
     # Joi keeps a note of the moment (never the person's words) for a gentle follow-up
-    notes = store_rows(server.data_dir, "SELECT text, importance FROM memories WHERE importance_source = 'safety'")
+    notes = store_rows(
+        server.data_dir, "SELECT text, importance FROM memories WHERE importance_source = 'safety'"
+    )
     assert len(notes) == 1 and notes[0][1] >= 8 and "better off" not in notes[0][0]
     # after a reload the lines are still there
     page.reload()

@@ -247,4 +247,4 @@ _ADVICE = re.compile(
 
 def gives_advice(sentence: str) -> bool:
     """Whether a sentence of the model's gives advice, minimises or labels (not for a crisis)."""
-    return bool(_ADVICE.search(sentence))
+    return bool(_ADVICE.search(sentence.strip()))
