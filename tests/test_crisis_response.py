@@ -334,7 +334,7 @@ def test_the_persona_says_joi_is_an_ai_and_never_claims_to_be_a_person_or_profes
 
 def test_in_a_crisis_the_model_s_advice_is_not_shown_and_the_line_stays_short(coach_on):
     spoken = (
-        "It sounds like you're carrying so much right now. Try a warm bath and some music. "
+        "It sounds like you're carrying so much right now. Try gradually increasing the time you spend outside. "
         "Experimenting with a new sleep routine can help. What has tonight been like? One more thing."
     )
     coach = coach_on(ScriptedLLM(script(spoken)))
@@ -342,5 +342,5 @@ def test_in_a_crisis_the_model_s_advice_is_not_shown_and_the_line_stays_short(co
     assert turn is not None
     dialogue = turn.reply.dialogue
     assert "carrying so much" in dialogue and "What has tonight been like?" in dialogue
-    assert "bath" not in dialogue and "routine" not in dialogue and "One more thing" not in dialogue
+    assert "gradually" not in dialogue and "routine" not in dialogue and "One more thing" not in dialogue
     assert dialogue.endswith("Are you safe right now, and is there someone you could reach out to tonight?")
