@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import CoachSettings
+from .memory.files import shred
 
 log = logging.getLogger(__name__)
 SETTINGS_FILE = "settings.json"
@@ -89,7 +90,7 @@ class ProfileSettings:
 
     def reset(self, profile: str) -> CoachSettings:
         with self._lock:
-            self._path(profile).unlink(missing_ok=True)
+            shred(self._path(profile))  # overwritten, then removed: own contacts are personal
             self._cache[profile] = ({}, self.defaults)
             self._problems.pop(profile, None)
             return self.defaults

@@ -121,30 +121,65 @@ class MemoryBank:
         with self._lock:
             self._store.update_text(memory_id, text, vector, self.embedder.model_id)
             self._index.replace(memory.stream, memory_id, vector)
+            self._index.save(purge=True)  # the old vector leaves the cache files too
         return self.get([memory_id])[0]
 
     def delete(self, ids: Sequence[int]) -> int:
+        """Forget exactly these memories (no derived reflections); returns how many went."""
+        return self._erase(list(ids))
+
+    def _erase(self, ids: list[int]) -> int:
+        """Delete memories so nothing of them stays on disk: the rows (and contexts quoting
+        them) purged from SQLite and its WAL, the vectors rewritten out of the FAISS cache."""
         with self._lock:
-            count = self._store.delete(ids)
-            self._index.remove(list(ids))
+            count = self._store.forget(ids)
+            self._index.remove(ids)
+            self._index.save(purge=True)
         return count
+
+    def _with_derived(self, ids: Sequence[int]) -> list[int]:
+        """``ids`` and every reflection built on them, at any depth."""
+        doomed, frontier = list(dict.fromkeys(ids)), list(dict.fromkeys(ids))
+        seen = set(doomed)
+        while frontier:
+            derived = [r for m in frontier for r in self._store.derived_from(m) if r not in seen]
+            derived = list(dict.fromkeys(derived))
+            seen.update(derived)
+            doomed.extend(derived)
+            frontier = derived
+        return doomed
 
     def forget(self, memory_id: int, *, with_derived: bool = True) -> list[int]:
         """Delete a memory and (by default) every reflection built on it, at any depth.
 
         Returns the ids deleted. A reflection citing a forgotten memory would keep saying
-        what the person asked Joi to forget, so it goes too.
+        what the person asked Joi to forget, so it goes too. The words are gone from the
+        files afterwards, including other memories' contexts that quoted them.
         """
-        doomed, frontier = [memory_id], [memory_id]
-        while with_derived and frontier:
-            derived = [r for m in frontier for r in self._store.derived_from(m) if r not in doomed]
-            doomed.extend(dict.fromkeys(derived))
-            frontier = derived
+        doomed = self._with_derived([memory_id]) if with_derived else [memory_id]
         found = [m.id for m in self.get(doomed)]
         if memory_id not in found:
             raise KeyError(f"no memory {memory_id}")
-        self.delete(found)
+        self._erase(found)
         return found
+
+    def forget_conversation(self, conversation: str) -> list[int]:
+        """Forget every memory of a conversation (all streams) and the reflections built on
+        them; returns the ids deleted ([] for an unknown conversation)."""
+        found = [m.id for m in self.get(self._with_derived(self._store.ids_in_conversation(conversation)))]
+        if found:
+            self._erase(found)
+        return found
+
+    def forget_everything(self) -> int:
+        """Forget all memories, the safety plan and every per-profile marker (the person's
+        name, the current conversation, follow-ups); returns the memories deleted. The store
+        keeps only its schema version. (Settings live beside it: see ProfileSettings.reset.)"""
+        with self._lock:
+            count = self._store.forget_everything()
+            self._index.rebuild()
+            self._index.save(purge=True)
+        return count
 
     def set_importance(self, scores: dict[int, int], source: str) -> None:
         self._store.set_importance(scores, source)

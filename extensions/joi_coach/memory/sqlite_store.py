@@ -162,6 +162,10 @@ STOPWORDS = frozenset(
 )
 
 
+# Meta values that are bookkeeping, not the person's: kept when everything is forgotten.
+KEPT_META = ("schema_version", "vector_generation")
+
+
 class StoreError(RuntimeError):
     """The store file cannot be used (corrupt, or from an unknown future schema)."""
 
@@ -207,6 +211,8 @@ class SqliteMemoryStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
+            # Deleted rows and freed pages are overwritten with zeros, not left in the file.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._check_integrity()
             upgraded = migrate(self._db)
         except sqlite3.DatabaseError as exc:
@@ -275,7 +281,17 @@ class SqliteMemoryStore:
         return ids
 
     def update_text(self, memory_id: int, text: str, vector: np.ndarray, model_id: str) -> None:
+        """A memory's new text and vector; contexts quoting the old text quote the new one.
+        The old words leave the files (:meth:`purge`)."""
         with self.transaction() as db:
+            row = db.execute("SELECT text FROM memories WHERE id = ?", (memory_id,)).fetchone()
+            old = str(row[0]).strip() if row else ""
+            if old:
+                db.execute(
+                    "UPDATE memories SET context = replace(context, ?, ?) "
+                    "WHERE id != ? AND context != '' AND instr(context, ?) > 0",
+                    (old, text.strip(), memory_id, old),
+                )
             cursor = db.execute(
                 "UPDATE memories SET text = ?, vector = ?, embedding_model = ? WHERE id = ?",
                 (text, np.asarray(vector, dtype=np.float32).tobytes(), model_id, memory_id),
@@ -283,6 +299,7 @@ class SqliteMemoryStore:
             if cursor.rowcount == 0:
                 raise KeyError(memory_id)
             self._bump_generation(db)
+        self.purge()
 
     def replace_vectors(self, items: Iterable[tuple[int, np.ndarray]], model_id: str) -> None:
         """Swap in vectors of another embedding model (one transaction for the batch)."""
@@ -313,6 +330,73 @@ class SqliteMemoryStore:
             self._bump_generation(db)
         return count
 
+    def forget(self, ids: Iterable[int]) -> int:
+        """Delete memories so their words are gone from the files, not just from the answers.
+
+        In one transaction: the rows go, and every other memory whose context (the turn it
+        answered) quotes a forgotten text has its context cleared. Then :meth:`purge`.
+        """
+        ids = list(dict.fromkeys(ids))
+        with self.transaction() as db:
+            texts: set[str] = set()
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                texts.update(
+                    str(r[0]) for r in db.execute(f"SELECT text FROM memories WHERE id IN ({marks})", chunk)
+                )
+            count = sum(db.execute("DELETE FROM memories WHERE id = ?", (i,)).rowcount for i in ids)
+            for text in texts:
+                if text.strip():
+                    db.execute(
+                        "UPDATE memories SET context = '' WHERE context != '' AND instr(context, ?) > 0",
+                        (text.strip(),),
+                    )
+            self._bump_generation(db)
+        self.purge()
+        return count
+
+    def forget_everything(self) -> int:
+        """Every memory, evidence link, the safety plan and every meta value but the schema
+        and the vector generation; then purged and vacuumed. Returns the memories deleted."""
+        with self.transaction() as db:
+            count = int(db.execute("SELECT COUNT(*) FROM memories").fetchone()[0])
+            db.execute("DELETE FROM evidence")
+            db.execute("DELETE FROM memories")
+            db.execute("INSERT INTO memories_fts (memories_fts) VALUES ('delete-all')")
+            db.execute("DELETE FROM safety_plan")
+            db.execute("DELETE FROM meta WHERE key NOT IN (?, ?)", (KEPT_META[0], KEPT_META[1]))
+            self._bump_generation(db)
+        with self._lock:
+            self._db.execute("VACUUM")
+        self.purge()
+        return count
+
+    def ids_in_conversation(self, conversation: str) -> list[int]:
+        """Every memory (any stream) stored in a conversation."""
+        with self._lock:
+            return [
+                int(r[0])
+                for r in self._db.execute(
+                    "SELECT id FROM memories WHERE conversation = ? ORDER BY id", (conversation,)
+                )
+            ]
+
+    def purge(self, *, text_index: bool = True) -> None:
+        """Leave no deleted words behind in the files.
+
+        ``secure_delete`` zeroes deleted rows and freed pages; FTS5 keeps deleted terms in
+        its older segments until they are merged, so (``text_index``) the index is merged
+        into one segment ('optimize'); then the WAL, which still holds earlier page images,
+        is checkpointed into the database and truncated to nothing.
+        """
+        with self._lock:
+            if text_index:
+                self._db.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("memory store %s: the WAL could not be truncated (busy)", self.path.name)
+
     def save_safety_plan(self, sections: dict[str, str], now: float) -> None:
         """Replace the safety plan with ``sections`` (section key -> text) in one transaction."""
         with self.transaction() as db:
@@ -321,6 +405,7 @@ class SqliteMemoryStore:
                 "INSERT INTO safety_plan (section, text, updated_at) VALUES (?, ?, ?)",
                 [(key, text, now) for key, text in sections.items() if text.strip()],
             )
+        self.purge(text_index=False)  # no earlier plan left in the WAL
 
     # -- reads --------------------------------------------------------------------------
     def safety_plan(self) -> dict[str, str]:

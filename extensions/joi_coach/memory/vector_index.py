@@ -17,6 +17,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from .files import overwrite
 from .models import ALL_STREAMS, Stream
 from .sqlite_store import SqliteMemoryStore
 
@@ -85,8 +86,12 @@ class VectorIndex:
             self._indexes = indexes
             self._saved_generation = -1
 
-    def save(self) -> None:
-        """Write the cache (if it changed since the last save): index files, then manifest."""
+    def save(self, *, purge: bool = False) -> None:
+        """Write the cache (if it changed since the last save): index files, then manifest.
+
+        With ``purge`` (after a forget) each replaced file is first overwritten with zeros,
+        so the vectors that were removed do not stay in the folder's free blocks.
+        """
         with self._lock:
             generation = self.store.generation()
             if generation == self._saved_generation:
@@ -95,6 +100,8 @@ class VectorIndex:
             for stream, index in self._indexes.items():
                 tmp = self._path(stream).with_suffix(".faiss.tmp")
                 faiss.write_index(index, str(tmp))
+                if purge:
+                    overwrite(self._path(stream))
                 os.replace(tmp, self._path(stream))
             manifest = {
                 "model_id": self.model_id,
