@@ -4,7 +4,7 @@
 # Usage: scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install.sh embedded,app,test
+scripts/install.sh embedded,app,encryption,test
 scripts/install-test-tools.sh
 # shellcheck source=/dev/null
 . .venv/bin/activate

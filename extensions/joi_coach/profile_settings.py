@@ -1,21 +1,22 @@
 """Per-profile settings: the person's own changes, on top of the app's defaults.
 
 Only what the person changed is kept, in ``settings.json`` in their profile folder
-(written atomically). A file that cannot be used is left untouched and the defaults apply;
-``problem(profile)`` says why, so the memory tab can show it.
+(written atomically; sealed when the data folder is encrypted). A file that cannot be used
+is left untouched and the defaults apply; ``problem(profile)`` says why, so the memory tab
+can show it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .config import CoachSettings
+from .memory.encryption import read_private, write_private
 from .memory.files import shred
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class ProfileSettings:
     def _load(self, profile: str) -> tuple[dict[str, Any], CoachSettings]:
         path = self._path(profile)
         try:
-            overrides = json.loads(path.read_text(encoding="utf-8"))
+            overrides = json.loads(read_private(path).decode("utf-8"))
             if not isinstance(overrides, dict):
                 raise ValueError("the file does not hold a JSON object")
             return overrides, self._apply(overrides)
@@ -96,11 +97,6 @@ class ProfileSettings:
             return self.defaults
 
     def _write(self, profile: str, overrides: dict[str, Any]) -> None:
-        path = self._path(profile)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".partial-{os.getpid()}-{threading.get_ident()}")
-        with open(partial, "w", encoding="utf-8") as out:
-            json.dump(overrides, out, indent=2, sort_keys=True)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
+        """Atomically, flushed to the disk; sealed (AES-GCM) when the data folder is encrypted."""
+        text = json.dumps(overrides, indent=2, sort_keys=True)
+        write_private(self._path(profile), text.encode("utf-8"))

@@ -1,5 +1,9 @@
 """``joi-coach``: start Joi in the browser, on the embedded CPU model or any OpenAI-compatible server.
 
+``joi-coach encrypt`` encrypts the data folder at rest; ``joi-coach change-passphrase`` changes
+its passphrase; an encrypted folder is unlocked at start (``--passphrase-file``,
+``JOI_PASSPHRASE`` or a prompt).
+
 Every flag can also come from an environment variable (shown in ``--help``), which is how a
 container or a Runpod template configures it.
 """
@@ -131,8 +135,162 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("JOI_USER_NAME", "User"),
         help="how Joi addresses you when nobody signs in [JOI_USER_NAME]",
     )
+    mem.add_argument(
+        "--passphrase-file",
+        type=Path,
+        default=Path(_env("JOI_PASSPHRASE_FILE", "")) if _env("JOI_PASSPHRASE_FILE") else None,
+        help="unlock an encrypted data folder with the passphrase in this file (its first line); "
+        "or set JOI_PASSPHRASE; or type it when asked. Encrypt a folder with 'joi-coach encrypt' "
+        "[JOI_PASSPHRASE_FILE]",
+    )
     p.add_argument("--log-level", default=_env("JOI_LOG_LEVEL", "INFO"), help="logging level [JOI_LOG_LEVEL]")
     return p
+
+
+# -- encryption at rest ---------------------------------------------------------------------------
+PASSPHRASE_COMMANDS = ("encrypt", "change-passphrase")
+
+
+def _read_passphrase_file(path: Path, flag: str) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {flag} {path}: {type(exc).__name__}") from exc
+    if not lines or not lines[0]:
+        raise ConfigError(f"{flag} {path} is empty: the passphrase is its first line")
+    return lines[0]
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _prompt(text: str) -> str:
+    import getpass
+
+    return getpass.getpass(text)
+
+
+def passphrase_from(file: Path | None, env: str, flag: str, prompt: str, *, confirm: bool = False) -> str:
+    """The passphrase from ``file``, else the environment variable ``env`` (taken out of the
+    environment so no child process inherits it), else typed at a terminal."""
+    if file is not None:
+        return _read_passphrase_file(file, flag)
+    value = os.environ.pop(env, "")
+    if value:
+        return value
+    if not _interactive():
+        raise ConfigError(f"the data folder is encrypted: give {flag} FILE or set {env}")
+    first = _prompt(prompt)
+    if confirm and _prompt("Type it again: ") != first:
+        raise ConfigError("the two passphrases differ; nothing was changed")
+    return first
+
+
+def unlock_data_dir(args: argparse.Namespace) -> bool:
+    """Unlock an encrypted data folder before Joi opens anything in it; True if encrypted.
+
+    A wrong passphrase, a missing one or missing packages stop the start with a clear message.
+    """
+    from ..memory import encryption
+
+    if not encryption.is_encrypted(args.data_dir):
+        if args.passphrase_file is not None or os.environ.pop("JOI_PASSPHRASE", ""):
+            log.warning(
+                "a passphrase was given, but %s is not encrypted; 'joi-coach encrypt' encrypts it",
+                args.data_dir,
+            )
+        return False
+    passphrase = passphrase_from(
+        args.passphrase_file, "JOI_PASSPHRASE", "--passphrase-file", f"Passphrase for {args.data_dir}: "
+    )
+    try:
+        encryption.unlock(args.data_dir, passphrase)
+    except encryption.WrongPassphrase as exc:
+        raise ConfigError(f"{exc} ({args.data_dir}); nothing was opened") from None
+    except encryption.EncryptionError as exc:
+        raise ConfigError(str(exc)) from None
+    log.info("data folder unlocked (encrypted at rest)")
+    return True
+
+
+def build_passphrase_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="joi-coach",
+        description="Encrypt a data folder at rest, or change its passphrase. Stop Joi first.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("command", choices=PASSPHRASE_COMMANDS)
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(_env("JOI_DATA_DIR", str(default_data_dir()))),
+        help="the data folder [JOI_DATA_DIR]",
+    )
+    p.add_argument(
+        "--passphrase-file",
+        type=Path,
+        default=Path(_env("JOI_PASSPHRASE_FILE", "")) if _env("JOI_PASSPHRASE_FILE") else None,
+        help="the passphrase (encrypt) or the current one (change-passphrase), first line of the file; "
+        "or JOI_PASSPHRASE; or typed [JOI_PASSPHRASE_FILE]",
+    )
+    p.add_argument(
+        "--new-passphrase-file",
+        type=Path,
+        default=None,
+        help="change-passphrase: the new passphrase, first line of the file; or JOI_NEW_PASSPHRASE; or typed",
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask to confirm that a lost passphrase means everything is lost (it is printed anyway)",
+    )
+    return p
+
+
+def passphrase_command(argv: list[str]) -> int:
+    """``joi-coach encrypt`` and ``joi-coach change-passphrase``."""
+    from ..memory import encryption
+
+    args = build_passphrase_parser().parse_args(argv)
+    logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+    try:
+        encryption.sqlcipher()
+        if args.command == "encrypt":
+            if encryption.is_encrypted(args.data_dir):
+                raise ConfigError(f"{args.data_dir} is already encrypted; use 'joi-coach change-passphrase'")
+            print(f"Encrypting {args.data_dir} at rest.\n\n  WARNING: {encryption.LOST_PASSPHRASE_WARNING}\n")
+            if not args.yes and _interactive() and input("Type YES to go on: ").strip() != "YES":
+                print("Nothing was changed.")
+                return 1
+            passphrase = passphrase_from(
+                args.passphrase_file, "JOI_PASSPHRASE", "--passphrase-file", "New passphrase: ", confirm=True
+            )
+            encryption.check_passphrase(passphrase)
+            encryption.set_passphrase(args.data_dir, passphrase, progress=lambda line: print(" ", line))
+            print(f"Done: {args.data_dir} is encrypted. Start Joi with --passphrase-file or JOI_PASSPHRASE.")
+            return 0
+        if not encryption.is_encrypted(args.data_dir):
+            raise ConfigError(f"{args.data_dir} is not encrypted; 'joi-coach encrypt' sets a passphrase")
+        old = passphrase_from(
+            args.passphrase_file, "JOI_PASSPHRASE", "--passphrase-file", "Current passphrase: "
+        )
+        encryption.unlock(args.data_dir, old)  # checks it first (and finishes an interrupted encryption)
+        print(f"\n  WARNING: {encryption.LOST_PASSPHRASE_WARNING}\n")
+        new = passphrase_from(
+            args.new_passphrase_file,
+            "JOI_NEW_PASSPHRASE",
+            "--new-passphrase-file",
+            "New passphrase: ",
+            confirm=True,
+        )
+        encryption.change_passphrase(args.data_dir, old, new)
+        print("Done: the old passphrase no longer opens this folder.")
+        return 0
+    except encryption.WrongPassphrase as exc:
+        raise ConfigError(f"{exc} ({args.data_dir}); nothing was changed") from None
+    except encryption.EncryptionError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -220,6 +378,9 @@ def crisis_lines(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in PASSPHRASE_COMMANDS:
+        return passphrase_command(argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -239,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.country and args.country not in known:
         log.warning("--country %s has no crisis lines here; the international list is shown", args.country)
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    unlock_data_dir(args)  # before the models load: a wrong passphrase stops here
 
     print("Starting Joi: loading the models…", flush=True)
     coach = build_coach(args)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .embeddings import Embedder
+from .encryption import key_for
 from .models import ALL_STREAMS, Memory, NewMemory, Stream
 from .retrieval import Recollection, RetrievalSettings, Retriever
 from .sqlite_store import SqliteMemoryStore
@@ -33,6 +34,8 @@ def embedding_text(memory: NewMemory | Memory) -> str:
 class MemoryBank:
     """Store, embed, search, edit and forget one profile's memories.
 
+    In an encrypted data folder (see :mod:`.encryption`) the store is a SQLCipher database
+    and the cache files are sealed; the folder must have been unlocked in this process.
     Vectors always come from ``embedder``; opening a store written with another model
     re-embeds it (with a progress bar) before anything else happens. The SQLite store and
     the FAISS cache are private: every read and write goes through here, so the two never
@@ -49,10 +52,18 @@ class MemoryBank:
     ) -> None:
         self.folder = Path(folder)
         self.embedder = embedder
-        self._store = SqliteMemoryStore(self.folder / STORE_FILE)
+        key = key_for(self.folder)  # None in a plain data folder; Locked if not unlocked
+        self.encrypted = key is not None
+        self._store = SqliteMemoryStore(self.folder / STORE_FILE, key=None if key is None else key.database)
         self._lock = threading.RLock()
         self._reembed_if_needed(progress)
-        self._index = VectorIndex(self.folder, self._store, embedder.model_id, embedder.dim)
+        self._index = VectorIndex(
+            self.folder,
+            self._store,
+            embedder.model_id,
+            embedder.dim,
+            file_key=None if key is None else key.files,
+        )
         self._retriever = Retriever(self._store, self._index, settings or RetrievalSettings())
 
     @property

@@ -13,6 +13,7 @@ so an older Joi still refuses a store newer than itself.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Callable
 
 from .models import IMPORTANCE_MAX, IMPORTANCE_MIN, Stream
@@ -106,6 +107,15 @@ def _run_script(db: sqlite3.Connection, script: str) -> None:
         raise ValueError(f"incomplete SQL statement: {statement[:80]}")
 
 
+def db_errors() -> tuple[type[Exception], ...]:
+    """The database errors of the SQLite modules in use (stdlib, and SQLCipher's when loaded)."""
+    errors: list[type[Exception]] = [sqlite3.Error]
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    if cipher is not None:
+        errors.append(cipher.Error)
+    return tuple(errors)
+
+
 def stored_version(db: sqlite3.Connection) -> int:
     """The schema version of an open store (0 for an empty file)."""
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
@@ -134,7 +144,7 @@ def migrate(db: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIO
             db.execute(f"PRAGMA user_version = {version}")
         except BaseException as exc:
             db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
+            if isinstance(exc, db_errors()):
                 raise SchemaError(
                     f"upgrading the store to schema {version} ({step.__name__}) failed: {exc}"
                 ) from exc

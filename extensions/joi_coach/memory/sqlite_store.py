@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .migrations import SchemaError, migrate
+from .migrations import SchemaError, db_errors, migrate
 from .models import MEMORY_COLUMNS, NEW_MEMORY_COLUMNS, Memory, NewMemory, Stream
 
 _COLUMNS = ", ".join(MEMORY_COLUMNS)
@@ -201,12 +201,22 @@ def _insert_row(
 class SqliteMemoryStore:
     """One profile's memories in one SQLite file. Thread-safe (one connection, one lock)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, key: bytes | None = None) -> None:
+        """Open (or create) the store; with ``key`` (32 bytes) it is a SQLCipher database.
+
+        A plain store opened with a key is encrypted in place first (the end of an
+        interrupted encryption of its data folder).
+        """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        errors = db_errors()
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            if key is None:
+                self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            else:
+                self._db = self._open_encrypted(key)
+                errors = db_errors()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
@@ -215,12 +225,31 @@ class SqliteMemoryStore:
             self._db.execute("PRAGMA secure_delete=ON")
             self._check_integrity()
             upgraded = migrate(self._db)
-        except sqlite3.DatabaseError as exc:
+        except errors as exc:
             raise StoreError(f"memory store {self.path} cannot be opened: {exc}") from exc
         except SchemaError as exc:
             raise StoreError(f"memory store {self.path}: {exc}") from exc
         if upgraded:
             log.info("memory store upgraded: %s", ", ".join(upgraded))
+
+    def _open_encrypted(self, key: bytes) -> sqlite3.Connection:
+        from .encryption import encrypt_database, sqlcipher
+
+        if len(key) != 32:
+            raise ValueError("a store key has 32 bytes")
+        dbapi = sqlcipher()
+        try:
+            encrypt_database(self.path, key)  # a plain store left by an interrupted run
+            db = dbapi.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our error, not stderr noise
+            db.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except dbapi.DatabaseError as exc:
+            raise StoreError(
+                f"memory store {self.path} does not open with this data folder's key "
+                f"(damaged, or copied from another folder): {exc}"
+            ) from exc
+        return db
 
     # -- housekeeping -------------------------------------------------------------------
     def _check_integrity(self) -> None:

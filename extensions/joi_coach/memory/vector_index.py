@@ -17,6 +17,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from .encryption import is_sealed, seal, unseal
 from .files import overwrite
 from .models import ALL_STREAMS, Stream
 from .sqlite_store import SqliteMemoryStore
@@ -32,8 +33,18 @@ def _new_index(dim: int) -> faiss.IndexIDMap2:
 class VectorIndex:
     """Per-stream exact cosine search over normalised vectors, kept in step with SQLite."""
 
-    def __init__(self, folder: Path, store: SqliteMemoryStore, model_id: str, dim: int) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        store: SqliteMemoryStore,
+        model_id: str,
+        dim: int,
+        *,
+        file_key: bytes | None = None,
+    ) -> None:
+        """``file_key``: the cache files are sealed with it (AES-GCM) in an encrypted folder."""
         self.folder = Path(folder)
+        self._file_key = file_key
         self.store = store
         self.model_id = model_id
         self.dim = dim
@@ -51,7 +62,7 @@ class VectorIndex:
     def _load(self) -> bool:
         """Reads the saved cache if it matches the store exactly; False means rebuild."""
         try:
-            manifest = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            manifest = json.loads(self._read(self.folder / MANIFEST).decode("utf-8"))
             if (
                 manifest.get("model_id") != self.model_id
                 or manifest.get("dim") != self.dim
@@ -60,7 +71,11 @@ class VectorIndex:
                 return False
             indexes = {}
             for stream in ALL_STREAMS:
-                index = faiss.read_index(str(self._path(stream)))
+                if self._file_key is None:
+                    index = faiss.read_index(str(self._path(stream)))
+                else:
+                    blob = self._read(self._path(stream))
+                    index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
                 if index.d != self.dim or index.ntotal != manifest["counts"][stream.value]:
                     return False
                 indexes[stream] = index
@@ -70,6 +85,15 @@ class VectorIndex:
         self._indexes = indexes
         self._saved_generation = manifest["generation"]
         return True
+
+    def _read(self, path: Path) -> bytes:
+        """A cache file's bytes; in an encrypted folder only a sealed file is accepted."""
+        blob = path.read_bytes()
+        if self._file_key is None:
+            if is_sealed(blob):
+                raise ValueError("an encrypted cache in a plain folder")
+            return blob
+        return unseal(blob, self._file_key, path.name)
 
     def rebuild(self) -> None:
         """Refill every stream's index from the vectors in SQLite."""
@@ -99,7 +123,11 @@ class VectorIndex:
             self.folder.mkdir(parents=True, exist_ok=True)
             for stream, index in self._indexes.items():
                 tmp = self._path(stream).with_suffix(".faiss.tmp")
-                faiss.write_index(index, str(tmp))
+                if self._file_key is None:
+                    faiss.write_index(index, str(tmp))
+                else:
+                    data = faiss.serialize_index(index).tobytes()
+                    tmp.write_bytes(seal(data, self._file_key, self._path(stream).name))
                 if purge:
                     overwrite(self._path(stream))
                 os.replace(tmp, self._path(stream))
@@ -110,7 +138,8 @@ class VectorIndex:
                 "counts": {s.value: int(i.ntotal) for s, i in self._indexes.items()},
             }
             tmp = self.folder / (MANIFEST + ".tmp")
-            tmp.write_text(json.dumps(manifest), encoding="utf-8")
+            text = json.dumps(manifest).encode("utf-8")
+            tmp.write_bytes(text if self._file_key is None else seal(text, self._file_key, MANIFEST))
             os.replace(tmp, self.folder / MANIFEST)
             self._saved_generation = generation
 
