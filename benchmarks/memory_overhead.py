@@ -1,11 +1,15 @@
 """Per-turn memory overhead and store opening time at 1k / 10k / 100k memories.
 
-    python benchmarks/memory_overhead.py [--sizes 1000,10000,100000] [--queries 50]
+    python benchmarks/memory_overhead.py [--sizes 1000,10000,100000] [--queries 50] [--variants plain,encrypted]
+    python benchmarks/memory_overhead.py --compare-encryption --sizes 1000,10000
 
 Memories are real LoCoMo dialogue lines (reused with variations to reach the size), spread
 over the four streams; their vectors are the real MiniLM embeddings of those lines with a
 little noise per copy, so nothing has to embed 100k texts. A "turn" here is what the reply
-path does before the model runs: embed the message, retrieve every stream, build the prompt.
+path does before the model runs: embed the message, retrieve every stream, build the prompt;
+"store" is what it does after: the message, the reply and its two thoughts written in one
+transaction each (message; reply with thoughts), as the coach does. The "encrypted" variant
+runs the same in a data folder with a passphrase (SQLCipher store, sealed cache files).
 """
 
 from __future__ import annotations
@@ -72,8 +76,39 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
+def bank_folder(root: Path, encrypted: bool) -> str:
+    """The profile folder to measure in: inside an encrypted data folder for that variant."""
+    if not encrypted:
+        return str(root)
+    from joi_coach.memory import encryption
+
+    encryption.set_passphrase(root, "benchmark passphrase", cost=2**14)
+    return str(root / "profiles" / "bench")
+
+
+def store_turn(bank: MemoryBank, vectors: np.ndarray, rng: np.random.Generator, query: str) -> None:
+    """What the coach writes for one turn: the message, then the reply with its two thoughts."""
+    now = time.time()
+    picks = rng.integers(0, len(vectors), size=4)
+    bank.add([NewMemory(Stream.DIALOGUE, query, now, speaker="Sam")], vectors[picks[:1]])
+    bank.add(
+        [
+            NewMemory(Stream.DIALOGUE, "Reply line.", now, speaker="Joi", context=query),
+            NewMemory(Stream.EMPATHETIC, "Empathetic thought.", now, speaker="Joi", context=query),
+            NewMemory(Stream.THERAPEUTIC, "Therapeutic thought.", now, speaker="Joi", context=query),
+        ],
+        vectors[picks[1:]],
+    )
+
+
 def measure_sizes(
-    sizes: Sequence[int], queries_n: int, cases: Path, embedder: Embedder, character: Character
+    sizes: Sequence[int],
+    queries_n: int,
+    cases: Path,
+    embedder: Embedder,
+    character: Character,
+    *,
+    encrypted: bool = False,
 ) -> list[dict[str, Any]]:
     """Per size: overhead per turn (median, p95), opening with and without the cache, ingest time."""
     lines, queries = load_lines(cases)
@@ -82,7 +117,8 @@ def measure_sizes(
     rng = np.random.default_rng(0)
     rows = []
     for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="joi-overhead-") as folder:
+        with tempfile.TemporaryDirectory(prefix="joi-overhead-") as root:
+            folder = bank_folder(Path(root), encrypted)
             started = time.perf_counter()
             bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
             fill(bank, size, lines, vectors, rng)
@@ -92,12 +128,15 @@ def measure_sizes(
             bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
             open_s = time.perf_counter() - started
             cached = bool(bank.cache_was_loaded)
-            timings = []
+            timings, stores = [], []
             for query in queries[:queries_n]:
                 t0 = time.perf_counter()
                 recalled = bank.recall(query, settings.k)
                 build_messages(character, "Sam", recalled, [], query, time.time())
                 timings.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                store_turn(bank, vectors, rng, query)
+                stores.append((time.perf_counter() - t0) * 1000)
             bank.close()
             for path in Path(folder).glob("vectors*"):  # the rebuild path after a crash
                 path.unlink()
@@ -105,7 +144,10 @@ def measure_sizes(
             MemoryBank(Path(folder), embedder, settings.retrieval, progress=False).close()
             rebuild_s = time.perf_counter() - started
         row = {
+            "variant": "encrypted" if encrypted else "plain",
             "memories": size,
+            "store_median_ms": statistics.median(stores),
+            "store_p95_ms": percentile(stores, 95),
             "overhead_median_ms": statistics.median(timings),
             "overhead_p95_ms": percentile(timings, 95),
             "queries": len(timings),
@@ -116,9 +158,66 @@ def measure_sizes(
         }
         rows.append(row)
         print(
-            f"  {size:>7,} memories: overhead median {row['overhead_median_ms']:.1f} ms, "
-            f"p95 {row['overhead_p95_ms']:.1f} ms ({len(timings)} queries); open {open_s:.2f} s "
+            f"  {row['variant']:>9} {size:>7,} memories: overhead median {row['overhead_median_ms']:.1f} ms, "
+            f"p95 {row['overhead_p95_ms']:.1f} ms ({len(timings)} queries); store median "
+            f"{row['store_median_ms']:.1f} ms, p95 {row['store_p95_ms']:.1f} ms; open {open_s:.2f} s "
             f"(cache{'' if cached else ' NOT used'}) / {rebuild_s:.2f} s (rebuild); ingest {ingest_s:.1f} s",
+            flush=True,
+        )
+    return rows
+
+
+def compare_encryption(
+    sizes: Sequence[int], queries_n: int, cases: Path, embedder: Embedder, character: Character
+) -> list[dict[str, Any]]:
+    """The cost of encryption at rest on a turn: the same store plain and encrypted, measured
+    turn by turn in alternation (so both see the same machine load). Per turn: embed the
+    message once (shared), then per variant retrieve + build the prompt + store the turn."""
+    lines, queries = load_lines(cases)
+    vectors = embedder.embed_passages(lines)
+    settings = CoachSettings()
+    rows = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="joi-overhead-") as root:
+            banks = {}
+            for variant in ("plain", "encrypted"):
+                folder = Path(bank_folder(Path(root) / variant, variant == "encrypted"))
+                banks[variant] = MemoryBank(folder, embedder, settings.retrieval, progress=False)
+                fill(banks[variant], size, lines, vectors, np.random.default_rng(0))
+            embed_ms: list[float] = []
+            turn_ms: dict[str, list[float]] = {v: [] for v in banks}
+            store_ms: dict[str, list[float]] = {v: [] for v in banks}
+            for n, query in enumerate(queries[:queries_n]):
+                t0 = time.perf_counter()
+                query_vector = embedder.embed_query(query)
+                embed_ms.append((time.perf_counter() - t0) * 1000)
+                order = list(banks) if n % 2 == 0 else list(reversed(banks))
+                for variant in order:
+                    bank = banks[variant]
+                    t0 = time.perf_counter()
+                    recalled = bank.recall(query, settings.k, query_vector=query_vector)
+                    build_messages(character, "Sam", recalled, [], query, time.time())
+                    t1 = time.perf_counter()
+                    store_turn(bank, vectors, np.random.default_rng(n), query)
+                    t2 = time.perf_counter()
+                    turn_ms[variant].append((t2 - t0) * 1000)
+                    store_ms[variant].append((t2 - t1) * 1000)
+            for bank in banks.values():
+                bank.close()
+        embed = statistics.median(embed_ms)
+        row: dict[str, Any] = {"memories": size, "embed_median_ms": embed, "queries": len(embed_ms)}
+        for variant in banks:
+            row[f"{variant}_memory_ms"] = statistics.median(turn_ms[variant])
+            row[f"{variant}_store_ms"] = statistics.median(store_ms[variant])
+            row[f"{variant}_turn_ms"] = embed + row[f"{variant}_memory_ms"]
+        row["turn_overhead_pct"] = 100 * (row["encrypted_turn_ms"] / row["plain_turn_ms"] - 1)
+        row["memory_overhead_pct"] = 100 * (row["encrypted_memory_ms"] / row["plain_memory_ms"] - 1)
+        rows.append(row)
+        print(
+            f"  {size:>7,} memories: embed {embed:.1f} ms; retrieve+prompt+store plain "
+            f"{row['plain_memory_ms']:.1f} ms (store {row['plain_store_ms']:.1f}), encrypted "
+            f"{row['encrypted_memory_ms']:.1f} ms (store {row['encrypted_store_ms']:.1f}); turn overhead "
+            f"+{row['turn_overhead_pct']:.1f}% (memory part +{row['memory_overhead_pct']:.1f}%)",
             flush=True,
         )
     return rows
@@ -135,17 +234,48 @@ def main() -> int:
     )
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument(
+        "--variants",
+        default="plain",
+        help="plain, encrypted or both (plain,encrypted; needs the 'encryption' extra)",
+    )
+    parser.add_argument(
+        "--compare-encryption",
+        action="store_true",
+        help="the same stores plain and encrypted, turn by turn in alternation: the encryption overhead",
+    )
     args = parser.parse_args()
 
     embedder = Embedder()
-    rows = measure_sizes(
-        [int(s) for s in args.sizes.split(",")], args.queries, args.cases, embedder, Character.load()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.compare_encryption:
+        rows = compare_encryption(sizes, args.queries, args.cases, embedder, Character.load())
+        print(
+            "\n| memories | embed (ms) | plain: retrieve+prompt+store (ms) | encrypted (ms) "
+            "| store plain / encrypted (ms) | turn overhead of encryption |"
+        )
+        print("|---|---|---|---|---|---|")
+        for r in rows:
+            print(
+                f"| {r['memories']:,} | {r['embed_median_ms']:.1f} | {r['plain_memory_ms']:.1f} "
+                f"| {r['encrypted_memory_ms']:.1f} | {r['plain_store_ms']:.1f} / {r['encrypted_store_ms']:.1f} "
+                f"| +{r['turn_overhead_pct']:.1f}% |"
+            )
+        return 0
+    rows = []
+    for variant in args.variants.split(","):
+        rows += measure_sizes(
+            sizes, args.queries, args.cases, embedder, Character.load(), encrypted=variant == "encrypted"
+        )
+    print(
+        "\n| variant | memories | overhead median (ms) | p95 (ms) | store median (ms) | p95 (ms) "
+        "| open with cache (s) | open, cache rebuilt (s) |"
     )
-    print("\n| memories | overhead median (ms) | p95 (ms) | open with cache (s) | open, cache rebuilt (s) |")
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['memories']:,} | {r['overhead_median_ms']:.1f} | {r['overhead_p95_ms']:.1f} "
+            f"| {r['variant']} | {r['memories']:,} | {r['overhead_median_ms']:.1f} | {r['overhead_p95_ms']:.1f} "
+            f"| {r['store_median_ms']:.1f} | {r['store_p95_ms']:.1f} "
             f"| {r['open_cached_s']:.2f} | {r['open_rebuild_s']:.2f} |"
         )
     return 0
