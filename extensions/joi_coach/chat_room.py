@@ -130,6 +130,17 @@ class ChatRoom:
     def conversations(self) -> list:
         return list_conversations(self.coach.bank(self.profile))
 
+    def reload(self) -> None:
+        """Read the transcript again after something was forgotten: finished exchanges (now
+        in the store, or forgotten from it) leave the screen; a forgotten current
+        conversation is replaced by the stored choice or a new one."""
+        with self._cond:
+            self._conversation = current_conversation(self.coach.bank(self.profile))
+            self._exchanges = [e for e in self._exchanges if not e.finished]
+            self._recalled = None
+            self._history = self._load_history()
+            self._changed()
+
     # -- what interfaces read -----------------------------------------------------------
     def view(self) -> RoomView:
         with self._cond:
@@ -237,6 +248,13 @@ class ChatRooms:
         self.coach = coach
         self._rooms: dict[str, ChatRoom] = {}
         self._lock = threading.Lock()
+        coach.on_forget(self._forgotten)
+
+    def _forgotten(self, profile: str) -> None:
+        with self._lock:
+            room = self._rooms.get(profile)
+        if room is not None:
+            room.reload()
 
     def room(self, profile: str) -> ChatRoom:
         with self._lock:

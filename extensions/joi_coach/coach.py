@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +32,10 @@ from .cognition.voices import ParsedReply, Section, VoiceDelta, VoiceParser
 from .config import CoachSettings
 from .llm.base import CancelToken, LLMBackend
 from .llm.priority import PriorityLLM
+from .memory import backup as backups
 from .memory.bank import MemoryBank
 from .memory.embeddings import Embedder
+from .memory.files import erase_exports
 from .memory.models import Memory, NewMemory, Stream
 from .memory.retrieval import Recollection
 from .persona import Character
@@ -120,6 +122,7 @@ class Coach:
         self._worker = BackgroundWorker(self._think_after_reply)
         self.crisis_lines = crisis_lines or CrisisDirectory.load()
         self.crisis_detector = CrisisDetector(embedder if self.settings.safety.similarity else None)
+        self._forget_listeners: list[Callable[[str], None]] = []
 
     # -- the turn -----------------------------------------------------------------------
     def reply(
@@ -426,6 +429,42 @@ class Coach:
         for stream in (Stream.EMPATHETIC, Stream.THERAPEUTIC):
             lines += [m.text for m in bank.memories(stream, limit=limit)]
         return lines
+
+    # -- the person's data ---------------------------------------------------------------
+    def on_forget(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(profile)`` after something of ``profile`` was forgotten, so what a
+        user interface keeps on screen (a chat room's transcript) can be read again."""
+        self._forget_listeners.append(listener)
+
+    def notify_forgotten(self, profile: str) -> None:
+        """Tell the listeners that memories of ``profile`` were forgotten (the memory tab calls
+        this after forgetting a memory or a conversation)."""
+        for listener in list(self._forget_listeners):
+            try:
+                listener(profile)
+            except Exception:
+                log.exception("a forget listener failed")
+
+    def forget_everything(self, profile: str, *, exports: Sequence[Path] = ()) -> int:
+        """Forget all of ``profile``: every memory, the safety plan, the markers (name, current
+        conversation, follow-ups), the settings file, and the exports Joi wrote into ``exports``
+        (folders of files written for download). Waits for a turn in progress to be stored
+        first. Returns the memories deleted."""
+        bank = self.bank(profile)
+        with self.turn_lock(profile):
+            count = bank.forget_everything()
+            self.profile_settings.reset(profile)
+            self.bank(profile)  # the bank ranks with the defaults again
+            for folder in exports:
+                erase_exports(folder)
+        self.notify_forgotten(profile)
+        return count
+
+    def backup(self, profile: str, destination: Path) -> backups.Manifest:
+        """Write a backup of ``profile`` (its store and settings, see :mod:`.memory.backup`) to
+        the file ``destination``; safe while Joi replies. Encrypted when the store is."""
+        self.bank(profile)  # a profile never used gets its (empty) store
+        return backups.backup(self._profiles.folder(profile), Path(destination), profile)
 
     # -- after the reply ----------------------------------------------------------------
     def catch_up(self, profile: str) -> None:

@@ -2,7 +2,9 @@
 
 ``joi-coach encrypt`` encrypts the data folder at rest; ``joi-coach change-passphrase`` changes
 its passphrase; an encrypted folder is unlocked at start (``--passphrase-file``,
-``JOI_PASSPHRASE`` or a prompt).
+``JOI_PASSPHRASE`` or a prompt). ``joi-coach backup PATH`` writes a backup of one profile
+(safe while Joi runs); ``joi-coach restore PATH`` checks a backup, then puts it in place of
+the profile's memories (stop Joi first).
 
 Every flag can also come from an environment variable (shown in ``--help``), which is how a
 container or a Runpod template configures it.
@@ -16,6 +18,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
@@ -293,6 +296,131 @@ def passphrase_command(argv: list[str]) -> int:
         raise ConfigError(str(exc)) from None
 
 
+# -- backups -------------------------------------------------------------------------------------
+BACKUP_COMMANDS = ("backup", "restore")
+DEFAULT_PROFILE = "local"  # the standalone app's profile when nobody signs in
+
+
+def build_backup_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="joi-coach",
+        description="Back up one profile's memories and settings to a single file (safe while Joi runs), "
+        "or restore a backup (checked completely before anything is replaced; stop Joi first).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("command", choices=BACKUP_COMMANDS)
+    p.add_argument(
+        "path",
+        type=Path,
+        help="backup: the file to write (or a folder to write joi-backup-<time>.zip into); restore: the backup",
+    )
+    p.add_argument(
+        "--profile",
+        default=None,
+        help=f"whose memories: the signed-in user's name, or 'NAME & CHARACTER' in the webui "
+        f"(backup: default '{DEFAULT_PROFILE}'; restore: default the profile named in the backup)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(_env("JOI_DATA_DIR", str(default_data_dir()))),
+        help="the data folder [JOI_DATA_DIR]",
+    )
+    p.add_argument(
+        "--passphrase-file",
+        type=Path,
+        default=Path(_env("JOI_PASSPHRASE_FILE", "")) if _env("JOI_PASSPHRASE_FILE") else None,
+        help="an encrypted data folder's passphrase (restore into a new folder: the backup's), first line "
+        "of the file; or JOI_PASSPHRASE; or typed [JOI_PASSPHRASE_FILE]",
+    )
+    p.add_argument(
+        "--embedding-model",
+        default=_env("JOI_EMBEDDING_MODEL"),
+        help="restore: the model that rebuilds the vector cache (default: the packaged one) "
+        "[JOI_EMBEDDING_MODEL]",
+    )
+    p.add_argument("--yes", action="store_true", help="restore: do not ask before replacing the profile")
+    return p
+
+
+def _profile_folder(data_dir: Path, profile: str) -> Path:
+    from ..profiles import ProfileError, profile_folder_name
+
+    try:
+        return data_dir / "profiles" / profile_folder_name(profile)
+    except ProfileError as exc:
+        raise ConfigError(f"--profile: {exc}") from None
+
+
+def backup_command(argv: list[str]) -> int:
+    """``joi-coach backup PATH`` and ``joi-coach restore PATH``."""
+    from ..memory import backup as backups
+    from ..memory import encryption
+
+    args = build_backup_parser().parse_args(argv)
+    logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "backup":
+            profile = args.profile or DEFAULT_PROFILE
+            folder = _profile_folder(args.data_dir, profile)
+            if encryption.is_encrypted(args.data_dir):
+                typed = passphrase_from(
+                    args.passphrase_file,
+                    "JOI_PASSPHRASE",
+                    "--passphrase-file",
+                    f"Passphrase for {args.data_dir}: ",
+                )
+                # Joi may be running: unlock only, finish nothing
+                encryption.unlock(args.data_dir, typed, finish=False)
+            destination = args.path / backups.default_name() if args.path.is_dir() else args.path
+            manifest = backups.backup(folder, destination, profile)
+            print(f"Backed up {manifest.memories} memories of {profile!r} to {destination}.")
+            if manifest.encrypted:
+                print("The backup is encrypted: it opens only with this data folder's passphrase.")
+            else:
+                print("The backup is NOT encrypted: anyone who has the file can read it. Keep it safe.")
+            return 0
+        manifest = backups.read_manifest(args.path)
+        profile = args.profile or manifest.profile
+        folder = _profile_folder(args.data_dir, profile)
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(manifest.created_at))
+        print(
+            f"Backup of {manifest.profile!r} from {when}: {manifest.memories} memories"
+            + (" (encrypted)" if manifest.encrypted else "")
+            + f". It will replace the memories and settings of {profile!r} in {args.data_dir}."
+        )
+        if not args.yes and _interactive() and input("Type YES to go on: ").strip() != "YES":
+            print("Nothing was changed.")
+            return 1
+        passphrase: str | None = None
+        if encryption.is_encrypted(args.data_dir):
+            unlock_data_dir(args)
+        elif manifest.encrypted:
+            passphrase = passphrase_from(
+                args.passphrase_file, "JOI_PASSPHRASE", "--passphrase-file", "The backup's passphrase: "
+            )
+        from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
+
+        embedder = Embedder(args.embedding_model or DEFAULT_EMBEDDING_MODEL)
+        report = backups.restore(
+            args.path,
+            args.data_dir,
+            profile,
+            folder,
+            embedder=embedder,
+            passphrase=passphrase,
+            progress=lambda line: print(" ", line),
+        )
+        print(f"Restored {report.memories} memories into {profile!r}.")
+        return 0
+    except backups.BackupError as exc:
+        raise ConfigError(str(exc)) from None
+    except encryption.WrongPassphrase as exc:
+        raise ConfigError(f"{exc} ({args.data_dir}); nothing was changed") from None
+    except encryption.EncryptionError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class AuthPlan:
     credentials: list[tuple[str, str]]
@@ -381,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in PASSPHRASE_COMMANDS:
         return passphrase_command(argv)
+    if argv and argv[0] in BACKUP_COMMANDS:
+        return backup_command(argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
