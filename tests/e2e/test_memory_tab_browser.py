@@ -241,3 +241,99 @@ def test_forgetting_a_memory_forgets_the_reflections_drawn_from_it(server, page)
     assert store_rows(
         server.data_dir, "SELECT COUNT(*) FROM memories WHERE text IN (?, ?, ?)", (MARATHON, INSIGHT, DEEPER)
     ) == [(0,)]
+
+
+# -- backing up and forgetting: each on its own app, so the tests above keep their memories ---------
+WALK = "I walk by the river every morning with my dog Brisvane."
+WALK_REPLY = "Morning walks with Brisvane sound grounding."
+
+
+@pytest.fixture
+def fresh_server(tmp_path, embedder):
+    """An app whose store holds the seeded memories plus a later conversation (the one the chat
+    opens), and exports on disk."""
+    data = tmp_path / "data"
+    seed(data, embedder)
+    bank = MemoryBank(data / "profiles" / profile_folder_name("local"), embedder)
+    later = time.time() - 600
+    bank.add(
+        [
+            NewMemory(Stream.DIALOGUE, WALK, later, speaker="Sam", conversation="c-walks"),
+            NewMemory(Stream.DIALOGUE, WALK_REPLY, later + 5, speaker="Joi", conversation="c-walks"),
+        ]
+    )
+    bank.close()
+    app = AppServer(data, tmp_path / "app.log", "--reply-tokens", "32")
+    app.start()
+    yield app
+    app.stop()
+
+
+def raw_files_containing(data_dir: Path, word: str) -> list[str]:
+    return sorted(
+        str(p.relative_to(data_dir))
+        for p in Path(data_dir).rglob("*")
+        if p.is_file() and word.encode() in p.read_bytes()
+    )
+
+
+def wait_for_status(page, text: str, timeout: float = 60_000) -> str:
+    page.wait_for_function(
+        "t => document.querySelector('#joi-memory-status').innerText.includes(t)", arg=text, timeout=timeout
+    )
+    return page.inner_text("#joi-memory-status")
+
+
+def test_back_up_then_forget_a_conversation_then_everything_with_its_confirmation(fresh_server, page):
+    import io
+    import zipfile
+
+    open_app(page, fresh_server.url)
+    assert any(WALK in t for t in page.locator("#joi-chat").all_inner_texts())  # the chat opens c-walks
+    open_memory_tab(page)
+    assert WALK in page.inner_text("#joi-memory-table")
+
+    page.get_by_text("Export and import").click()
+    page.click("#joi-backup")
+    wait_for_status(page, "Backup of 9 memories")
+    link = page.locator("#joi-exported a").first
+    link.wait_for()
+    backup = page.request.get(urljoin(fresh_server.url, link.get_attribute("href"))).body()
+    with zipfile.ZipFile(io.BytesIO(backup)) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        assert manifest["format"] == "joi-coach-backup" and manifest["memories"] == 9
+        assert manifest["profile"] == "local" and manifest["encrypted"] is False
+
+    page.get_by_text("Forget a conversation or everything").click()
+    choice = page.locator("#joi-forget-conversation-choice input")
+    assert "2 lines" in choice.input_value()  # the latest conversation, picked by default
+    page.click("#joi-forget-conversation")
+    status = wait_for_status(page, "Forgot the conversation")
+    assert "2 memories" in status and "Exports Joi had written" in status  # the backup file went too
+    refresh_memories(page)
+    assert WALK not in page.inner_text("#joi-memory-table")
+    assert MARATHON in page.inner_text("#joi-memory-table")
+    assert raw_files_containing(fresh_server.data_dir, "Brisvane") == []
+
+    page.click("#joi-forget-everything")  # not confirmed: nothing is forgotten
+    page.get_by_text("Type FORGET in the box").first.wait_for(timeout=30_000)
+    assert store_rows(fresh_server.data_dir, "SELECT COUNT(*) FROM memories") == [(7,)]
+
+    page.fill("#joi-forget-everything-confirm textarea, #joi-forget-everything-confirm input", "FORGET")
+    page.click("#joi-forget-everything")
+    assert "7 memories" in wait_for_status(page, "Forgot everything")
+    page.wait_for_function(  # the tab's refresh after it: an empty table
+        "t => !document.querySelector('#joi-memory-table').innerText.includes(t)", arg=MARATHON
+    )
+    assert "Brisvane" not in page.inner_text("#joi-tab-memory")
+    assert store_rows(fresh_server.data_dir, "SELECT COUNT(*) FROM memories") == [(0,)]
+    assert store_rows(fresh_server.data_dir, "SELECT COUNT(*) FROM safety_plan") == [(0,)]
+    for word in ("marathon", "Sam sounds excited", "monthly milestones", "pwned"):
+        assert raw_files_containing(fresh_server.data_dir, word) == [], word
+
+    open_app(page, fresh_server.url)  # the chat shows nothing of what was forgotten
+    chat = page.inner_text("#joi-chat")
+    assert MARATHON not in chat and WALK not in chat and "big goal" not in chat
+    assert page.locator('#joi-chat [data-testid="user"]').count() == 0
+    open_memory_tab(page)
+    assert MARATHON not in page.inner_text("#joi-memory-table")

@@ -1,4 +1,7 @@
-"""The memory tab: browse, search, edit, forget, reflect, export and import, and tune recall.
+"""The memory tab: browse, search, edit, forget, reflect, export, import, back up, and tune recall.
+
+Every forget (a memory, a conversation, everything) also shreds the exports this tab wrote for
+the person to download, so no file Joi wrote still holds the forgotten words.
 
 Shared by the standalone app and the text-generation-webui extension, so it sticks to the
 gradio API that 4.37 (the host's) and 6 (the standalone app's) have in common. Which
@@ -19,6 +22,9 @@ from typing import Any
 import gradio as gr
 
 from ..coach import Coach
+from ..conversations import list_conversations
+from ..memory.backup import BackupError, default_name
+from ..memory.files import erase_exports
 from ..memory.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, Stream
 from ..memory.transfer import (
     TransferError,
@@ -30,6 +36,7 @@ from ..memory.transfer import (
     parse_import,
     parse_safety_plan,
 )
+from ..profiles import profile_folder_name
 from .compat import listen, make
 from .timeline import render_timeline_svg
 from .views import (
@@ -47,6 +54,8 @@ TIMELINE_LIMIT = 2000
 REFLECTION_LIMIT = 300
 EXPORT_LIFETIME_S = 600  # exports older than this are removed at the next export
 ALL = "all streams"
+CONFIRM_WORD = "FORGET"  # typed to confirm forgetting everything
+EXPORTS_GONE = " Exports Joi had written for you to download were deleted too."
 STREAM_CHOICES = [ALL] + [s.value for s in Stream]
 ProfileOf = Callable[[gr.Request], str]
 
@@ -116,7 +125,13 @@ class MemoryTab:
             settings.retrieval.decay_per_hour,
             settings.reflection.threshold,
             f"⚠️ {problem}" if problem else "",
+            self._conversation_choices(profile),
         )
+
+    def _conversation_choices(self, profile: str) -> Any:
+        infos = list_conversations(self.coach.bank(profile))
+        choices = [(info.label(), info.id) for info in infos]
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
     def select(self, ids: list[int], request: gr.Request, evt: gr.SelectData):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -167,7 +182,37 @@ class MemoryTab:
             raise gr.Error("That memory no longer exists.") from exc
         bank.flush()
         extra = f" and {len(gone) - 1} reflection(s) drawn from it" if len(gone) > 1 else ""
-        return f"Forgot memory #{int(memory_id)}{extra}.", None
+        return f"Forgot memory #{int(memory_id)}{extra}.{self._after_forget(request)}", None
+
+    def _after_forget(self, request: gr.Request) -> str:
+        """Shred this person's exports and let the chat read its transcript again."""
+        profile = self.profile_of(request)
+        removed = erase_exports(self._exports(profile))
+        self.coach.notify_forgotten(profile)
+        return EXPORTS_GONE if removed else ""
+
+    def forget_conversation(self, conversation: str | None, request: gr.Request) -> str:
+        if not conversation:
+            raise gr.Error("Pick a conversation first.")
+        bank = self.coach.bank(self.profile_of(request))
+        gone = bank.forget_conversation(str(conversation))
+        if not gone:
+            raise gr.Error("That conversation has no memories left.")
+        bank.flush()
+        return f"Forgot the conversation: {len(gone)} memories, with the reflections drawn from them.{self._after_forget(request)}"
+
+    def forget_everything(self, confirmation: str, request: gr.Request) -> tuple[str, str]:
+        if (confirmation or "").strip() != CONFIRM_WORD:
+            raise gr.Error(f"Type {CONFIRM_WORD} in the box to confirm; nothing was forgotten.")
+        profile = self.profile_of(request)
+        exports = self._exports(profile)
+        had_exports = any(p.is_file() for p in exports.rglob("*")) if exports.is_dir() else False
+        count = self.coach.forget_everything(profile, exports=[exports])
+        self.coach.bank(profile).flush()
+        return (
+            f"Forgot everything: {count} memories, your safety plan, your settings and the name Joi knew "
+            f"you by.{EXPORTS_GONE if had_exports else ''}"
+        ), ""
 
     def reflect(self, request: gr.Request) -> str:
         profile = self.profile_of(request)
@@ -218,16 +263,24 @@ class MemoryTab:
         return "Settings reset to the defaults."
 
     # -- export and import --------------------------------------------------------------
-    def _export_file(self, name: str, content: str) -> str:
-        """Write an export for download into a private folder, removing earlier ones that are
-        old enough to have been downloaded (a person's memories should not linger on disk)."""
+    def _exports(self, profile: str) -> Path:
+        """The private folder of one person's exports (forgetting shreds only their own)."""
+        return self._export_dir / profile_folder_name(profile)
+
+    def _export_folder(self, profile: str) -> Path:
+        """A new private folder for one download, removing earlier ones that are old enough
+        to have been downloaded (a person's memories should not linger on disk)."""
         now = time.time()
-        for old in self._export_dir.glob("*/*"):
+        for old in self._export_dir.glob("*/*/*"):
             if now - old.stat().st_mtime > EXPORT_LIFETIME_S:
-                old.unlink(missing_ok=True)
+                erase_exports(old.parent)
                 old.parent.rmdir()
-        folder = Path(tempfile.mkdtemp(prefix="export-", dir=self._export_dir))  # 0700
-        path = folder / name
+        exports = self._exports(profile)
+        exports.mkdir(mode=0o700, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="export-", dir=exports))  # 0700
+
+    def _export_file(self, profile: str, name: str, content: str) -> str:
+        path = self._export_folder(profile) / name
         path.write_text(content, encoding="utf-8")
         os.chmod(path, 0o600)
         return str(path)
@@ -236,11 +289,31 @@ class MemoryTab:
         profile = self.profile_of(request)
         settings = self.coach.profile_settings.overrides(profile)
         data = export_json(self.coach.bank(profile), settings=settings)
-        return self._export_file(f"joi-memories-{_stamp()}.json", dumps_export(data))
+        return self._export_file(profile, f"joi-memories-{_stamp()}.json", dumps_export(data))
 
     def export_markdown_file(self, request: gr.Request) -> str:
-        bank = self.coach.bank(self.profile_of(request))
-        return self._export_file(f"joi-memories-{_stamp()}.md", export_markdown(bank))
+        profile = self.profile_of(request)
+        return self._export_file(
+            profile, f"joi-memories-{_stamp()}.md", export_markdown(self.coach.bank(profile))
+        )
+
+    def backup_file(self, request: gr.Request) -> tuple[str, str]:
+        """A backup of this person's store and settings (see memory.backup), for download."""
+        profile = self.profile_of(request)
+        path = self._export_folder(profile) / default_name()
+        try:
+            manifest = self.coach.backup(profile, path)
+        except BackupError as exc:
+            raise gr.Error(f"No backup: {exc}") from exc
+        note = (
+            "It is encrypted: it opens only with this data folder's passphrase."
+            if manifest.encrypted
+            else "It is not encrypted: anyone who has the file can read it, so keep it somewhere safe."
+        )
+        return str(path), (
+            f"Backup of {manifest.memories} memories ready below. {note} "
+            "Restore it with `joi-coach restore FILE` while Joi is stopped."
+        )
 
     def import_file(self, file: Any, request: gr.Request) -> tuple[str, None]:
         if file is None:
@@ -348,6 +421,47 @@ class MemoryTab:
                 elem_id="joi-import-file",
             )
             import_button = make(gr.Button, value="Import", elem_id="joi-import")
+            backup_button = make(gr.Button, value="Back up", elem_id="joi-backup")
+        with make(gr.Accordion, label="Forget a conversation or everything", open=False):
+            with gr.Row():
+                conversation = make(
+                    gr.Dropdown,
+                    choices=[],
+                    label="Conversation",
+                    scale=3,
+                    elem_id="joi-forget-conversation-choice",
+                )
+                forget_conversation_button = make(
+                    gr.Button,
+                    value="Forget this conversation",
+                    variant="stop",
+                    scale=1,
+                    elem_id="joi-forget-conversation",
+                )
+            make(
+                gr.Markdown,
+                value=(
+                    "**Forget everything** deletes every memory, reflection, your safety plan, your "
+                    "settings and the exports Joi wrote for you, for good: it cannot be undone "
+                    "(a backup you downloaded is yours to keep or delete). "
+                    f"Type **{CONFIRM_WORD}** to confirm."
+                ),
+            )
+            with gr.Row():
+                confirm = make(
+                    gr.Textbox,
+                    label=f"Type {CONFIRM_WORD}",
+                    placeholder=CONFIRM_WORD,
+                    scale=3,
+                    elem_id="joi-forget-everything-confirm",
+                )
+                forget_everything_button = make(
+                    gr.Button,
+                    value="Forget everything",
+                    variant="stop",
+                    scale=1,
+                    elem_id="joi-forget-everything",
+                )
         with make(gr.Accordion, label="Recall settings", open=False):
             with gr.Row():
                 k_sliders = [
@@ -399,6 +513,7 @@ class MemoryTab:
             decay,
             threshold,
             settings_problem,
+            conversation,
         ]
         opened = [selected, detail, text, importance]
 
@@ -415,6 +530,13 @@ class MemoryTab:
         listen(export_json_button.click, self.export_json_file, None, [exported])
         listen(export_md_button.click, self.export_markdown_file, None, [exported])
         then_refresh(listen(import_button.click, self.import_file, [upload], [status, upload]))
+        listen(backup_button.click, self.backup_file, None, [exported, status])
+        then_refresh(
+            listen(forget_conversation_button.click, self.forget_conversation, [conversation], [status])
+        )
+        then_refresh(
+            listen(forget_everything_button.click, self.forget_everything, [confirm], [status, confirm])
+        )
         then_refresh(
             listen(
                 save_settings_button.click,
