@@ -12,10 +12,8 @@ from joi_coach.memory.migrations import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SchemaError,
-    conversation_index,
-    initial_schema,
+    memory_checksum,
     migrate,
-    safety_plan_table,
     stored_version,
 )
 from joi_coach.memory.models import Stream
@@ -105,6 +103,18 @@ def test_each_later_migration_upgrades_the_one_before(tmp_path):
         db.execute("INSERT INTO safety_plan VALUES ('what_helps', 'a walk with Maya', 1.0)")
         with pytest.raises(sqlite3.IntegrityError):  # one row per section
             db.execute("INSERT INTO safety_plan VALUES ('what_helps', 'again', 2.0)")
+        # memory_checksums (schema 4): kept by triggers on insert and on a change of words
+        assert migrate(db, MIGRATIONS[:4]) == ["memory_checksums"]
+        db.execute(
+            "INSERT INTO memories (stream, text, created_at, last_accessed, embedding_model, vector) "
+            "VALUES ('dialogue', 'I ran 5k', 1, 1, 'm', x'00')"
+        )
+        [(checksum,)] = db.execute("SELECT checksum FROM memories").fetchall()
+        assert checksum == memory_checksum("I ran 5k", "", "")
+        db.execute("UPDATE memories SET text = 'I ran 10k'")
+        assert db.execute("SELECT checksum FROM memories").fetchone()[0] == memory_checksum(
+            "I ran 10k", "", ""
+        )
         assert migrate(db) == []  # nothing left to do
     finally:
         db.close()
@@ -118,8 +128,8 @@ def test_a_failing_migration_leaves_the_store_at_the_last_good_version(tmp_path)
     db = sqlite3.connect(tmp_path / "m.sqlite3", isolation_level=None)
     try:
         with pytest.raises(SchemaError, match="broken"):
-            migrate(db, (initial_schema, conversation_index, safety_plan_table, broken))
-        assert stored_version(db) == 3
+            migrate(db, (*MIGRATIONS, broken))
+        assert stored_version(db) == len(MIGRATIONS)
         assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").fetchone()
     finally:
         db.close()

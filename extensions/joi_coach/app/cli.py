@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         "[JOI_PASSPHRASE_FILE]",
     )
     p.add_argument("--log-level", default=_env("JOI_LOG_LEVEL", "INFO"), help="logging level [JOI_LOG_LEVEL]")
+    p.add_argument(
+        "--debug-prompts",
+        action="store_true",
+        default=_env("JOI_DEBUG_PROMPTS", "") not in ("", "0", "false", "no"),
+        help="log every prompt sent to the model, memories and messages included (off by default: "
+        "no text of what people say reaches the logs otherwise) [JOI_DEBUG_PROMPTS]",
+    )
     return p
 
 
@@ -495,6 +502,20 @@ def build_coach(args: argparse.Namespace):
     return Coach(llm, embedder, args.data_dir, settings=settings, crisis_lines=crisis_lines(args))
 
 
+def check_data_dir(folder: Path) -> None:
+    """The data folder exists (or can be made) and Joi can write in it; ConfigError if not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".joi-write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"Joi cannot write its memories in the data folder {folder}: {exc.strerror or exc}. "
+            "Choose another with --data-dir (JOI_DATA_DIR) or give this user write access."
+        ) from None
+
+
 def crisis_lines(args: argparse.Namespace):
     """The crisis lines: the shipped list, with ``--crisis-lines`` laid over it; ConfigError if unusable."""
     from ..safety.resources import CrisisDirectory, ResourcesError
@@ -516,6 +537,11 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own health checks
+    if args.debug_prompts:
+        from ..llm.prompt_log import show_prompts
+
+        show_prompts(True)
+        log.warning("--debug-prompts: every prompt, with what people said, goes to this log")
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry, ever
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.api_base and args.model:
@@ -529,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     known = crisis_lines(args).countries  # a bad --crisis-lines file stops here, before the models load
     if args.country and args.country not in known:
         log.warning("--country %s has no crisis lines here; the international list is shown", args.country)
-    args.data_dir.mkdir(parents=True, exist_ok=True)
+    check_data_dir(args.data_dir)
     unlock_data_dir(args)  # before the models load: a wrong passphrase stops here
 
     print("Starting Joi: loading the models…", flush=True)

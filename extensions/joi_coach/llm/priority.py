@@ -17,6 +17,7 @@ from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 
 from .base import Cancelled, CancelToken, ChatMessage, GenerationParams, LLMBackend
+from .prompt_log import log_prompt
 
 BACKEND_POLL_SECONDS = 0.1  # how often background work asks a backend that is not ready again
 
@@ -134,12 +135,14 @@ class PriorityLLM:
         assistant_prefix: str = "",
     ) -> Generator[str, None, None]:
         with self.foreground():
+            log_prompt("reply", messages, assistant_prefix)
             yield from self.backend.stream_chat(messages, params, cancel, assistant_prefix)
 
     def complete_background(self, messages: Sequence[ChatMessage], params: GenerationParams) -> str:
         """A whole completion at background priority; raises Preempted if a reply came."""
         token = self._acquire(foreground=False)
         try:
+            log_prompt("background", messages)
             parts = []
             for delta in self.backend.stream_chat(messages, params, token):
                 parts.append(delta)

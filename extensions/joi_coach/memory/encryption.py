@@ -453,6 +453,9 @@ def encrypt_database(path: Path, db_key: bytes) -> bool:
     partial = path.with_name(path.name + ".encrypting")
     db = dbapi.connect(str(path), isolation_level=None)
     try:
+        from .migrations import register_functions
+
+        register_functions(db)  # the schema's triggers call them while the rows are copied
         db.execute("PRAGMA cipher_log_level = NONE")
         busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if busy:

@@ -12,6 +12,7 @@ so an older Joi still refuses a store newer than itself.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -90,8 +91,44 @@ def safety_plan_table(db: sqlite3.Connection) -> None:
     )
 
 
+CHECKSUM_FUNCTION = "joi_checksum"
+
+
+def memory_checksum(text: str | None, context: str | None, speaker: str | None) -> str:
+    """What a memory's row must hash to: a change to its words on disk is then noticed."""
+    joined = "\x1f".join((text or "", context or "", speaker or ""))
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def register_functions(db: sqlite3.Connection) -> None:
+    """The SQL functions the schema's triggers call (needed on every connection that writes)."""
+    db.create_function(CHECKSUM_FUNCTION, 3, memory_checksum, deterministic=True)
+
+
+def memory_checksums(db: sqlite3.Connection) -> None:
+    """Schema 4: a checksum of each memory's words, kept by triggers and checked at open.
+
+    SQLite's own checks look at the file's structure only; bytes changed inside a row would
+    otherwise be served as if the person had written them.
+    """
+    register_functions(db)
+    _run_script(
+        db,
+        f"""
+ALTER TABLE memories ADD COLUMN checksum TEXT;
+UPDATE memories SET checksum = {CHECKSUM_FUNCTION}(text, context, speaker);
+CREATE TRIGGER IF NOT EXISTS memories_checksum_insert AFTER INSERT ON memories BEGIN
+    UPDATE memories SET checksum = {CHECKSUM_FUNCTION}(new.text, new.context, new.speaker) WHERE id = new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS memories_checksum_update AFTER UPDATE OF text, context, speaker ON memories BEGIN
+    UPDATE memories SET checksum = {CHECKSUM_FUNCTION}(new.text, new.context, new.speaker) WHERE id = new.id;
+END;
+""",
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (initial_schema, conversation_index, safety_plan_table)
+MIGRATIONS: tuple[Migration, ...] = (initial_schema, conversation_index, safety_plan_table, memory_checksums)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .migrations import SchemaError, db_errors, migrate
+from .migrations import CHECKSUM_FUNCTION, SchemaError, db_errors, migrate, register_functions
 from .models import MEMORY_COLUMNS, NEW_MEMORY_COLUMNS, Memory, NewMemory, Stream
 
 _COLUMNS = ", ".join(MEMORY_COLUMNS)
@@ -223,12 +223,18 @@ class SqliteMemoryStore:
             self._db.execute("PRAGMA busy_timeout=5000")
             # Deleted rows and freed pages are overwritten with zeros, not left in the file.
             self._db.execute("PRAGMA secure_delete=ON")
+            register_functions(self._db)
             self._check_integrity()
             upgraded = migrate(self._db)
-        except errors as exc:
-            raise StoreError(f"memory store {self.path} cannot be opened: {exc}") from exc
-        except SchemaError as exc:
-            raise StoreError(f"memory store {self.path}: {exc}") from exc
+            self._check_checksums()
+        except BaseException as exc:
+            if hasattr(self, "_db"):
+                self._db.close()  # no connection (or -wal file) is left behind by a failed open
+            if isinstance(exc, errors):
+                raise StoreError(f"memory store {self.path} cannot be opened: {exc}") from exc
+            if isinstance(exc, SchemaError):
+                raise StoreError(f"memory store {self.path}: {exc}") from exc
+            raise
         if upgraded:
             log.info("memory store upgraded: %s", ", ".join(upgraded))
 
@@ -256,6 +262,21 @@ class SqliteMemoryStore:
         row = self._db.execute("PRAGMA quick_check").fetchone()
         if row is None or row[0] != "ok":
             raise StoreError(f"memory store {self.path} failed its integrity check: {row}")
+
+    def _check_checksums(self) -> None:
+        damaged = [
+            row[0]
+            for row in self._db.execute(
+                f"SELECT id FROM memories WHERE checksum IS NOT {CHECKSUM_FUNCTION}(text, context, speaker) "
+                "ORDER BY id LIMIT 20"
+            )
+        ]
+        if damaged:
+            raise StoreError(
+                f"memory store {self.path} is damaged: the words of memories {', '.join(map(str, damaged))} "
+                "no longer match their checksum (the file was changed outside Joi). Nothing was changed; "
+                "restore a backup (joi-coach restore) or move the file aside to start afresh."
+            )
 
     def close(self) -> None:
         with self._lock:

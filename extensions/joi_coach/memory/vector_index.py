@@ -8,6 +8,7 @@ pickle, and replaced atomically.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -71,11 +72,11 @@ class VectorIndex:
                 return False
             indexes = {}
             for stream in ALL_STREAMS:
-                if self._file_key is None:
-                    index = faiss.read_index(str(self._path(stream)))
-                else:
-                    blob = self._read(self._path(stream))
-                    index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
+                blob = self._read(self._path(stream))
+                if hashlib.sha256(blob).hexdigest() != manifest["sha256"][stream.value]:
+                    log.info("vector cache in %s changed on disk; rebuilding", self.folder)
+                    return False
+                index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
                 if index.d != self.dim or index.ntotal != manifest["counts"][stream.value]:
                     return False
                 indexes[stream] = index
@@ -121,12 +122,14 @@ class VectorIndex:
             if generation == self._saved_generation:
                 return
             self.folder.mkdir(parents=True, exist_ok=True)
+            digests = {}
             for stream, index in self._indexes.items():
                 tmp = self._path(stream).with_suffix(".faiss.tmp")
+                data = faiss.serialize_index(index).tobytes()  # FAISS's own file format
+                digests[stream.value] = hashlib.sha256(data).hexdigest()
                 if self._file_key is None:
-                    faiss.write_index(index, str(tmp))
+                    tmp.write_bytes(data)
                 else:
-                    data = faiss.serialize_index(index).tobytes()
                     tmp.write_bytes(seal(data, self._file_key, self._path(stream).name))
                 if purge:
                     overwrite(self._path(stream))
@@ -136,6 +139,7 @@ class VectorIndex:
                 "dim": self.dim,
                 "generation": generation,
                 "counts": {s.value: int(i.ntotal) for s, i in self._indexes.items()},
+                "sha256": digests,  # a file changed on disk is never trusted: rebuilt instead
             }
             tmp = self.folder / (MANIFEST + ".tmp")
             text = json.dumps(manifest).encode("utf-8")
