@@ -2,7 +2,8 @@
 
 Run under the standalone gradio and, in CI's second run, under the host's gradio 4.37
 (``JOI_E2E_PYTHON``). The tab follows the host's "Your name" and "Character" fields: each
-person's memories show only under their own profile.
+person's memories show only under their own profile. An encrypted data folder shows only
+the passphrase field until it is unlocked there.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from joi_coach.profiles import profile_folder_name
 
 from .conftest import REPO, AppServer
 
+PASSPHRASE = "correct horse battery"
 SAM_SECRET = "Sam is training for the Berlin marathon."
 ALEX_SECRET = "Alex is saving for a cello."
 
@@ -96,3 +98,49 @@ def test_the_profile_menu_lists_people_with_memories_and_switches_between_them(s
         "text => document.querySelector('#joi-memory-table').innerText.includes(text)", arg=ALEX_SECRET
     )
     assert SAM_SECRET not in table_text(page)
+
+
+@pytest.fixture(scope="module")
+def locked_server(tmp_path_factory, embedder):
+    """The same page over an encrypted data folder, started without its passphrase."""
+    from joi_coach.memory import encryption
+
+    user_data = tmp_path_factory.mktemp("webui-locked-user-data")
+    (user_data / "extensions").mkdir()
+    (user_data / "extensions" / "joi_coach").symlink_to(REPO / "extensions" / "joi_coach")
+    data_dir = user_data / "joi_coach"
+    seed(data_dir, embedder)
+    encryption.set_passphrase(data_dir, PASSPHRASE, cost=2**10)
+    encryption.lock(data_dir)
+    app = WebuiTabServer(user_data, user_data / "page.log")
+    app.start()
+    yield app
+    app.stop()
+
+
+def test_a_locked_tab_asks_for_the_passphrase_and_opens_with_the_right_one(locked_server, page):
+    page.goto(locked_server.url)
+    page.get_by_role("tab", name="Joi Coach").click()
+    passphrase = page.locator("#joi-passphrase input")
+    passphrase.wait_for()
+    assert page.get_by_text("Unlock Joi's memories").is_visible()
+    assert not page.locator("#joi-memory-table").is_visible()  # nothing of the memories while locked
+
+    passphrase.fill("not the passphrase")
+    page.locator("#joi-unlock-button").click()
+    page.locator("#joi-unlock-status", has_text="does not open").wait_for()
+    assert not page.locator("#joi-memory-table").is_visible()
+
+    passphrase.fill(PASSPHRASE)
+    passphrase.press("Enter")
+    page.locator("#joi-memory-table").wait_for()
+    assert not passphrase.is_visible()
+    type_name_and_open_tab(page, "Sam", SAM_SECRET)
+    assert ALEX_SECRET not in table_text(page)
+
+    page.goto(locked_server.url)  # a page opened after the unlock shows the tab itself
+    page.get_by_role("tab", name="Joi Coach").click()
+    page.locator("#joi-memory-table").wait_for()
+    assert not page.locator("#joi-passphrase input").is_visible()
+    log = locked_server.log_path.read_text(encoding="utf-8")
+    assert "Joi Coach is locked" in log and "Traceback" not in log

@@ -8,20 +8,27 @@ hands the host its input back unchanged.
 (the host calls the first extension's that has one), so it hands each one to the function
 the host would have chosen without Joi (:func:`host_generate_function`) and passes the text
 through untouched, except on Joi's own chat turns (see ``WebuiTurns.reply_plan``).
+
+An encrypted data folder (``joi-coach encrypt``) is unlocked at setup from
+``JOI_PASSPHRASE_FILE`` or ``JOI_PASSPHRASE``, as the standalone app reads them, else from the
+tab (:meth:`JoiExtension.unlock`). Until then Joi is *locked*: no store is opened, and every
+hook hands the host its input back untouched, as if Joi were not installed.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..coach import Coach
 from ..llm.priority import PriorityLLM
+from ..memory import encryption
 from .host_generation import HostGeneration
 from .turns import ReplyPlan, WebuiOptions, WebuiTurns, stop_strings, with_card
 
@@ -33,6 +40,17 @@ DEFAULT_PARAMS: dict[str, Any] = {"display_name": "Joi Coach", "is_tab": True, *
 # The loaders whose generation is the host's ``generate_reply_custom`` (by class name);
 # any other loaded model goes through ``generate_reply_HF`` (modules/text_generation.py).
 HOST_CUSTOM_LOADERS = ("LlamaServer", "Exllamav3Model", "TensorRTLLMModel")
+# Where the passphrase of an encrypted data folder comes from at setup (as ``joi-coach`` reads them).
+PASSPHRASE_FILE_ENV, PASSPHRASE_ENV = "JOI_PASSPHRASE_FILE", "JOI_PASSPHRASE"
+LOCKED_LOG = (
+    "Joi Coach is locked: its memories in %s are encrypted. The chat works without Joi until "
+    "they are unlocked in the Joi Coach tab (or start the webui with JOI_PASSPHRASE_FILE or JOI_PASSPHRASE)"
+)
+UNLOCKED = "Unlocked: Joi is back in the chat, with its memories."
+WRONG_PASSPHRASE = (
+    "That passphrase does not open Joi's memories. Nothing was opened, and Joi stays out of the "
+    "chat until the right passphrase is typed."
+)
 
 
 def _first(*args: Any) -> Any:
@@ -52,6 +70,9 @@ def passthrough_on_error(
         @functools.wraps(hook)
         def guarded(self: JoiExtension, *args: Any, **kwargs: Any) -> T:
             if self.turns is None:
+                return unchanged(*args)
+            if self.locked:
+                self._tell_locked()
                 return unchanged(*args)
             try:
                 return hook(self, *args, **kwargs)
@@ -104,6 +125,36 @@ def host_user_data_dir() -> Path:
     return Path(getattr(shared, "user_data_dir", "user_data"))
 
 
+def passphrase_from_env() -> tuple[str, str] | None:
+    """The passphrase given to the host's process, and where it came from (for the log):
+    the first line of ``JOI_PASSPHRASE_FILE``, else ``JOI_PASSPHRASE``. ``JOI_PASSPHRASE`` is
+    taken out of the environment either way, so no process the host starts (llama.cpp's
+    server) inherits it."""
+    value = os.environ.pop(PASSPHRASE_ENV, "")
+    file = os.environ.get(PASSPHRASE_FILE_ENV, "")
+    if file:
+        try:
+            first = Path(file).expanduser().read_text(encoding="utf-8").splitlines()[:1]
+        except (OSError, UnicodeDecodeError) as exc:
+            log.error("Joi Coach cannot read %s (%s)", PASSPHRASE_FILE_ENV, type(exc).__name__)
+        else:
+            if first and first[0]:
+                return first[0], PASSPHRASE_FILE_ENV
+            log.error("Joi Coach: %s is empty (the passphrase is its first line)", PASSPHRASE_FILE_ENV)
+    return (value, PASSPHRASE_ENV) if value else None
+
+
+def is_locked(data_dir: Path) -> bool:
+    """Whether ``data_dir`` is encrypted and not unlocked in this process."""
+    if not encryption.is_encrypted(data_dir):
+        return False
+    try:
+        encryption.key_for(data_dir)
+    except encryption.Locked:
+        return True
+    return False
+
+
 @dataclass
 class _Engine:
     """What one data folder needs in one process: the coach, its turns, the host bridge."""
@@ -111,6 +162,9 @@ class _Engine:
     coach: Coach
     turns: WebuiTurns
     generation: HostGeneration | None
+    locked: bool = False  # an encrypted data folder not unlocked yet: every hook passes through
+    told: bool = False  # the log said so for a chat turn since it was locked
+    unlocking: threading.Lock = field(default_factory=threading.Lock)
 
 
 # One engine per process and data folder. The host's "Apply flags/extensions and restart"
@@ -129,28 +183,115 @@ class JoiExtension:
         self.coach: Coach | None = None
         self.turns: WebuiTurns | None = None
         self.generation: HostGeneration | None = None
+        self._engine: _Engine | None = None
+
+    @property
+    def locked(self) -> bool:
+        """The data folder is encrypted and not unlocked yet: Joi stays out of every turn."""
+        return self._engine is not None and self._engine.locked
 
     def data_dir(self) -> Path:
         chosen = WebuiOptions.from_params(self.params).data_dir
         return Path(chosen or host_user_data_dir() / "joi_coach").expanduser().resolve()
 
     def setup(self, coach: Coach | None = None) -> None:
-        """Open the memory store and embedding model (or reuse this process's); the LLM is the host's."""
+        """Load the embedding model (or reuse this process's engine) and, once the data folder
+        is unlocked where it is encrypted, serve the turns; the LLM is the host's."""
         options = WebuiOptions.from_params(self.params)
+        given = passphrase_from_env()
         if coach is not None:
-            engine = _Engine(coach, WebuiTurns(coach, options), None)
+            locked = self._unlock_at_setup(Path(coach.data_dir), given)
+            engine = _Engine(coach, WebuiTurns(coach, options), None, locked=locked)
         else:
             with _ENGINES_LOCK:
                 data_dir = self.data_dir()
                 known = _ENGINES.get(data_dir)
                 if known is None:
+                    locked = self._unlock_at_setup(data_dir, given)  # before any store is opened
                     engine = _ENGINES[data_dir] = self._new_engine(data_dir, options)
+                    engine.locked = locked
                 else:
                     engine = known
                     log.info("Joi Coach: the extension was loaded again; reusing this process's engine")
+                    if engine.locked:  # a restart may bring the passphrase
+                        with engine.unlocking:
+                            if not self._unlock_at_setup(data_dir, given):
+                                engine.turns.reload_profiles()
+                                engine.locked = False
         engine.turns.options = options
+        self._engine = engine
         self.coach, self.turns, self.generation = engine.coach, engine.turns, engine.generation
-        log.info("Joi Coach is ready: memories in %s", self.coach.data_dir)
+        if not engine.locked:
+            log.info("Joi Coach is ready: memories in %s", self.coach.data_dir)
+
+    @staticmethod
+    def _unlock_at_setup(data_dir: Path, given: tuple[str, str] | None) -> bool:
+        """Unlock an encrypted ``data_dir`` with the passphrase given to the process; True
+        while it stays locked. Never raises: a locked Joi stays out of the chat."""
+        if not encryption.is_encrypted(data_dir):
+            if given is not None:
+                log.warning(
+                    "Joi Coach: %s is set, but %s is not encrypted ('joi-coach encrypt' encrypts it)",
+                    given[1],
+                    data_dir,
+                )
+            return False
+        if not is_locked(data_dir):
+            return False  # unlocked earlier in this process
+        if given is None:
+            log.warning(LOCKED_LOG, data_dir)
+            return True
+        passphrase, where = given
+        try:
+            encryption.unlock(data_dir, passphrase)
+        except encryption.WrongPassphrase:
+            log.error("Joi Coach: the passphrase in %s does not open %s", where, data_dir)
+        except encryption.EncryptionError as exc:
+            log.error("Joi Coach cannot unlock %s: %s", data_dir, exc)
+        except Exception as exc:
+            log.error("Joi Coach cannot unlock %s: %s", data_dir, type(exc).__name__)
+        else:
+            log.info("Joi Coach: %s unlocked (encrypted at rest)", data_dir)
+            return False
+        log.warning(LOCKED_LOG, data_dir)
+        return True
+
+    def unlock(self, passphrase: str) -> str:
+        """Unlock the data folder from the tab; returns what the tab shows (never raises)."""
+        engine = self._engine
+        if engine is None:
+            return "Joi Coach did not start; the server log says why."
+        if not engine.locked:
+            return UNLOCKED
+        if not (passphrase or "").strip():
+            return "Type the passphrase of Joi's memories first."
+        data_dir = Path(engine.coach.data_dir)
+        with engine.unlocking:
+            if not engine.locked:
+                return UNLOCKED
+            try:
+                encryption.unlock(data_dir, passphrase)
+            except encryption.WrongPassphrase:
+                log.warning("Joi Coach: a wrong passphrase was typed in the tab; still locked")
+                return WRONG_PASSPHRASE
+            except encryption.EncryptionError as exc:
+                log.error("Joi Coach cannot unlock %s: %s", data_dir, exc)
+                return f"Joi's memories stay locked: {exc}"
+            except Exception as exc:
+                log.error("Joi Coach cannot unlock %s: %s", data_dir, type(exc).__name__)
+                return f"Joi's memories stay locked ({type(exc).__name__}); the server log says more."
+            engine.turns.reload_profiles()
+            engine.locked = False
+            engine.told = False
+        log.info("Joi Coach: %s unlocked from the tab; Joi is back in the chat", data_dir)
+        return UNLOCKED
+
+    def _tell_locked(self) -> None:
+        """Once per locked stretch, when a chat turn starts: the log says why Joi is not in it."""
+        engine = self._engine
+        if engine is not None and not engine.told:
+            engine.told = True
+            log.warning(LOCKED_LOG, engine.coach.data_dir)
 
     def _new_engine(self, data_dir: Path, options: WebuiOptions) -> _Engine:
         from ..memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
@@ -215,7 +356,7 @@ class JoiExtension:
     def _reply_plan(
         self, question: str, state: dict[str, Any], stopping_strings: Any, is_chat: bool
     ) -> ReplyPlan | None:
-        if self.turns is None or not is_chat:
+        if self.turns is None or self.locked or not is_chat:
             return None
         try:
             stops = stop_strings(stopping_strings, state.get("custom_stopping_strings"))

@@ -55,6 +55,8 @@ from ..cognition.prompt import memory_block
 from ..cognition.reply_format import EMPATHETIC_LABEL, THINK_CLOSE, THINK_OPEN, labelled_thoughts
 from ..cognition.text_input import MAX_MESSAGE_CHARS, InputError, clean_message
 from ..cognition.voices import ParsedReply, parse_reply
+from ..memory.bank import MemoryBank
+from ..memory.encryption import EncryptionError, Locked, key_for, read_private, seal_file, write_private
 from ..memory.models import Memory, Stream
 from ..memory.retrieval import Recollection
 from ..safety.detection import CrisisSignal
@@ -66,7 +68,7 @@ TURN_KEY = "joi_coach_turn"
 API_CONVERSATION = "webui"  # the host's API has no chat id
 REPLY_PREFIXES = {"none": "", "think": f"{THINK_OPEN}\n", "first voice": f"{THINK_OPEN}\n{EMPATHETIC_LABEL}:"}
 CHAT_MODES = ("chat", "chat-instruct")
-PROFILES_FILE = "webui-profiles.json"  # the profile names Joi has memories for
+PROFILES_FILE = "webui-profiles.json"  # the profile names Joi has memories for (sealed if encrypted)
 CARD_GAP = "\n\n"  # between the card and what comes before and after it in a reply
 CONTINUE_TAIL = 200  # characters of the reply being continued that end a Continue prompt
 # A care card in a prompt (an earlier reply's, kept in the host's history): its quoted lines
@@ -301,14 +303,35 @@ class WebuiTurns:
 
     # -- whose memories exist (for the tab's profile menu) -----------------------------
     def _read_profiles(self) -> list[str]:
+        """The names in webui-profiles.json (people's names: sealed in an encrypted folder).
+        A plain one left in an encrypted folder (written before ``joi-coach encrypt``) is
+        sealed in place. While the folder is locked the menu starts empty
+        (:meth:`reload_profiles` reads it once unlocked)."""
         try:
-            names = json.loads(self._profiles_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            key_for(self._profiles_file.parent)  # raises Locked: nothing is read before the unlock
+            names = json.loads(read_private(self._profiles_file).decode("utf-8"))
+        except (FileNotFoundError, Locked):
             return []
-        except (OSError, ValueError):
+        except (OSError, ValueError, EncryptionError):
             log.warning("%s is unreadable; the profile menu starts empty", self._profiles_file)
             return []
+        self._seal_left_over()
         return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+    def _seal_left_over(self) -> None:
+        try:
+            key = key_for(self._profiles_file.parent)
+            if key is not None:
+                seal_file(self._profiles_file, key)
+        except Locked:
+            return  # sealed once the folder is unlocked (reload_profiles)
+        except (OSError, EncryptionError) as exc:
+            log.warning("%s could not be sealed: %s", self._profiles_file.name, type(exc).__name__)
+
+    def reload_profiles(self) -> None:
+        """Read the profile names again (the data folder was just unlocked)."""
+        with self._lock:
+            self._profiles = self._read_profiles()
 
     def known_profiles(self) -> list[str]:
         with self._lock:
@@ -319,10 +342,8 @@ class WebuiTurns:
             if profile in self._profiles:
                 return
             self._profiles.append(profile)
-            self._profiles_file.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self._profiles_file.with_suffix(".tmp")
-            temporary.write_text(json.dumps(self._profiles, ensure_ascii=False, indent=1), encoding="utf-8")
-            temporary.replace(self._profiles_file)
+            data = json.dumps(self._profiles, ensure_ascii=False, indent=1).encode("utf-8")
+            write_private(self._profiles_file, data)  # sealed when the folder is encrypted
 
     # -- activation ---------------------------------------------------------------------
     def is_active(self, state: dict[str, Any]) -> bool:
@@ -566,8 +587,7 @@ class WebuiTurns:
                 if previous and previous.conversation == turn.conversation and previous.message == message:
                     if not turn.prefixed:  # Continue extends the reply: its thoughts stay
                         reply = keep_earlier_thoughts(reply, bank.get(previous.memory_ids))
-                    for memory_id in previous.memory_ids:  # a regenerated or continued reply
-                        bank.forget(memory_id, with_derived=True)
+                    forget_with_derived(bank, previous.memory_ids)  # a regenerated or continued reply
                     note_id = previous.note_id  # one note per message, however often regenerated
                 elif message:
                     self._remember_message(turn, message)
@@ -581,6 +601,24 @@ class WebuiTurns:
             )
         if self.options.background:
             self.coach.after_host_reply(turn.profile)
+
+
+def forget_with_derived(bank: MemoryBank, ids: list[int]) -> list[int]:
+    """Forget ``ids`` and every reflection built on them (at any depth), as ``bank.forget``
+    does for one id, in one delete: the files are purged once, not once per memory. Ids no
+    longer there (forgotten in the tab meanwhile) are skipped. Returns the ids deleted."""
+    doomed = list(dict.fromkeys(ids))
+    seen, frontier = set(doomed), doomed
+    while frontier:
+        derived = [r for m in frontier for r in bank.derived_from(m) if r not in seen]
+        derived = list(dict.fromkeys(derived))
+        seen.update(derived)
+        doomed = doomed + derived
+        frontier = derived
+    found = [m.id for m in bank.get(doomed)]
+    if found:
+        bank.delete(found)
+    return found
 
 
 def keep_earlier_thoughts(reply: ParsedReply, earlier: list[Memory]) -> ParsedReply:
