@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Retake docs/screenshots/chat.png and memory.png from a real run on the embedded model.
+"""Retake docs/screenshots/ (chat, memory, safety, crisis) from a real run on the embedded model.
 
     .venv/bin/python scripts/take-screenshots.py [--out docs/screenshots] [--keep DIR]
 
@@ -7,7 +7,8 @@ An earlier session (nine days ago) goes through the real coach first, with its b
 importance ratings and reflection; then the app starts on that data folder and a person,
 in Debian's headless chromium, writes to Joi about the same goal and then asks about something
 said in it, so the chat shows Joi's thoughts, an answer from memory and what it recalled from
-the earlier session. Takes a few minutes.
+the earlier session. Then they write a safety plan in the Safety tab, and, in a new
+conversation, a message that signals a crisis. Takes a few minutes.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ NOW = [
     "I skipped two runs this week and I feel like I'm letting Maya down.",
     "How far had I run when I signed up, did I tell you?",
 ]
+CRISIS = "Honestly some nights I think everyone would be better off if I just wasn't here anymore."
+PLAN = {
+    "#joi-plan-warning-signs textarea": "Not sleeping, skipping runs, cancelling on Maya",
+    "#joi-plan-what-helps textarea": "A slow walk with headphones; a hot shower",
+    "#joi-plan-people-to-ask textarea": "Maya: 07700 900123",
+}
 
 
 def seed(data_dir: Path) -> None:
@@ -74,6 +81,9 @@ def main() -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(30_000)
             open_app(page, server.url)
+            args.out.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.out / "first-start.png"))
+            page.click("#joi-first-start-ok")
             page.click("#joi-new-conversation")
             page.wait_for_timeout(1000)
             for n, message in enumerate(NOW, 1):
@@ -81,18 +91,34 @@ def main() -> int:
                 wait_for_replies(page, n, timeout=600)
             page.get_by_text("Recalled for the last message").click()
             page.wait_for_timeout(1000)
-            args.out.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out / "chat.png"), full_page=True)
             open_memory_tab(page)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(args.out / "memory.png"), full_page=True)
+            page.get_by_role("tab", name="Safety").click()
+            page.wait_for_selector("#joi-safety-preview")
+            for selector, text in PLAN.items():
+                page.fill(selector, text)
+            page.locator("#joi-safety-country input").fill("United Kingdom")
+            page.keyboard.press("Enter")
+            page.click("#joi-safety-save")
+            page.wait_for_function(
+                "() => document.querySelector('#joi-safety-status').innerText.includes('Saved')"
+            )
+            page.screenshot(path=str(args.out / "safety.png"), full_page=True)
+            page.get_by_role("tab", name="Chat").click()
+            page.click("#joi-new-conversation")
+            page.wait_for_timeout(1000)
+            send(page, CRISIS)
+            wait_for_replies(page, 1, timeout=600)
+            page.screenshot(path=str(args.out / "crisis.png"), full_page=True)
             browser.close()
     finally:
         server.stop()
         if args.keep:
             shutil.copytree(data_dir, args.keep, dirs_exist_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"wrote {args.out / 'chat.png'} and {args.out / 'memory.png'}")
+    print(f"wrote first-start, chat, memory, safety and crisis screenshots in {args.out}")
     return 0
 
 

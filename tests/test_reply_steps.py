@@ -121,3 +121,11 @@ def test_a_letter_to_someone_else_keeps_only_what_is_said_to_the_person():
         ]
     )
     assert text.endswith("</think>\nA missed run is not a failure, Sam. What got in the way?")
+
+
+def test_a_small_word_said_twice_is_said_once():
+    from joi_coach.cognition.spoken_guard import SpokenLineGuard
+
+    guard = SpokenLineGuard("Joi", "Sam", [])
+    shown = guard.feed("You told me me that you signed up for a 5k. That is that. ") + guard.finish()
+    assert shown.startswith("You told me that you signed up") and "That is that." in shown

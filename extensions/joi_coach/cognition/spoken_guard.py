@@ -21,6 +21,8 @@ from .voices import Section, match_label
 REPEAT_LIMIT = 8  # words in a row shared with an earlier line that make a sentence a repeat
 SALUTATION_WORDS = 3  # a piece of fewer words ("Hi Sam,", "Oh!") does not count as a sentence
 MAX_SENTENCES = 5  # the persona asks for two to four; one more is tolerated, never a sixth
+# A small word said twice in a row ("You told me me that…"), a slip of small models.
+_DOUBLED_WORD = re.compile(r"\b(me|you|I|a|an|the|to|that|and|is|it|of|in)\s+\1\b", re.IGNORECASE)
 _SENTENCE = re.compile(r".*?(?:[.!?…]+[\"'”’)\]]*(?=\s)|\n)", re.DOTALL)
 
 
@@ -120,6 +122,7 @@ class SpokenLineGuard:
             return ""
         elif self._salutation:  # "Hi Sam,\n\nThank you…" is one paragraph: "Hi Sam, Thank you…"
             gap = "" if piece[:1].isspace() else " "
+        piece = _DOUBLED_WORD.sub(r"\1", piece)
         if self.drop is not None and self._started and self.drop(piece):
             return ""
         reason = self._problem(piece)
