@@ -2,7 +2,7 @@
 # Entrypoint of the Joi Coach pod image: prepares the volume, the sign-in and the model, then
 # starts text-generation-webui with Joi (all of it in the joi_pod package, next to this file).
 #   entrypoint.sh              start (what the container runs)
-#   entrypoint.sh --dry-run    prepare the volume, print the download and launch commands
+#   entrypoint.sh --dry-run    prepare the volume, print the encrypt, download and launch commands
 # JOI_PYTHON picks the interpreter (default: python3 on PATH, the webui image's own venv).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

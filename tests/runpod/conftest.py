@@ -1,8 +1,10 @@
 """The pod's entrypoint run for real, against a stand-in of the webui image's file system.
 
-The image's /app is a temporary folder with the webui's default ``user_data`` files and
-stand-ins of its ``download-model.py`` and ``server.py`` (which cannot run here: no Hugging
-Face, no GPU); the seed folder is this repository, laid out as the Dockerfile copies it.
+The image's /app is a temporary folder with the webui's default ``user_data`` files, Joi's
+extension in ``extensions/joi_coach`` (a link to this repository's, where the Dockerfile copies
+it; Joi's CLI runs from there) and stand-ins of its ``download-model.py`` and ``server.py``
+(which cannot run here: no Hugging Face, no GPU); the seed folder is this repository, laid out
+as the Dockerfile copies it. The container's memory-only folder (/dev/shm) is ``runtime``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Pod:
     workspace: Path
     seed: Path
     calls_file: Path
+    runtime: Path
 
     @property
     def home(self) -> Path:
@@ -62,6 +65,7 @@ class Pod:
                 "JOI_SEED_DIR": str(self.seed),
                 "JOI_PYTHON": sys.executable,
                 "STANDIN_CALLS": str(self.calls_file),
+                "JOI_RUNTIME_DIR": str(self.runtime),
             }
         )
         base.update(env)
@@ -102,9 +106,15 @@ def pod(tmp_path: Path) -> Pod:
     for relative, text in HOST_DEFAULTS.items():
         (textgen / "user_data" / relative).parent.mkdir(parents=True, exist_ok=True)
         (textgen / "user_data" / relative).write_text(text)
+    (textgen / "extensions").mkdir()
+    (textgen / "extensions" / "joi_coach").symlink_to(REPO / "extensions" / "joi_coach")
     workspace = tmp_path / "workspace"
     workspace.mkdir()
-    return Pod(textgen=textgen, workspace=workspace, seed=REPO, calls_file=tmp_path / "calls.jsonl")
+    runtime = tmp_path / "shm"
+    runtime.mkdir()
+    return Pod(
+        textgen=textgen, workspace=workspace, seed=REPO, calls_file=tmp_path / "calls.jsonl", runtime=runtime
+    )
 
 
 def import_pod_module(name: str):

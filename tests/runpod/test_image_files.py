@@ -91,6 +91,32 @@ def test_the_image_wires_the_entrypoint_requirements_and_ports(dockerfile):
     assert "/app/extensions/joi_coach" in copies
 
 
+def test_the_image_installs_the_encryption_packages_into_the_webuis_python(dockerfile):
+    """SQLCipher and cryptography (the `encryption` extra), so JOI_PASSPHRASE works on the pod;
+    installed like Joi's requirements (the webui's packages held), and the build checks they import."""
+    [extra_line] = re.findall(r"^encryption = \[(.*)\]$", (REPO / "pyproject.toml").read_text(), re.M)
+    extra = re.findall(r'"([^"]+)"', extra_line)  # pyproject's optional-dependencies (py3.10: no tomllib)
+    listed = [
+        line.strip()
+        for line in (RUNPOD / "requirements-encryption.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert sorted(listed) == sorted(extra) and any(name.startswith("sqlcipher3-binary") for name in listed)
+    copies = instructions(dockerfile, "COPY")
+    assert any(
+        "scripts/runpod/requirements-encryption.txt" in value.split()[:-1]
+        and value.split()[-1] == "/opt/joi/scripts/runpod/"
+        for value in copies
+    )
+    [install] = [step for step in instructions(dockerfile, "RUN") if "install-webui-extension.sh" in step]
+    assert "JOI_REQUIREMENTS_FILE=/opt/joi/scripts/runpod/requirements-encryption.txt" in install
+    assert install.count("--requirements-only --python /venv/bin/python /app") == 2
+    assert "/venv/bin/python -c" in install and "from sqlcipher3 import dbapi2" in install
+    # A desktop webui's own requirements stay without them (installed only when wanted).
+    desktop = (REPO / "extensions" / "joi_coach" / "requirements.txt").read_text().lower()
+    assert "sqlcipher" not in desktop and "cryptography" not in desktop
+
+
 def test_hadolint_finds_nothing():
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     result = subprocess.run([hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True)
@@ -133,6 +159,7 @@ def test_the_compose_file_is_valid_and_runs_the_pod_image_on_a_gpu(tmp_path):
     assert volume_text.removesuffix(":rw") == f"{tmp_path}:/workspace"
     devices = service["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
+    assert "JOI_PASSPHRASE" in service["environment"]  # encryption at rest on your own machine too
     # Every setting it passes is one the entrypoint reads.
     source = "".join(path.read_text() for path in (RUNPOD / "joi_pod").glob("*.py"))
     for name in service["environment"]:

@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from . import __doc__ as overview
 from .access import announce_access, prepare_access
+from .at_rest import prepare_at_rest
 from .config import PodConfig, PodError, VolumePaths, launch_env, say
 from .launch import describe_image, launch_command, launch_flags, redacted, webui_version_warning
 from .model import download, download_command, plan_model
@@ -25,6 +26,7 @@ def run(cfg: PodConfig, dry_run: bool, as_json: bool) -> int:
     if warning:
         say(warning)
     prepare_volume(cfg, paths, hold=not dry_run)  # a dry run may look at a running pod's volume
+    at_rest = prepare_at_rest(cfg, paths, dry_run)  # encrypts only while the volume is held
     access = prepare_access(cfg, paths)
     announce_access(cfg, access)
     plan = plan_model(cfg, paths)
@@ -51,6 +53,11 @@ def run(cfg: PodConfig, dry_run: bool, as_json: bool) -> int:
             "download": download_cmd,
             "launch": redacted(command, access),
             "generated": list(access.generated),  # names only: the plan shows no secret
+            "encryption": {
+                "data_dir": str(at_rest.data_dir),
+                "encrypted": at_rest.encrypted,
+                "commands": at_rest.commands,  # Joi's CLI, reading the passphrase from a file
+            },
         }
         if as_json:
             print(json.dumps(report, indent=2))
@@ -59,7 +66,7 @@ def run(cfg: PodConfig, dry_run: bool, as_json: bool) -> int:
         return 0
     say("Launching: " + shlex.join(redacted(command, access)))
     os.chdir(cfg.textgen_dir)
-    os.execvpe(command[0], command, launch_env(paths))
+    os.execvpe(command[0], command, launch_env(paths, at_rest.passphrase_file))
     return 0  # not reached
 
 

@@ -6,7 +6,8 @@ import os
 import re
 import shlex
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MODEL = "turboderp/gemma-3-27b-it-exl3:4.0bpw"
@@ -29,6 +30,12 @@ HOST_DEFAULTS = (
     "CMD_FLAGS.txt",
 )
 SECRET_MIN_LENGTH = 8
+# Joi's encryption at rest (extensions/joi_coach/memory/encryption.py): the file that marks an
+# encrypted data folder, and the shortest passphrase it takes.
+KEY_FILE = "joi-coach-key.json"
+PASSPHRASE_MIN_LENGTH = 8
+# Secrets that the webui and the downloader never inherit (the webui gets a file instead).
+PASSPHRASE_VARIABLES = ("JOI_PASSPHRASE", "JOI_NEW_PASSPHRASE", "JOI_PASSPHRASE_FILE")
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 BRANCH = re.compile(r"^[A-Za-z0-9._-]+$")  # what the webui's downloader accepts
 CREDENTIAL = re.compile(r"^[^\s:,]+$")  # the webui splits credentials on ',' and ':'
@@ -64,6 +71,12 @@ class PodConfig:
     extra_extensions: list[str]
     extra_args: list[str]
     pod_id: str
+    # Encryption at rest: the passphrase (a Runpod secret), a new one to change it to, or a
+    # file holding it (compose: a Docker secret); never shown, never on the volume.
+    passphrase: str = field(default="", repr=False)
+    new_passphrase: str = field(default="", repr=False)
+    passphrase_file: str = ""
+    runtime_dir: Path = Path("/dev/shm")  # memory only: where the webui's passphrase file goes
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> PodConfig:
@@ -94,7 +107,27 @@ class PodConfig:
             extra_extensions=get("JOI_EXTRA_EXTENSIONS").split(),
             extra_args=extra_args,
             pod_id=get("RUNPOD_POD_ID"),
+            passphrase=one_line("JOI_PASSPHRASE", env.get("JOI_PASSPHRASE", "")),
+            new_passphrase=one_line("JOI_NEW_PASSPHRASE", env.get("JOI_NEW_PASSPHRASE", "")),
+            passphrase_file=get("JOI_PASSPHRASE_FILE"),
+            runtime_dir=Path(get("JOI_RUNTIME_DIR") or default_runtime_dir()),
         )
+
+
+def one_line(name: str, value: str) -> str:
+    """A passphrase from the environment, without a trailing line break; one line only (the
+    webui's extension and Joi's CLI read the first line of a passphrase file)."""
+    value = value.rstrip("\r\n")
+    if "\n" in value or "\r" in value:
+        raise PodError(f"{name} has more than one line; a passphrase is one line")
+    return value
+
+
+def default_runtime_dir() -> str:
+    """/dev/shm (memory, gone when the container stops) where it can be written, else the
+    container's own temporary folder: never the volume."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else tempfile.gettempdir()
 
 
 @dataclass
@@ -108,6 +141,7 @@ class VolumePaths:
     cache: Path
     download_marks: Path
     shipped_record: Path
+    joi_data: Path  # Joi's data folder: where the extension keeps everyone's memories
 
     @classmethod
     def under(cls, workspace: Path) -> VolumePaths:
@@ -121,12 +155,20 @@ class VolumePaths:
             cache=home / "cache",
             download_marks=home / "downloads",
             shipped_record=home / "joi-files.json",
+            joi_data=user_data / EXTENSION,  # the extension's default: user_data/joi_coach
         )
 
 
-def launch_env(paths: VolumePaths) -> dict[str, str]:
-    """The environment of the webui and its downloader: caches on the volume, no telemetry."""
-    env = dict(os.environ)
+def launch_env(paths: VolumePaths, passphrase_file: Path | None = None) -> dict[str, str]:
+    """The environment of the webui and its downloader: caches on the volume, no telemetry.
+
+    No passphrase is inherited: the webui gets ``JOI_PASSPHRASE_FILE`` (a root-only file in
+    memory) when Joi's memories are to be unlocked at its start, so the processes it starts
+    (llama.cpp's server) never see the passphrase in their environment.
+    """
+    env = {key: value for key, value in os.environ.items() if key not in PASSPHRASE_VARIABLES}
+    if passphrase_file is not None:
+        env["JOI_PASSPHRASE_FILE"] = str(passphrase_file)
     env.update(
         {
             "HF_HOME": str(paths.cache / "huggingface"),  # anything fetched later stays on the volume
