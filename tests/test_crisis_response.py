@@ -356,6 +356,8 @@ def test_in_a_crisis_the_model_s_advice_is_not_shown_and_the_line_stays_short(co
         ("Can we talk about how you might feel if you choose to cut yourself tonight?", True),
         ("It's important to take care of yourself and your boyfriend.", True),
         ("Maybe think about how you're making a difference in someone else's life.", True),
+        ("Remember, there are crisis lines available: 1-800-273-TALK (800-273-8255).", True),
+        ("It sounds like your arm was a reminder of something that made you feel better.", True),
         ("It sounds like you're carrying so much right now.", False),
         ("Can you please let me know what happened?", False),
         ("You could reach out to someone you trust tonight.", False),

@@ -239,9 +239,10 @@ _ADVICE = re.compile(
     r"|\b(?:tips?|techniques?|strateg(?:y|ies)|routines?|exercis\w*|experiment\w*|meditat\w*|mindful\w*"
     r"|journal\w*|breath\w*|breathe|relax\w*|self-care|distract\w*|walk|bath|shower|music|sleep\w*"
     r"|focus on|take care of|it (?:might|may|could|can) (?:be )?help\w*|help you find|ways? to|best way"
-    r"|spend (?:some )?time|maybe|perhaps|think about|how you can|you can help"
+    r"|spend (?:some )?time|maybe|perhaps|think about|how you can|you can help|feel better"
     r"|if you (?:choose|decide)|not that bad|everyone|everything will|it will be (?:ok|fine)|others (?:are|have)"
-    r"|at least|bright side|positive|depress\w*|disorder|anxiety|diagnos\w*)\b",
+    r"|at least|bright side|positive|depress\w*|disorder|anxiety|diagnos\w*)\b"
+    r"|\d[\d ().-]{4,}\d|\b1-800\b",  # a phone number the model wrote: only the card's are checked
     re.I,
 )
 
