@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/latency.py [--sizes 1000,10000,100000] [--turns 6] [--json PATH]
     .venv/bin/python benchmarks/latency.py --quick --skip-ui      # a smoke run (minutes)
+    .venv/bin/python benchmarks/latency.py --skip-memory --skip-ui --encrypted   # at rest encrypted
 
 Each section prints as it finishes; a Markdown table (measure | value | target | met?) for
 docs/benchmarks.md comes at the end. llama.cpp on a 2-core machine is very sensitive to any
@@ -351,10 +352,15 @@ def run_memory_on(
     messages: Sequence[str],
     pause: float,
     drain: float,
+    encrypted: bool = False,
 ) -> tuple[list[dict[str, float]], dict[str, Any]]:
     llm = load_llm()
     turns = []
     with tempfile.TemporaryDirectory(prefix="joi-latency-on-") as folder:
+        if encrypted:  # stores in SQLCipher, cache and settings sealed (memory/encryption.py)
+            from joi_coach.memory import encryption
+
+            encryption.set_passphrase(Path(folder), "a benchmark passphrase")
         coach = Coach(llm, embedder, Path(folder), character=character, settings=settings)
         coach.bank(PROFILE)  # open the (empty) store outside the timed turns
         try:
@@ -436,7 +442,9 @@ def reply_latency(embedder: Embedder, character: Character, args: argparse.Names
     print(f" memory off ({len(messages)} turns, {args.pause:g} s pause):", flush=True)
     off = run_memory_off(character, settings, messages, args.pause)
     print(f" memory on ({len(messages)} turns, {args.pause:g} s pause, no waiting for background):")
-    on, background = run_memory_on(embedder, character, settings, messages, args.pause, args.drain)
+    on, background = run_memory_on(
+        embedder, character, settings, messages, args.pause, args.drain, encrypted=args.encrypted
+    )
     result: dict[str, Any] = {
         "turns": len(messages),
         "pause_s": args.pause,
@@ -770,6 +778,11 @@ def main() -> int:
     parser.add_argument("--skip-memory", action="store_true", help="skip sections 1 and 2")
     parser.add_argument("--skip-generation", action="store_true", help="skip section 4")
     parser.add_argument("--quick", action="store_true", help="smoke run: sizes 1k,10k, 2 turns, 1 repeat")
+    parser.add_argument(
+        "--encrypted",
+        action="store_true",
+        help="section 3's memory-on run on an encrypted data folder (compare with a run without it)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     if args.quick:
