@@ -139,7 +139,8 @@ def test_conversation_remembers_rates_and_reflects(tmp_path, embedder, embedded_
     bank = coach.bank("sam")
     assert bank.unrated() == []
     reflections = bank.memories(Stream.REFLECTION)
-    assert reflections, "a reflection should have been stored"
+    rated = [(m.stream.value, m.importance, m.importance_source) for m in bank.memories(limit=1000)]
+    assert reflections, f"no reflection stored: {rated}, background failures {coach.background_failures}"
     known = {m.id: m for m in bank.memories(limit=1000)}
     for reflection in reflections:
         assert reflection.evidence and set(reflection.evidence) <= set(known)

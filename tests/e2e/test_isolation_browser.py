@@ -328,8 +328,14 @@ def test_two_people_in_two_webui_sessions_see_only_their_own_profile(webui, brow
                 if reloaded:  # the fields come from the profile's store, not from what was typed
                     assert page.input_value("#joi-plan-what-helps textarea") == own["plan"]
                 assert them["plan"] not in page.inner_text("#joi-unlocked")
+                # the preview is the safety refresh's own output, which may land after the memory table's
+                page.wait_for_function(
+                    "t => document.querySelector('#joi-safety-preview').innerText.includes(t)",
+                    arg=own["plan"],
+                    timeout=20_000,
+                )
                 preview = page.inner_text("#joi-safety-preview")
-                assert own["plan"] in preview and them["plan"] not in preview
+                assert own["plan"] in preview and them["plan"] not in preview, (name, reloaded, preview)
 
         for name in names:
             own, them = WEBUI[name], WEBUI["Bob" if name == "Ann" else "Ann"]
