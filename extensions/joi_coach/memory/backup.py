@@ -45,7 +45,7 @@ from . import encryption
 from .bank import STORE_FILE, MemoryBank
 from .embeddings import Embedder
 from .encryption import KEY_FILE, DataKey
-from .files import shred
+from .files import fsync_dir, shred
 from .migrations import SCHEMA_VERSION, db_errors, stored_version
 
 log = logging.getLogger(__name__)
@@ -149,19 +149,6 @@ def _fsync_file(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _shred_tree(folder: Path) -> None:
     """Overwrite and remove every file under a private scratch folder, then the folder."""
     if not folder.exists():
@@ -236,7 +223,7 @@ def backup(folder: Path, destination: Path, profile: str, *, now: float | None =
         os.chmod(partial, 0o600)
         _fsync_file(partial)
         os.replace(partial, destination)
-        _fsync_dir(destination.parent)
+        fsync_dir(destination.parent)
     finally:
         _shred_tree(scratch)
     log.info("backup written: %d memories, schema %d", manifest.memories, manifest.schema_version)
@@ -457,7 +444,7 @@ def _swap(new: Path, path: Path) -> None:
         except OSError:
             linked = False
     os.replace(new, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     if linked:
         shred(old)
 

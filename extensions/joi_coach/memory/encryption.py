@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .files import shred
+from .files import fsync_dir, shred
 
 log = logging.getLogger(__name__)
 
@@ -140,19 +140,6 @@ def unseal(blob: bytes, key: bytes, name: str) -> bytes:
         raise DamagedFile(f"{name} does not decrypt: it is damaged or from another data folder") from exc
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to a new file, flush it to the disk, then put it in place of ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +149,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(partial, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def read_private(path: Path) -> bytes:
@@ -420,7 +407,7 @@ def _swap_in(path: Path, new: Path) -> None:
     except OSError:  # no hard links here: the old inode goes unshredded
         old = None  # type: ignore[assignment]
     os.replace(new, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     if old is not None:
         shred(old)
 

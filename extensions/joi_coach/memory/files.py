@@ -16,6 +16,20 @@ log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable (where the platform allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def overwrite(path: Path) -> None:
     """Overwrite a file's bytes with zeros in place and flush them to the disk."""
     try:
