@@ -139,7 +139,10 @@ def test_conversation_remembers_rates_and_reflects(tmp_path, embedder, embedded_
     bank = coach.bank("sam")
     assert bank.unrated() == []
     reflections = bank.memories(Stream.REFLECTION)
-    rated = [(m.stream.value, m.importance, m.importance_source) for m in bank.memories(limit=1000)]
+    rated = [(m.stream.value, m.importance) for m in bank.memories(limit=1000)]
+    if not reflections:  # the model's ratings vary from run to run: was one due at all?
+        assert not coach.should_reflect("sam"), f"due but none stored: {rated}, {coach.background_failures}"
+        reflections = coach.reflect_now("sam", user_name="Sam", now=now + 300)
     assert reflections, f"no reflection stored: {rated}, background failures {coach.background_failures}"
     known = {m.id: m for m in bank.memories(limit=1000)}
     for reflection in reflections:
