@@ -105,6 +105,9 @@ def parse_insights(reply: str, evidence: Sequence[Memory]) -> list[tuple[str, tu
     return insights
 
 
+QUESTION_SEEDS = (0, 1, 2)  # tries at the salient questions before reflection gives up for now
+
+
 class Reflector:
     """Turns recent memories into cited, higher-level reflection memories."""
 
@@ -116,12 +119,18 @@ class Reflector:
         s = self.settings
         if not recent:
             return []
-        params = GenerationParams(max_tokens=160, temperature=0.3, seed=0)
-        questions = parse_questions(
-            self.complete(questions_prompt(recent, user, s.questions), params), s.questions
-        )
+        questions: list[str] = []
+        for seed in QUESTION_SEEDS:  # a small model sometimes answers in another shape: ask again
+            params = GenerationParams(max_tokens=160, temperature=0.3 + 0.2 * seed, seed=seed)
+            questions = parse_questions(
+                self.complete(questions_prompt(recent, user, s.questions), params), s.questions
+            )
+            if questions:
+                break
         if not questions:
-            log.warning("reflection: no questions could be parsed; nothing stored")
+            log.warning(
+                "reflection: no questions could be parsed (%d tries); nothing stored", len(QUESTION_SEEDS)
+            )
             return []
         reflections: list[NewMemory] = []
         seen: set[str] = set()
