@@ -8,7 +8,7 @@ import gradio as gr
 
 from ..chat_room import ChatRooms
 from ..coach import Coach
-from ..ui.chat_tab import ChatTab
+from ..ui.chat_tab import CAPTURE_SENDS_JS, ChatTab
 from ..ui.compat import GRADIO_MAJOR, listen, make
 from ..ui.memory_tab import MemoryTab
 from ..ui.safety_tab import SafetyTab
@@ -56,6 +56,7 @@ class StandaloneApp:
                 memory = MemoryTab(self.coach, self.profile_of, self.user_name_of).build()
             with gr.Tab("Safety", elem_id="joi-tab-safety") as safety_tab_handle:
                 safety = SafetyTab(self.coach, self.profile_of).build()
+            listen(blocks.load, None, None, None, js=CAPTURE_SENDS_JS)
             listen(blocks.load, load_chat, None, chat_outputs, concurrency_limit=None)
             listen(blocks.load, chat.notice_needed, None, [chat.first_start])
             listen(safety_tab_handle.select, safety.refresh, None, safety.refresh_outputs)

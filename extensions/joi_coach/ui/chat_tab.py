@@ -37,7 +37,34 @@ ProfileOf = Callable[[gr.Request], str]
 # Empties the box in the browser the moment a message is sent, so whatever the person types
 # next is never overwritten by a late server update (the server never writes the box back,
 # except to return a message it refused).
+# Gradio can run an event's ``js`` (and read the textbox) a moment after Enter, so a
+# message typed quickly after another could be read in its place and the first lost.
+# The page therefore takes each message from the box the instant Enter (or Send) is
+# pressed, in order, and the submit event picks the oldest one taken.
+CAPTURE_SENDS_JS = """() => {
+  if (window.joiTakeMessage) return [];
+  const taken = [];
+  const takeNow = () => {
+    const box = document.querySelector('#joi-input textarea');
+    if (!box) return;
+    taken.push(box.value);
+    box.value = '';
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  document.addEventListener('keydown', (e) => {
+    const box = e.target;
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && box && box.matches
+        && box.matches('#joi-input textarea')) takeNow();
+  }, true);
+  document.addEventListener('click', (e) => {
+    if (e.target && e.target.closest && e.target.closest('#joi-send')) takeNow();
+  }, true);
+  window.joiTakeMessage = (fallback) => (taken.length ? taken.shift() : fallback);
+  return [];
+}"""
+
 TAKE_MESSAGE_JS = """(text) => {
+  if (window.joiTakeMessage) return window.joiTakeMessage(text);
   const box = document.querySelector('#joi-input textarea');
   if (box) { box.value = ''; box.dispatchEvent(new Event('input', { bubbles: true })); }
   return text;
