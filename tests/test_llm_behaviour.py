@@ -110,6 +110,24 @@ def test_a_reply_preempts_background_work_in_the_middle_of_its_prompt(embedded_l
     assert embedded_llm.prefill_resumed_at >= read > 0
 
 
+def test_the_same_background_prompt_twice_is_answered_twice(embedded_llm):
+    """A retry of the very prompt just answered (reflection asks again) must generate again.
+
+    The prompt was then all in the KV cache; the chunked prefill marked every token read,
+    so llama.cpp sampled from stale logits and returned nothing, every time after.
+    """
+    llm = PriorityLLM(embedded_llm, idle_before_background=0.0)
+    prompt = [{"role": "user", "content": "Write three questions about running, one per line."}]
+    answers = [
+        llm.complete_background(prompt, GenerationParams(max_tokens=24, temperature=0.3 + 0.2 * seed, seed=seed))
+        for seed in (0, 1, 2)
+    ]
+    assert all(answer.strip() for answer in answers), answers
+    again = llm.complete_background(prompt, GenerationParams(max_tokens=24, temperature=0, seed=0))
+    assert again == llm.complete_background(prompt, GenerationParams(max_tokens=24, temperature=0, seed=0))
+    assert again.strip()
+
+
 def test_background_work_waits_until_the_model_has_been_idle(embedded_llm):
     llm = PriorityLLM(embedded_llm, idle_before_background=1.5)
     "".join(

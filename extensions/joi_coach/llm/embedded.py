@@ -165,9 +165,13 @@ class EmbeddedLLM:
                     done = saved_len
             except KeyError:
                 pass
+        last = len(tokens) - 1  # the completion evaluates the final token itself
+        # Never mark the whole prompt read: with every token "cached" and fresh-looking
+        # logits from the last generation, llama.cpp would sample from those (an empty
+        # answer to the same prompt asked twice).
+        done = min(done, last)
         llama.n_tokens = done
         self.prefill_resumed_at = done
-        last = len(tokens) - 1  # the completion evaluates the final token itself
         while done < last:
             if cancel.cancelled:
                 if llama.cache is not None and done > 0:
