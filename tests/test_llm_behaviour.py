@@ -119,7 +119,9 @@ def test_the_same_background_prompt_twice_is_answered_twice(embedded_llm):
     llm = PriorityLLM(embedded_llm, idle_before_background=0.0)
     prompt = [{"role": "user", "content": "Write three questions about running, one per line."}]
     answers = [
-        llm.complete_background(prompt, GenerationParams(max_tokens=24, temperature=0.3 + 0.2 * seed, seed=seed))
+        llm.complete_background(
+            prompt, GenerationParams(max_tokens=24, temperature=0.3 + 0.2 * seed, seed=seed)
+        )
         for seed in (0, 1, 2)
     ]
     assert all(answer.strip() for answer in answers), answers
