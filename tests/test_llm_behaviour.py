@@ -169,8 +169,12 @@ def test_conversation_remembers_rates_and_reflects(tmp_path, embedder, embedded_
         assert reflection.evidence and set(reflection.evidence) <= set(known)
         assert reflection.depth == 1 + max(known[e].depth for e in reflection.evidence)
     assert all(bank.count(s) > 0 for s in Stream)
-    # a later turn recalls the earlier conversation, with the reasons
-    recalled, _, _ = collect(coach.reply("sam", "How should I handle missing my grandma?", now=now + 600))
+    # A later conversation recalls what was said in this one, with the reasons (within one
+    # conversation, its recent lines are in the prompt already and are not recalled again).
+    later = coach.reply(
+        "sam", "How should I handle missing my grandma?", conversation="later", now=now + 86_400
+    )
+    recalled, _, _ = collect(later)
     found = [r for items in recalled.memories.values() for r in items if "grandm" in r.memory.text.lower()]
     assert found and all(r.score.total > 0 for r in found)
     coach.close()
