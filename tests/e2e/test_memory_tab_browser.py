@@ -56,20 +56,23 @@ def upload(page, path: Path, tries: int = 3) -> None:
     """Choose a file in the import box (its file input, as the file chooser would).
 
     A file chosen while the box re-renders (emptied by the previous import) can be dropped
-    by the browser, so the choice is made again until the box shows the file's name.
+    by the browser, so the choice is made again until the box shows the file's name. A
+    slow upload that shows its name only after the wait is not chosen again: once a file
+    is in the box, gradio 4 removes the file input.
     """
+    box, chooser = "#joi-import-file", "#joi-import-file input[type=file]"
+    shows_name = "([box, name]) => document.querySelector(box).innerText.includes(name)"
     for attempt in range(1, tries + 1):
-        try:
-            page.locator("#joi-import-file input[type=file]").set_input_files(str(path), timeout=20_000)
-            page.wait_for_function(
-                "name => document.querySelector('#joi-import-file').innerText.includes(name)",
-                arg=path.name,
-                timeout=20_000,
-            )
+        if page.evaluate(shows_name, [box, path.name]):
             break
-        except PlaywrightTimeout:
+        try:
+            page.locator(chooser).set_input_files(str(path), timeout=20_000)
+            page.wait_for_function(shows_name, arg=[box, path.name], timeout=20_000)
+            break
+        except PlaywrightTimeout as exc:
             if attempt == tries:
-                raise
+                shown = page.inner_html(box)[:2000]
+                raise AssertionError(f"the import box never took {path.name}: {shown}") from exc
     page.wait_for_timeout(500)  # the upload's value reaches the component after its name shows
 
 
