@@ -237,6 +237,14 @@ def main(argv: list[str] | None = None) -> int:
         from joi_coach.memory.embeddings import Embedder
 
         embedder = Embedder()
+        from joi_coach.safety.similarity import exemplars_for
+
+        started = time.perf_counter()
+        exemplars = exemplars_for(embedder)  # once per process, when the Coach is built
+        print(
+            f"crisis exemplars embedded in {time.perf_counter() - started:.2f} s "
+            f"({len(exemplars.crisis)} crisis, {len(exemplars.safe)} safe; once per process)"
+        )
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     summary = summarise(run(CrisisDetector(embedder), examples), embedder is not None)
     summary["load_average"] = [load_before, os.getloadavg()[0] if hasattr(os, "getloadavg") else None]
