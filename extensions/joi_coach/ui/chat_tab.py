@@ -34,9 +34,6 @@ STATUS_TEXT = {
     Status.FAILED: "",
 }
 ProfileOf = Callable[[gr.Request], str]
-# Empties the box in the browser the moment a message is sent, so whatever the person types
-# next is never overwritten by a late server update (the server never writes the box back,
-# except to return a message it refused).
 # Gradio can run an event's ``js`` (and read the textbox) a moment after Enter, so a
 # message typed quickly after another could be read in its place and the first lost.
 # The page therefore takes each message from the box the instant Enter (or Send) is
@@ -63,6 +60,10 @@ CAPTURE_SENDS_JS = """() => {
   return [];
 }"""
 
+# The submit's own step: the message taken at Enter, else (no capture script) the box's
+# value, emptying the box the moment a message is sent, so whatever the person types
+# next is never overwritten by a late server update (the server never writes the box back,
+# except to return a message it refused).
 TAKE_MESSAGE_JS = """(text) => {
   if (window.joiTakeMessage) return window.joiTakeMessage(text);
   const box = document.querySelector('#joi-input textarea');
