@@ -30,7 +30,7 @@ from joi_coach.cognition.prompt import build_messages
 from joi_coach.config import CoachSettings
 from joi_coach.memory.bank import STORE_FILE, MemoryBank
 from joi_coach.memory.embeddings import Embedder
-from joi_coach.memory.migrations import CHECKSUM_FUNCTION, register_functions
+from joi_coach.memory.migrations import CHECKSUM_MISMATCH, register_functions
 from joi_coach.memory.models import NewMemory, Stream
 from joi_coach.persona import Character
 
@@ -94,9 +94,7 @@ def checksum_scan_s(database: Path) -> float:
     try:
         register_functions(db)
         started = time.perf_counter()
-        db.execute(
-            f"SELECT COUNT(*) FROM memories WHERE checksum IS NOT {CHECKSUM_FUNCTION}(text, context, speaker)"
-        ).fetchone()
+        db.execute(f"SELECT COUNT(*) FROM memories WHERE {CHECKSUM_MISMATCH}").fetchone()
         return time.perf_counter() - started
     finally:
         db.close()

@@ -92,6 +92,8 @@ def safety_plan_table(db: sqlite3.Connection) -> None:
 
 
 CHECKSUM_FUNCTION = "joi_checksum"
+# The rows whose words no longer match their checksum (checked at every open).
+CHECKSUM_MISMATCH = f"checksum IS NOT {CHECKSUM_FUNCTION}(text, context, speaker)"
 
 
 def memory_checksum(text: str | None, context: str | None, speaker: str | None) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .migrations import CHECKSUM_FUNCTION, SchemaError, db_errors, migrate, register_functions
+from .migrations import CHECKSUM_MISMATCH, SchemaError, db_errors, migrate, register_functions
 from .models import MEMORY_COLUMNS, NEW_MEMORY_COLUMNS, Memory, NewMemory, Stream
 
 _COLUMNS = ", ".join(MEMORY_COLUMNS)
@@ -267,8 +267,7 @@ class SqliteMemoryStore:
         damaged = [
             row[0]
             for row in self._db.execute(
-                f"SELECT id FROM memories WHERE checksum IS NOT {CHECKSUM_FUNCTION}(text, context, speaker) "
-                "ORDER BY id LIMIT 20"
+                f"SELECT id FROM memories WHERE {CHECKSUM_MISMATCH} ORDER BY id LIMIT 20"
             )
         ]
         if damaged:
