@@ -193,3 +193,41 @@ def wait_for(condition, timeout: float = 600.0, step: float = 0.5) -> bool:
             return True
         time.sleep(step)
     return condition()
+
+
+class StepWriter:
+    """What a model writes for each of Joi's reply steps, told apart by the prompt's end: the
+    empathetic thought, the therapist's, the spoken line (by the last message it answers), a
+    background prompt; any other prompt (a one-pass reply, or Continue) gets ``one_pass``.
+
+    ``empathetic`` and ``therapeutic`` are the whole thoughts, starting with the words Joi
+    forces ("Sam is", "What would help Sam most now is"); the model writes the rest.
+    """
+
+    def __init__(
+        self,
+        empathetic: str,
+        therapeutic: str,
+        dialogues: dict[str, str],
+        one_pass: str = "",
+        background: str = "7, " * 300,
+    ) -> None:
+        self.empathetic, self.therapeutic = empathetic, therapeutic
+        self.dialogues, self.one_pass, self.background = dialogues, one_pass, background
+
+    def __call__(self, prompt: str) -> str:
+        if "Rate each memory" in prompt:
+            return self.background
+        for thought in (self.empathetic, self.therapeutic):
+            forced = thought.split(" is ", 1)[0] + " is"
+            if prompt.endswith(forced):
+                return thought[len(forced) :] + "\nTherapist voice: (the model runs on)\n"
+        if "Now reply as Joi" in prompt[-2000:]:
+            answered = max(self.dialogues, key=lambda message: prompt.rfind(message))
+            return self.dialogues[answered]
+        return self.one_pass
+
+
+def steps_text(empathetic: str, therapeutic: str, dialogue: str) -> str:
+    """A reply made in steps, as the host keeps it after its re-added ``<think>``."""
+    return f"\nEmpathetic voice: {empathetic}\nTherapist voice: {therapeutic}\n</think>\n{dialogue}"

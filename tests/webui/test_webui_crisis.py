@@ -67,7 +67,13 @@ def load(tmp_path, prefix: str = "think", before: str = "", after: str = ""):
     shared.user_data_dir = tmp_path
     shared.args.extensions = names
     shared.args.parallel, shared.args.idle_timeout = 1, 0
-    shared.settings = {"joi_coach-background": False, "joi_coach-reply_prefix": prefix}
+    # The card's placement in the host's one pass over its prompt (Continue, reply_steps off);
+    # in Joi's steps: test_webui_reply_steps.py.
+    shared.settings = {
+        "joi_coach-background": False,
+        "joi_coach-reply_prefix": prefix,
+        "joi_coach-reply_steps": False,
+    }
     shared.model, shared.model_name, shared.stop_everything = (
         ScriptedModel(written(prefix)),
         "scripted",

@@ -58,7 +58,7 @@ def user_data(tmp_path, embedder, monkeypatch):
     encryption.set_passphrase(data_dir, PASSPHRASE, cost=2**10)
     encryption.lock(data_dir)
     shared.user_data_dir = tmp_path
-    shared.settings = {"joi_coach-background": False}
+    shared.settings = {"joi_coach-background": False, "joi_coach-reply_steps": False}  # (locking, not steps)
     shared.args.parallel, shared.args.idle_timeout = 1, 0
     shared.model, shared.model_name, shared.stop_everything = ScriptedModel(REPLY), "scripted", False
     yield tmp_path

@@ -13,13 +13,23 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from joi_coach.llm.base import GenerationParams
 from joi_coach.llm.priority import Preempted
 from joi_coach.memory.models import Stream
 
-from .conftest import REPO, Conversation, LlamaServer, ScriptedModel, chat_state, wait_for
+from .conftest import (
+    REPO,
+    Conversation,
+    LlamaServer,
+    ScriptedModel,
+    StepWriter,
+    chat_state,
+    steps_text,
+    wait_for,
+)
 
 TTS_LIKE = """
 params = {"display_name": "TTS-like"}
@@ -32,15 +42,22 @@ def output_modifier(string, state, is_chat=False):
     return '<audio src="file/outputs/1.wav" controls></audio>'
 """
 
-THOUGHTS = "\nEmpathetic voice: Sam sounds proud of the run.\nTherapist voice: I will ask what helped.\n"
+EMPATHETIC = "Sam is proud of the run."
+THERAPEUTIC = "What would help Sam most now is a question about what helped."
+THOUGHTS = f"\nEmpathetic voice: {EMPATHETIC}\nTherapist voice: {THERAPEUTIC}\n"
 DIALOGUE = "That is a real step, Sam. What helped you get out of the door this time?"
-REPLY = f"{THOUGHTS}</think>\n\n{DIALOGUE}"
+LATER = "And I want to run again on Thursday."
+LATER_DIALOGUE = "Thursday sounds good, Sam. Which time of day suits you best?"
+REPLY = f"{THOUGHTS}</think>\n\n{DIALOGUE}"  # written in one pass (Continue, reply_steps off)
+STEPS = steps_text(EMPATHETIC, THERAPEUTIC, DIALOGUE)  # made in Joi's steps, as the host keeps it
 BACKGROUND = "Rate each memory from 1 to 10. " * 10
+# Each step of Joi's reply gets its part; Joi's own prompts a long list of ratings.
+scripted = StepWriter(EMPATHETIC, THERAPEUTIC, {"I ran 3k today.": DIALOGUE, LATER: LATER_DIALOGUE}, REPLY)
 
 
-def scripted(prompt: str) -> str:
-    """Chat prompts get Joi's reply; Joi's own prompts a long list of ratings."""
-    return "7, " * 300 if "Rate each memory" in prompt else REPLY
+def one_pass(joi) -> None:
+    """The host's one pass over its prompt (``joi_coach-reply_steps`` off)."""
+    joi.turns.options = replace(joi.turns.options, reply_steps=False)
 
 
 @pytest.fixture()
@@ -124,10 +141,10 @@ def test_a_background_stop_never_cuts_the_persons_reply_on_a_parallel_loader(hos
     worker = run_background(host, outcome)
     assert wait_for(lambda: len(shared.model.prompts) >= 2, timeout=10, step=0.01)  # it is reading
     # The API gives the person's request its own stop_event: it skips the lock too.
-    _, history = chat_completion("And I want to run again on Thursday.", conversation.state, stream=True)
+    _, history = chat_completion(LATER, conversation.state, stream=True)
     worker.join(timeout=30)
     assert "preempted" in outcome  # the background prompt stopped while it was read...
-    assert history["internal"][-1][1].endswith(DIALOGUE)  # ...and the reply ran to its end
+    assert history["internal"][-1][1].endswith(LATER_DIALOGUE)  # ...and the reply ran to its end
     assert shared.stop_everything is False
 
 
@@ -184,7 +201,7 @@ def test_the_api_sends_the_voices_as_reasoning_and_only_the_dialogue_as_content(
         reasoning, content = answer.get("reasoning_content", ""), answer["content"]
     assert reasoning.strip() == THOUGHTS.strip() and content == DIALOGUE
     bank = host.coach.bank("Sam & Joi")
-    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
+    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == [EMPATHETIC]
     assert [m.text for m in bank.memories(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
 
 
@@ -193,15 +210,28 @@ def test_past_thoughts_stay_out_of_later_prompts(host):
 
     conversation = Conversation(joi_chat_state())
     conversation.send("I ran 3k today.")
-    conversation.send("And I want to run again on Thursday.")
+    conversation.send(LATER)
+    [later] = [p for p in shared.model.prompts if p.endswith("Sam is") and LATER in p]  # its first step
+    assert f"<|im_start|>assistant\n{DIALOGUE}<|im_end|>" in later  # the earlier reply, as the dialogue alone
+    assert f"{THERAPEUTIC}\n</think>" not in later
+
+
+def test_past_thoughts_stay_out_of_later_prompts_of_one_pass(host):
+    from modules import shared
+
+    one_pass(host)
+    conversation = Conversation(joi_chat_state())
+    conversation.send("I ran 3k today.")
+    conversation.send(LATER)
     later = shared.model.prompts[-1]
     assert f"Joi: {DIALOGUE}" in later  # the earlier reply, as the dialogue alone
-    assert f"</think>\n\n{DIALOGUE}" not in later and "Therapist voice: I will ask" not in later
+    assert f"</think>\n\n{DIALOGUE}" not in later and f"Therapist voice: {THERAPEUTIC}" not in later
 
 
 def test_continue_completes_the_reply_and_files_each_part_under_its_stream(host):
     from modules import shared
 
+    one_pass(host)
     cut = (len(THOUGHTS) + len("</think>\n\n") + 20) // 4 * 4  # the first try stops inside the dialogue
     said = DIALOGUE[: cut - len(THOUGHTS) - len("</think>\n\n")]
     shared.model = ScriptedModel(lambda prompt: REPLY[cut:] if prompt.endswith(said) else REPLY)
@@ -213,8 +243,8 @@ def test_continue_completes_the_reply_and_files_each_part_under_its_stream(host)
     assert history["internal"][-1][1] == "<think>" + REPLY
     bank = host.coach.bank("Sam & Joi")
     assert [m.text for m in bank.memories(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
-    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
-    assert [m.text for m in bank.memories(Stream.THERAPEUTIC)] == ["I will ask what helped."]
+    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == [EMPATHETIC]
+    assert [m.text for m in bank.memories(Stream.THERAPEUTIC)] == [THERAPEUTIC]
     assert [m.text for m in bank.memories(Stream.DIALOGUE) if m.speaker == "Sam"] == ["I ran 3k today."]
 
 
@@ -244,6 +274,7 @@ def test_continue_through_the_api_keeps_the_thoughts_of_the_reply_it_continues(h
     from modules import shared
     from modules.api.completions import chat_completion
 
+    one_pass(host)
     cut = (len(THOUGHTS) + len("</think>\n\n") + 20) // 4 * 4
     said = DIALOGUE[: cut - len(THOUGHTS) - len("</think>\n\n")]
     shared.model = ScriptedModel(lambda prompt: REPLY[cut:] if prompt.endswith(said) else REPLY)
@@ -260,5 +291,5 @@ def test_continue_through_the_api_keeps_the_thoughts_of_the_reply_it_continues(h
     assert continued["content"] == DIALOGUE
     bank = host.coach.bank("Sam & Joi")
     assert [m.text for m in bank.memories(Stream.DIALOGUE) if m.speaker == "Joi"] == [DIALOGUE]
-    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == ["Sam sounds proud of the run."]
-    assert [m.text for m in bank.memories(Stream.THERAPEUTIC)] == ["I will ask what helped."]
+    assert [m.text for m in bank.memories(Stream.EMPATHETIC)] == [EMPATHETIC]
+    assert [m.text for m in bank.memories(Stream.THERAPEUTIC)] == [THERAPEUTIC]

@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     llm.add_argument("--api-key", default=env("JOI_API_KEY", ""), help="its API key [JOI_API_KEY]")
     llm.add_argument("--api-model", default=env("JOI_API_MODEL", ""), help="its model name [JOI_API_MODEL]")
+    llm.add_argument(
+        "--api-template",
+        default=env("JOI_API_TEMPLATE", ""),
+        help="the instruction template of the server's model (a name in instruction-templates/, e.g. "
+        "Joi-ChatML for Qwen, or a webui template's YAML path): Joi then sends raw prompts to "
+        "/completions and replies in its steps; without it, one chat pass [JOI_API_TEMPLATE]",
+    )
     mem = p.add_argument_group("memory")
     add_data_dir(mem, "where each person's memories live [JOI_DATA_DIR]")
     mem.add_argument(
@@ -181,9 +188,14 @@ def build_coach(args: argparse.Namespace):
 
     llm: LLMBackend
     if args.api_base:
+        from ..llm.chat_template import InstructionTemplate
         from ..llm.openai_compat import OpenAICompatibleLLM
 
-        llm = OpenAICompatibleLLM(args.api_base, model=args.api_model, api_key=args.api_key)
+        template = InstructionTemplate.load(args.api_template) if args.api_template else None
+        llm = OpenAICompatibleLLM(
+            args.api_base, model=args.api_model, api_key=args.api_key, template=template
+        )
+        log.info("Joi replies through %s %s", args.api_base, llm.mode)
     else:
         from ..llm.embedded import EmbeddedLLM
 

@@ -100,22 +100,28 @@ def build_messages(
     message: str,
     now: float,
 ) -> list[ChatMessage]:
-    """Persona, the recent dialogue, what was recalled for this message, then the message.
+    """Persona, the recent dialogue (stored memories), what was recalled, then the message."""
+    persona = character.fill(character.context, user).strip()
+    said: list[ChatMessage] = [
+        {"role": "assistant" if memory.speaker == character.name else "user", "content": memory.text}
+        for memory in history
+    ]
+    return compose_messages(persona, said, memory_block(recalled, user, now, character.name), message)
+
+
+def compose_messages(
+    persona: str, history: Sequence[ChatMessage], remembered: str, message: str
+) -> list[ChatMessage]:
+    """The prompt's layout on every path: persona, recent dialogue, recalled memories, message.
 
     The recalled memories come after the dialogue, not in the persona's system message:
     they change with every message, and anything after them must be read again by the
     model. Placed late, the persona and the earlier dialogue are the same from one turn to
     the next, so a backend's prompt cache (llama.cpp's, vLLM's, the webui's) can reuse them.
     """
-    persona = character.fill(character.context, user).strip()
-    messages: list[ChatMessage] = [{"role": "system", "content": persona}]
-    for memory in history:
-        if memory.speaker == character.name:
-            messages.append({"role": "assistant", "content": memory.text})
-        else:
-            messages.append({"role": "user", "content": memory.text})
-    remembered = memory_block(recalled, user, now, character.name).strip()
-    if remembered:
-        messages.append({"role": "system", "content": remembered})
+    messages: list[ChatMessage] = [{"role": "system", "content": persona.strip()}]
+    messages += [m for m in history if m["content"].strip()]
+    if remembered.strip():
+        messages.append({"role": "system", "content": remembered.strip()})
     messages.append({"role": "user", "content": message})
     return messages

@@ -147,6 +147,8 @@ class SpokenLineGuard:
     def _problem(self, sentence: str) -> str:
         if _repeats(sentence, self.earlier):
             return "repeats an earlier line"
+        if _said_in(sentence, self.released):
+            return "says a sentence of this line again"
         new = (
             set(dialogue_problems(self.released + sentence, self.joi, self.user, self.message))
             - self._problems
@@ -155,6 +157,15 @@ class SpokenLineGuard:
         if new:
             return ", ".join(sorted(new))
         return ""
+
+
+def _said_in(sentence: str, released: str) -> bool:
+    """A sentence of four words or more whose words were already released in this line
+    (a retry that starts the line over after its first sentences were shown)."""
+    said = words(sentence)
+    if len(said) < 4:
+        return False
+    return f" {' '.join(said)} " in f" {' '.join(words(released))} "
 
 
 def _repeats(sentence: str, earlier: list[str]) -> bool:

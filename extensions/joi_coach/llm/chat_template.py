@@ -47,3 +47,15 @@ class InstructionTemplate:
             bos_token=self.bos_token,
             eos_token=self.eos_token,
         )
+
+    def stop_strings(self) -> tuple[str, ...]:
+        """Where the template ends a reply (its end-of-turn marker), as the webui finds it:
+        what follows a rendered assistant message, up to the end of that line."""
+        marker_user, marker_reply = "JOI-USER-MARK", "JOI-REPLY-MARK"
+        rendered = self.render(
+            [{"role": "user", "content": marker_user}, {"role": "assistant", "content": marker_reply}],
+            add_generation_prompt=False,
+        )
+        after = rendered.split(marker_reply, 1)[1].strip() if marker_reply in rendered else ""
+        first = after.split("\n", 1)[0].strip()
+        return (first,) if first else ()

@@ -1,34 +1,80 @@
-"""Any OpenAI-compatible chat server: text-generation-webui's API, llama.cpp server,
-Ollama, vLLM. Streams server-sent events with the standard library only.
+"""Any OpenAI-compatible server: text-generation-webui's API, llama.cpp's server, Ollama, vLLM.
+Streams server-sent events with the standard library only.
+
+Two ways to ask:
+
+* **With a prompt template** (``template``: the instruction template of the server's model,
+  in the webui's format): ``POST /completions`` with the prompt rendered here. The server
+  then continues any text Joi gives it, so a reply runs in Joi's steps, as on the embedded
+  model (``supports_prefix``). llama.cpp's server, ``llama_cpp.server``, vLLM, Ollama and
+  the webui's own API all take a raw prompt there.
+* **Chat only** (no template): ``POST /chat/completions``; a reply is one free generation,
+  parsed as it comes (Joi's thoughts may come out thin or missing on a small model).
+
+Stop strings: all of them are sent; a server that refuses more than four (OpenAI's limit) is
+sent the first four, and every stop string is applied to the stream here as well, so none is
+ever dropped. Recalled memories travel in a late system message (the prompt's prefix stays
+the same from turn to turn); a chat server whose template refuses that is noticed on the
+first refusal and sent one leading system message from then on.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from typing import Any
 
 from .base import CancelToken, ChatMessage, GenerationParams, LLMError, fold_system_messages
+from .chat_template import InstructionTemplate
+from .stops import StopCutter
+
+log = logging.getLogger(__name__)
+SERVER_STOP_LIMIT = 4  # what OpenAI's own API takes; others take more
+_REFUSALS = (400, 422, 500)  # how servers answer a request their chat template or schema refuses
+
+
+class _Refused(LLMError):
+    def __init__(self, code: int, detail: str, url: str) -> None:
+        super().__init__(f"{url} answered HTTP {code}: {detail}")
+        self.code, self.detail = code, detail
 
 
 class OpenAICompatibleLLM:
-    """``POST {base_url}/chat/completions`` with ``stream: true``."""
+    """``POST {base_url}/completions`` (with ``template``) or ``/chat/completions``, streamed."""
 
-    supports_prefix = False
-
-    def __init__(self, base_url: str, model: str = "", api_key: str = "", timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str = "",
+        api_key: str = "",
+        timeout: float = 120.0,
+        template: InstructionTemplate | None = None,
+    ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise LLMError(f"API base URL must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
+        self.template = template
         self.name = model or self.base_url
+        self.supports_prefix = template is not None
+        self.fold_system = False  # set once the server refused a late system message
+        self.stop_limit: int | None = None  # set once the server refused a long list of stops
 
-    def _request(self, messages: Sequence[ChatMessage], params: GenerationParams) -> urllib.request.Request:
-        body: dict = {
-            "messages": fold_system_messages(messages),
+    @property
+    def mode(self) -> str:
+        """How replies are made on this server, in words (for the UI and the logs)."""
+        if self.supports_prefix:
+            return "in steps (raw prompts through /completions)"
+        return "in one pass (chat only: give --api-template to run the steps)"
+
+    # -- requests -----------------------------------------------------------------------
+    def _body(self, params: GenerationParams) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
@@ -36,19 +82,63 @@ class OpenAICompatibleLLM:
         }
         if self.model:
             body["model"] = self.model
-        if params.stop:
-            body["stop"] = list(params.stop)[:4]
+        stops = list(params.stop)
+        if self.template is not None:
+            stops += [s for s in self.template.stop_strings() if s not in stops]
+        if stops:
+            body["stop"] = stops[: self.stop_limit] if self.stop_limit else stops
         if params.seed is not None:
             body["seed"] = params.seed
+        if params.repeat_penalty != 1.0:
+            body["repeat_penalty"] = params.repeat_penalty  # llama.cpp-family name; others ignore it
+        return body
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        return urllib.request.Request(
-            f"{self.base_url}/chat/completions",
-            data=json.dumps(body).encode(),
-            headers=headers,
-            method="POST",
+        request = urllib.request.Request(
+            f"{self.base_url}{path}", data=json.dumps(body).encode(), headers=headers, method="POST"
         )
+        try:
+            return urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(500).decode("utf-8", "replace")
+            raise _Refused(exc.code, detail, f"{self.base_url}{path}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise LLMError(f"cannot reach {self.base_url}: {exc}") from exc
+
+    def _open(self, messages: Sequence[ChatMessage], params: GenerationParams, prefix: str) -> Any:
+        """The streamed response; a refusal of many stops or of a late system message is
+        learnt once and the request sent again in the form the server takes."""
+        while True:
+            body = self._body(params)
+            if self.template is not None:
+                path = "/completions"
+                body["prompt"] = self.template.render(messages, add_generation_prompt=True) + prefix
+            else:
+                path = "/chat/completions"
+                body["messages"] = fold_system_messages(messages) if self.fold_system else list(messages)
+            try:
+                return self._post(path, body)
+            except _Refused as exc:
+                if exc.code not in _REFUSALS:
+                    raise
+                if len(body.get("stop", ())) > SERVER_STOP_LIMIT and "stop" in exc.detail.lower():
+                    log.info(
+                        "%s takes at most %d stop strings; the rest apply here",
+                        self.base_url,
+                        SERVER_STOP_LIMIT,
+                    )
+                    self.stop_limit = SERVER_STOP_LIMIT
+                    continue
+                if path == "/chat/completions" and not self.fold_system and _late_system(messages):
+                    log.info(
+                        "%s refused a late system message; memories go into the first one", self.base_url
+                    )
+                    self.fold_system = True
+                    continue
+                raise
 
     def stream_chat(
         self,
@@ -57,28 +147,42 @@ class OpenAICompatibleLLM:
         cancel: CancelToken | None = None,
         assistant_prefix: str = "",
     ) -> Generator[str, None, None]:
-        try:
-            response = urllib.request.urlopen(self._request(messages, params), timeout=self.timeout)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(500).decode("utf-8", "replace")
-            raise LLMError(f"{self.base_url} answered HTTP {exc.code}: {detail}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise LLMError(f"cannot reach {self.base_url}: {exc}") from exc
+        if assistant_prefix and self.template is None:
+            raise LLMError("this server is used for chat only: it cannot continue a given text")
+        response = self._open(messages, params, assistant_prefix)
+        stops = list(params.stop) + (list(self.template.stop_strings()) if self.template else [])
+        cutter = StopCutter(stops)
         with response:
-            for raw in response:
-                if cancel is not None and cancel.cancelled:
+            for text in self._deltas(response, cancel):
+                shown = cutter.feed(text)
+                if shown:
+                    yield shown
+                if cutter.stopped:
                     return
-                line = raw.decode("utf-8", "replace").strip()
-                if not line.startswith("data:"):
-                    continue
-                payload = line[len("data:") :].strip()
-                if payload == "[DONE]":
-                    return
-                try:
-                    event = json.loads(payload)
-                    choice = event["choices"][0]
-                except (ValueError, KeyError, IndexError, TypeError) as exc:
-                    raise LLMError(f"unexpected stream event from {self.base_url}: {payload[:200]}") from exc
-                text = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
-                if text:
-                    yield text
+            rest = cutter.finish()
+            if rest:
+                yield rest
+
+    def _deltas(self, response: Any, cancel: CancelToken | None) -> Iterator[str]:
+        for raw in response:
+            if cancel is not None and cancel.cancelled:
+                return
+            line = raw.decode("utf-8", "replace").strip()
+            if not line.startswith("data:"):
+                continue
+            payload = line[len("data:") :].strip()
+            if payload == "[DONE]":
+                return
+            try:
+                event = json.loads(payload)
+                choice = event["choices"][0]
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                raise LLMError(f"unexpected stream event from {self.base_url}: {payload[:200]}") from exc
+            text = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+            if text:
+                yield text
+
+
+def _late_system(messages: Sequence[ChatMessage]) -> bool:
+    """Whether a system message comes after the first message."""
+    return any(m["role"] == "system" for m in list(messages)[1:])

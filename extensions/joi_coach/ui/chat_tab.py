@@ -24,6 +24,10 @@ NOTICE = (
     "If you are in danger or thinking about harming yourself, contact your local emergency "
     "number or a crisis line now. Your conversations stay on this machine."
 )
+CHAT_ONLY_NOTICE = (
+    "*This model server is used for chat only, so Joi answers in one pass: its thoughts may be "
+    "thin and it cannot answer from memory in its own step (start Joi with `--api-template`).*"
+)
 THOUGHTS_TITLE = "💭 Joi's inner voices"
 CARE_SHOWN_BEFORE = "> 🆘 *Crisis lines were shown here. They are always in the **Safety** tab.*"
 STATUS_TEXT = {
@@ -240,7 +244,8 @@ class ChatTab:
             )
         self.first_start = first_start
         listen(understood.click, self.acknowledge, None, [first_start])
-        make(gr.Markdown, value=NOTICE, elem_classes=["joi-notice"], elem_id="joi-notice")
+        notice = NOTICE if self.rooms.coach.llm.supports_prefix else f"{NOTICE} {CHAT_ONLY_NOTICE}"
+        make(gr.Markdown, value=notice, elem_classes=["joi-notice"], elem_id="joi-notice")
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = make(

@@ -30,7 +30,8 @@ from ..coach import Coach
 from ..llm.priority import PriorityLLM
 from ..memory import encryption
 from .host_generation import HostGeneration
-from .turns import ReplyPlan, WebuiOptions, WebuiTurns, stop_strings, with_card
+from .steps import reply_in_steps
+from .turns import TURN_KEY, ReplyPlan, WebuiOptions, WebuiTurn, WebuiTurns, stop_strings, with_card
 
 log = logging.getLogger("joi_coach")
 T = TypeVar("T")
@@ -108,6 +109,23 @@ def host_generate_function() -> Callable[..., Iterator[str]]:
     if shared.model.__class__.__name__ in HOST_CUSTOM_LOADERS:
         return text_generation.generate_reply_custom
     return text_generation.generate_reply_HF
+
+
+def steps_or_one_pass(steps: Iterator[str], one_pass: Callable[[], Iterator[str]]) -> Iterator[str]:
+    """The reply in steps; if they fail before giving any text, the host's one pass instead
+    (a hook never breaks the host's generation); if they fail later, the text so far stands."""
+    given = False
+    try:
+        for reply in steps:
+            given = True
+            yield reply
+    except Exception as exc:
+        debug = log.isEnabledFor(logging.DEBUG)
+        log.error("Joi Coach's reply steps failed: %s", type(exc).__name__, exc_info=debug)
+        if not given:
+            yield from one_pass()
+    finally:
+        getattr(steps, "close", lambda: None)()
 
 
 def host_thinking_tags() -> tuple[str, ...]:
@@ -343,14 +361,23 @@ class JoiExtension:
         is_chat: bool = False,
     ) -> Iterator[str]:
         """The host's generation, called as the host calls it. Only Joi's chat turns are
-        changed: earlier cards left out of the prompt, and a crisis turn's card put into the
-        reply (so into the host's chat history and its API's content, streamed or not)."""
+        changed: their reply is generated in Joi's steps on the host's model (see
+        :mod:`.steps`; Continue, and ``reply_steps`` off, keep the host's one pass over its
+        prompt without earlier cards), and a crisis turn's card is put into the reply (so into
+        the host's chat history and its API's content, streamed or not)."""
         generate = host_generate_function()
         plan = self._reply_plan(question, state, stopping_strings, is_chat)
         if plan is None:
             yield from generate(question, original_question, state, stopping_strings, is_chat=is_chat)
             return
-        replies = generate(plan.prompt, original_question, state, stopping_strings, is_chat=is_chat)
+        if plan.steps and self.coach is not None and isinstance(state.get(TURN_KEY), WebuiTurn):
+            steps = reply_in_steps(self.coach, state[TURN_KEY], state, question, generate)
+            one_pass = functools.partial(
+                generate, plan.prompt, original_question, state, stopping_strings, is_chat=is_chat
+            )
+            replies = steps_or_one_pass(steps, one_pass)
+        else:
+            replies = generate(plan.prompt, original_question, state, stopping_strings, is_chat=is_chat)
         yield from with_card(replies, plan)
 
     def _reply_plan(

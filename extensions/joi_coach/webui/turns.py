@@ -84,6 +84,7 @@ class WebuiOptions:
     character: str = "Joi"  # Joi acts when this character is selected (chat and chat-instruct modes)
     always_on: bool = False  # or on every chat, whatever the character and mode
     reply_prefix: str = "think"  # none | think | first voice (see docs/webui.md)
+    reply_steps: bool = True  # generate Joi's replies in steps on the host's model (else one pass)
     chat_instruct: bool = True  # run Joi's chat-mode turns as chat-instruct (see below)
     background: bool = True  # rate importance and reflect between messages
     data_dir: str = ""  # default: the host's user_data/joi_coach
@@ -99,6 +100,7 @@ class WebuiOptions:
             character=str(params.get("character") or cls.character),
             always_on=bool(params.get("always_on", cls.always_on)),
             reply_prefix=prefix,
+            reply_steps=bool(params.get("reply_steps", cls.reply_steps)),
             chat_instruct=bool(params.get("chat_instruct", cls.chat_instruct)),
             background=bool(params.get("background", cls.background)),
             data_dir=str(params.get("data_dir") or ""),
@@ -116,6 +118,7 @@ class WebuiTurn:
     base_context: str
     base_system: str
     message: str | None = None  # the new message; None when regenerating or continuing
+    message_id: int | None = None  # its memory, once stored
     prefix: str = ""
     prefixed: bool = False  # bot_prefix_modifier ran (not on Continue)
     recalled: dict[Stream, list[Recollection]] = field(default_factory=dict)
@@ -149,6 +152,7 @@ class ReplyPlan:
     card: str = ""  # the care card to put into the reply ("" for none)
     in_thoughts: bool = False  # the prompt opened a <think> block: the card goes after its end
     labels: tuple[str, ...] = ()  # "Name:" labels the host drops from the start of a chat reply
+    steps: bool = False  # Joi's reply steps generate the reply (not the host's prompt in one pass)
 
 
 def character_of(state: dict[str, Any]) -> str:
@@ -468,12 +472,17 @@ class WebuiTurns:
         turn = state.get(TURN_KEY)
         if not is_chat or not isinstance(turn, WebuiTurn):
             return None
-        plain = ReplyPlan(without_cards(prompt))
-        if turn.card is None or self._continuing(turn, prompt, state):
+        continuing = self._continuing(turn, prompt, state)
+        plain = ReplyPlan(without_cards(prompt), steps=self.options.reply_steps and not continuing)
+        if turn.card is None or continuing:
             return plain
         opened = prompt.rstrip("\n")
         in_thoughts = (turn.prefixed and THINK_OPEN in turn.prefix) or opened.endswith(THINK_OPEN)
-        if not in_thoughts and any(tag and opened.endswith(tag) for tag in other_thoughts):
+        if (
+            not in_thoughts
+            and not plain.steps
+            and any(tag and opened.endswith(tag) for tag in other_thoughts)
+        ):
             log.warning("Joi shows the care card in the chat only: the model thinks in another format")
             return plain
         # The markdown without its HTML escapes: the host escapes what it shows while the reply
@@ -495,7 +504,11 @@ class WebuiTurns:
         puts it there (its dialogue, or its thoughts when it has no dialogue yet)."""
         if turn.message is not None or turn.prefixed:
             return False
-        return prompt.endswith(last_reply(state).strip()[-CONTINUE_TAIL:])
+        reply = last_reply(state).strip()
+        if THINK_CLOSE in reply:  # the host's prompt ends with the dialogue (else the thoughts)
+            thoughts, dialogue = reply.split(THINK_CLOSE, 1)
+            reply = dialogue.strip() or thoughts.strip()
+        return prompt.endswith(reply[-CONTINUE_TAIL:])
 
     # -- crisis safety ------------------------------------------------------------------
     def _assess(self, turn: WebuiTurn, message: str) -> None:
@@ -576,7 +589,9 @@ class WebuiTurns:
 
     def _remember_message(self, turn: WebuiTurn, message: str) -> None:
         bank = self.coach.bank(turn.profile)
-        self.coach.remember_message(bank, message, turn.user_name, turn.conversation, time.time())
+        turn.message_id = self.coach.remember_message(
+            bank, message, turn.user_name, turn.conversation, time.time()
+        )
 
     def _remember_reply(self, turn: WebuiTurn, reply: ParsedReply, message: str) -> None:
         bank = self.coach.bank(turn.profile)
