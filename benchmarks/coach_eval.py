@@ -66,7 +66,9 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,7 @@ from joi_coach.config import CoachSettings
 from joi_coach.llm.base import GenerationParams, complete_chat
 from joi_coach.memory.embeddings import Embedder
 from joi_coach.memory.models import NewMemory, Stream
+from reply_paths import CoachPath, WebuiPath, held_settings, serve_embedded
 
 REPEAT_LIMIT = 8  # a dialogue sharing this many consecutive words with an earlier line repeats it
 DAY = 86_400.0
@@ -401,9 +404,11 @@ class ScenarioResult:
     importance: dict[str, list[int]]  # "person" / "joi" -> ratings
 
 
-def run_scenario(coach: Coach, scenario: dict[str, Any], index: int, judge: Judge | None) -> ScenarioResult:
+def run_scenario(path: Any, scenario: dict[str, Any], index: int, judge: Judge | None) -> ScenarioResult:
+    """One person's sessions through ``path`` (a :mod:`reply_paths` path)."""
+    coach: Coach = path.coach
     user, name = scenario["user"], scenario.get("name", f"scenario {index}")
-    profile = f"eval-{index}"
+    profile = path.profile(index, user)
     total_days = sum(float(s.get("after_days", 0)) for s in scenario["sessions"])
     clock = time.time() - (total_days + 1) * DAY  # the last session ends about a day before now
     earlier: list[str] = []
@@ -412,9 +417,7 @@ def run_scenario(coach: Coach, scenario: dict[str, Any], index: int, judge: Judg
         clock += float(session.get("after_days", 0)) * DAY
         for t, turn in enumerate(session["turns"]):
             clock += TURN_GAP
-            events = coach.reply(profile, turn["say"], user_name=user, conversation=f"session-{s}", now=clock)
-            _, _, done = collect(events)
-            assert done is not None
+            done = path.turn(profile, user, turn["say"], f"session-{s}", clock)
             score = score_reply(
                 scenario=name,
                 session=s,
@@ -773,20 +776,62 @@ def print_qa(summary: dict[str, Any]) -> None:
 
 
 # -- main ---------------------------------------------------------------------------------
-def build_coach(args: argparse.Namespace, data_dir: Path) -> Coach:
-    if args.api_base:
-        from joi_coach.llm.openai_compat import OpenAICompatibleLLM
+PATHS = ("embedded", "api", "webui")
 
-        llm: Any = OpenAICompatibleLLM(args.api_base, model=args.api_model)
-    else:
-        from joi_coach.llm.embedded import EmbeddedLLM
 
-        llm = EmbeddedLLM()
-    defaults = CoachSettings()
-    settings = replace(defaults, reply=replace(defaults.reply, seed=args.seed, temperature=args.temperature))
-    if args.qa:
-        settings = replace(settings, background=False)
-    return Coach(llm, Embedder(), data_dir, settings=settings)
+@contextmanager
+def open_path(name: str, args: argparse.Namespace, data_dir: Path) -> Iterator[Any]:
+    """One reply path with the held settings: ``embedded``; ``api`` (``--api-base``, else the
+    embedded GGUF behind llama_cpp.server started here; in steps with ``--api-template``);
+    ``webui`` (the extension in the stand-in host, see reply_paths.py)."""
+    settings = held_settings(args.seed, args.temperature, background=not args.qa)
+    if name == "webui":
+        path: Any = WebuiPath(data_dir, settings)
+        try:
+            yield path
+        finally:
+            path.close()
+        return
+    with ExitStack() as stack:
+        if name == "api":
+            from joi_coach.llm.chat_template import InstructionTemplate
+            from joi_coach.llm.openai_compat import OpenAICompatibleLLM
+
+            base = args.api_base or stack.enter_context(serve_embedded())
+            template = InstructionTemplate.load(args.api_template) if args.api_template else None
+            llm: Any = OpenAICompatibleLLM(base, model=args.api_model, template=template)
+        else:
+            from joi_coach.llm.embedded import EmbeddedLLM
+
+            llm = EmbeddedLLM()
+        path = CoachPath(Coach(llm, Embedder(), data_dir, settings=settings), name)
+        try:
+            yield path
+        finally:
+            path.close()
+
+
+def print_paths(results: dict[str, dict[str, Any]]) -> None:
+    """One table: each path's figures side by side."""
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{100 * value:.0f}%"
+
+    rows = [
+        ("format", lambda r: pct(r["format"])),
+        ("speaks as Joi", lambda r: pct(r["speaks_as_joi"])),
+        ("memory probes", lambda r: f"{pct(r['probes'])} ({r['probe_count']})"),
+        ("avoided", lambda r: pct(r["avoided"])),
+        ("repeating replies", lambda r: str(r["repeating_replies"])),
+        ("first token, median", lambda r: f"{r['median_first_token_s']:.1f} s"),
+        ("whole reply, median", lambda r: f"{r['median_total_s']:.1f} s"),
+        ("crisis recall", lambda r: pct(r["crisis_recall"])),
+    ]
+    names = list(results)
+    print("\n| | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for label, cell in rows:
+        print(f"| {label} | " + " | ".join(cell(results[n]) for n in names) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -800,6 +845,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-base", help="an OpenAI-compatible server instead of the embedded model")
     parser.add_argument("--api-model", default="", help="the model name to send to --api-base")
     parser.add_argument(
+        "--api-template",
+        default="",
+        help="the server model's instruction template (e.g. Joi-ChatML): the api path then runs in steps",
+    )
+    parser.add_argument(
+        "--paths",
+        default="",
+        help="run each of these reply paths on the same scenarios and print one table: "
+        "embedded,api,webui (api without --api-base: the embedded GGUF behind llama_cpp.server)",
+    )
+    parser.add_argument(
         "--judge-api-base", help="rate replies with a model behind this OpenAI-compatible API"
     )
     parser.add_argument("--judge-model", default="")
@@ -811,31 +867,45 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = load_scenarios(args.scenarios) if args.scenarios else []
     except ScenarioError as exc:
         parser.error(str(exc))
-    with tempfile.TemporaryDirectory(prefix="joi-coach-eval-") as folder:
-        coach = build_coach(args, Path(folder))
-        try:
+    names = [n.strip() for n in args.paths.split(",") if n.strip()] or [
+        "api" if args.api_base else "embedded"
+    ]
+    unknown = [n for n in names if n not in PATHS]
+    if unknown:
+        parser.error(f"unknown path(s) {', '.join(unknown)}; choose from {', '.join(PATHS)}")
+    results: dict[str, dict[str, Any]] = {}
+    for name in names:
+        if len(names) > 1:
+            print(f"\n=== path: {name} ===", flush=True)
+        with (
+            tempfile.TemporaryDirectory(prefix="joi-coach-eval-") as folder,
+            open_path(name, args, Path(folder)) as path,
+        ):
             if args.qa:
-                result = run_qa(coach, args.qa, args.limit)
+                result = run_qa(path.coach, args.qa, args.limit)
                 print_qa(result)
             else:
                 judge = Judge(args.judge_api_base, args.judge_model) if args.judge_api_base else None
                 chosen = scenarios[: args.limit] if args.limit else scenarios
                 scores: list[ReplyScore] = []
                 importance: list[dict[str, list[int]]] = []
+                transcript = args.transcript
+                if transcript and len(names) > 1:
+                    transcript = transcript.with_name(f"{transcript.stem}-{name}{transcript.suffix}")
                 for i, scenario in enumerate(chosen):
                     print(f"{scenario.get('name', i)} ({scenario['user']})", flush=True)
-                    run = run_scenario(coach, scenario, i, judge)
+                    run = run_scenario(path, scenario, i, judge)
                     scores += run.scores
                     importance.append(run.importance)
-                    if args.transcript:  # as it goes, to read while the rest runs
-                        write_transcript(args.transcript, scores)
+                    if transcript:  # as it goes, to read while the rest runs
+                        write_transcript(transcript, scores)
                 result = summarise(scores, importance)
                 print_summary(result, scores)
-                if args.transcript:
-                    write_transcript(args.transcript, scores)
                 result["replies_detail"] = [asdict(s) for s in scores]
-        finally:
-            coach.close()
+        results[name] = result
+    if len(names) > 1 and not args.qa:
+        print_paths(results)
+        result = {"paths": results}
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     return 0

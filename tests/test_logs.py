@@ -90,3 +90,33 @@ def test_no_message_or_memory_text_in_debug_logs_or_the_console(tmp_path, embedd
         f"\nlogs: {len(records.splitlines())} DEBUG-level lines, {len(console.out) + len(console.err)} "
         f"console characters, {len(memories)} memories checked"
     )
+
+
+@pytest.mark.llm
+def test_a_real_model_turn_leaves_no_text_in_debug_logs_or_the_console(
+    tmp_path, embedder, embedded_llm, debug_everywhere, capfd
+):
+    """The same check with the real embedded model writing the reply and rating its importance
+    (the protocol stand-in above cannot show what llama.cpp or the guard would log)."""
+    settings = replace(CoachSettings(), background=True)
+    coach = Coach(
+        PriorityLLM(embedded_llm, idle_before_background=0.0), embedder, tmp_path, settings=settings
+    )
+    try:
+        _, _, turn = collect(coach.reply("sam", FIRST, user_name="Sam"))
+        assert turn is not None and turn.reply.dialogue
+        _, _, again = collect(coach.reply("sam", "Who borrowed the jar, did I say?", user_name="Sam"))
+        assert again is not None
+        assert coach.wait_idle(300)
+        memories = [m.text for m in coach.bank("sam").all_memories()]
+    finally:
+        coach.close()
+    time.sleep(0.2)
+    records = debug_everywhere.getvalue()
+    console = capfd.readouterr()
+    assert "joi_coach" in records, "nothing was logged: the test proves nothing"
+    for where, text in (("log records", records), ("stdout", console.out), ("stderr", console.err)):
+        leaked = [m for m in MARKERS if m.lower() in text.lower()]
+        assert not leaked, f"{where} show the person's words or memories: {leaked}"
+        for memory in (m for m in memories if len(m) >= 12):
+            assert memory[:40] not in text, (where, memory)

@@ -96,3 +96,31 @@ def test_coach_turn_over_the_api(server_url, tmp_path, embedder):
     assert not any(match_label(line) for line in turn.reply.dialogue.splitlines())
     assert coach.bank("remote").count() >= 2
     coach.close()
+
+
+def test_with_the_models_template_a_coach_turn_runs_in_steps_over_the_api(server_url, tmp_path, embedder):
+    from joi_coach.llm.chat_template import InstructionTemplate
+
+    llm = OpenAICompatibleLLM(server_url, template=InstructionTemplate.load("Joi-ChatML"))
+    coach = Coach(llm, embedder, tmp_path, settings=replace(CoachSettings(), background=False))
+    _, _, turn = collect(
+        coach.reply("remote", "I want to get better at saying no to extra work.", user_name="Kim")
+    )
+    assert turn.raw.startswith("<think>\nEmpathetic voice: Kim is")  # the steps' forced labels
+    assert "\nTherapist voice: What would help Kim most now is" in turn.raw
+    assert turn.reply.empathetic.startswith("Kim is") and len(turn.reply.empathetic) > len("Kim is ")
+    assert turn.reply.therapeutic and turn.reply.dialogue, turn.raw
+    assert not any(match_label(line) for line in turn.reply.dialogue.splitlines())
+    coach.close()
+
+
+def test_no_stop_string_is_dropped_over_the_api(server_url):
+    llm = OpenAICompatibleLLM(server_url)
+    stops = ("\nSam:", "\nUser:", "\nJoi:", "<|im_end|>", "four", "Four")  # more than OpenAI takes
+    text = "".join(
+        llm.stream_chat(
+            [{"role": "user", "content": "Count from one to ten in words, separated by commas."}],
+            GenerationParams(max_tokens=40, temperature=0, stop=stops),
+        )
+    )
+    assert "three" in text.lower() and "four" not in text.lower() and "five" not in text.lower()

@@ -120,3 +120,28 @@ def test_a_turn_stores_the_message_before_the_model_fails(coach_on):
     with pytest.raises(Exception, match="no completion left"):
         collect(coach.reply("sam", "Something important happened.", user_name="Sam"))
     assert [m.text for m in coach.bank("sam").memories(Stream.DIALOGUE)] == ["Something important happened."]
+
+
+@pytest.mark.llm
+def test_stop_in_the_middle_of_a_real_models_reply_keeps_what_was_said(tmp_path, embedder, embedded_llm):
+    """On the real embedded model: Stop pressed while the first thought is being written ends
+    the reply there; the words shown are kept, nothing after them is generated or stored."""
+    settings = replace(CoachSettings(), background=False)
+    coach = Coach(
+        PriorityLLM(embedded_llm, idle_before_background=0.0), embedder, tmp_path, settings=settings
+    )
+    room = ChatRoom(coach, "sam")
+    try:
+        exchange = room.send("I had a long week and I keep putting off my tax return.", "Sam")
+        assert wait_until(lambda: len(exchange.empathetic) > len("Sam is") + 3, timeout=120)
+        room.stop()
+        assert room.wait_idle(60)
+        assert exchange.status is Status.STOPPED
+        assert exchange.dialogue == "" and exchange.therapeutic == ""  # no later step started
+        bank = coach.bank("sam")
+        [thought] = [m.text for m in bank.memories(Stream.EMPATHETIC)]
+        assert thought == exchange.empathetic.strip()  # what was shown is what was kept
+        assert [m.speaker for m in bank.memories(Stream.DIALOGUE)] == ["Sam"]
+    finally:
+        room.close()
+        coach.close()

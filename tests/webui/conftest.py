@@ -45,12 +45,14 @@ def stop_requested(state) -> bool:
 
 
 class StandInModel:
-    """``shared.model`` as the host's loaders present it: cumulative text while streaming."""
+    """``shared.model`` as the host's loaders present it: cumulative text while streaming, the
+    request's ``custom_token_bans`` never written (as its llama.cpp loader's logit bias does)."""
 
     def __init__(self, llama) -> None:
         self.llama = llama
 
     def generate_with_streaming(self, prompt, state):
+        banned = [int(t) for t in str(state.get("custom_token_bans") or "").split(",") if t.strip()]
         text = ""
         for chunk in self.llama.create_completion(
             prompt,
@@ -59,6 +61,7 @@ class StandInModel:
             top_p=state["top_p"],
             repeat_penalty=state["repetition_penalty"],
             seed=None if state["seed"] == -1 else state["seed"],
+            logit_bias=dict.fromkeys(banned, -100.0) or None,
             stream=True,
         ):
             if stop_requested(state):
@@ -69,6 +72,16 @@ class StandInModel:
     def generate(self, prompt, state):
         texts = list(self.generate_with_streaming(prompt, state))
         return texts[-1] if texts else ""
+
+
+class StandInTokenizer:
+    """``shared.tokenizer`` of the host's llama.cpp loader: ``encode(text, add_bos_token)``."""
+
+    def __init__(self, llama) -> None:
+        self.llama = llama
+
+    def encode(self, text, add_bos_token=True, **kwargs):
+        return self.llama.tokenize(str(text).encode("utf-8"), add_bos=add_bos_token, special=True)
 
 
 class ScriptedModel:
@@ -176,6 +189,7 @@ def host(tmp_path_factory, embedded_llm):
     shared.args.extensions = ["joi_coach", "spy"]
     shared.settings = {"joi_coach-reply_prefix": "first voice"}
     shared.model, shared.model_name = StandInModel(embedded_llm._llama), "embedded"
+    shared.tokenizer = StandInTokenizer(embedded_llm._llama)
     extensions.setup_called.clear()
     extensions.load_extensions()
     text_generation.calls.clear()
@@ -183,7 +197,7 @@ def host(tmp_path_factory, embedded_llm):
     joi.coach.llm.idle_before_background = 0.5
     yield joi
     joi.close()
-    shared.model, shared.model_name = None, "None"
+    shared.model, shared.model_name, shared.tokenizer = None, "None", None
 
 
 def wait_for(condition, timeout: float = 600.0, step: float = 0.5) -> bool:

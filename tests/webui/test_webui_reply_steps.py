@@ -10,7 +10,6 @@ are real; the loader writes each step's text (:class:`StepWriter`).
 from __future__ import annotations
 
 import sys
-import threading
 
 import pytest
 from joi_coach.memory.models import Stream
@@ -85,7 +84,7 @@ def unload() -> None:
 
 def joi_state(**changes) -> dict:
     state = chat_state("Joi", "Sam", "chat")
-    state.update(unique_id="c1", **changes)
+    state.update({"unique_id": "c1", **changes})
     return state
 
 
@@ -250,3 +249,61 @@ def test_steps_that_fail_before_any_text_fall_back_to_the_hosts_one_pass(joi, mo
     history = Conversation(joi_state()).send("I ran 3k today.")
     assert "(the host's own prompt)" in history["internal"][-1][1]
     assert stored(joi, Stream.DIALOGUE, "Sam") == ["I ran 3k today."]
+
+
+def test_each_api_client_that_sends_its_own_history_has_its_own_conversation(joi):
+    from modules.api.completions import chat_completion
+
+    _, first = chat_completion("I ran 3k today.", joi_state(unique_id=None))
+    later = joi_state(unique_id=None)
+    later["history"] = first  # the client sends its chat back with the next message
+    chat_completion(LATER, later)
+    chat_completion("I skipped today's run because it rained, again.", joi_state(unique_id=None))
+    said = {m.text: m.conversation for m in joi.coach.bank("Sam & Joi").memories(Stream.DIALOGUE, limit=20)}
+    client_a = said["I ran 3k today."]
+    assert client_a.startswith("api-") and said[LATER] == client_a  # one client's chat: one conversation
+    assert said["I skipped today's run because it rained, again."] not in (client_a, "webui")  # another's
+    assert said[DIALOGUE] == client_a
+
+
+class WordTokenizer:
+    """A tokenizer with one token for each of a few words (as " you" is in most vocabularies)."""
+
+    def encode(self, text, add_bos_token=True, **kwargs):
+        words = {"you": 11, " you": 12, "You": 13, " You": 14, " your": 15, "your": 16}
+        return [words[text]] if text in words else [1000 + ord(c) for c in text]
+
+
+class RecordsStates(ScriptedModel):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.states: list[dict] = []
+
+    def generate_with_streaming(self, prompt, state):
+        self.states.append(dict(state))
+        yield from super().generate_with_streaming(prompt, state)
+
+
+def test_the_thoughts_ban_second_person_tokens_through_the_hosts_token_bans(tmp_path, embedder):
+    from modules import shared
+
+    model = RecordsStates(WRITER)
+    joi = load(tmp_path, model=model)
+    shared.tokenizer = WordTokenizer()
+    try:
+        state = joi_state(custom_token_bans="7", temperature=0.55, seed=42, max_new_tokens=123, min_p=0.07)
+        Conversation(state).send("I ran 3k today.")
+        empathetic, therapist, spoken = model.states
+        for thought in (empathetic, therapist):
+            bans = {int(t) for t in thought["custom_token_bans"].split(",")}
+            assert bans == {7, 11, 12, 13, 14, 15, 16}  # the person's own ban kept, Joi's added
+        assert spoken["custom_token_bans"] == "7"  # the spoken line may say "you"
+        assert all(s["min_p"] == 0.07 and s["temperature"] == 0.55 for s in model.states)  # the host's
+        assert (
+            spoken["max_new_tokens"] == 123 and empathetic["max_new_tokens"] < 123
+        )  # a thought's own budget
+        assert all(s["seed"] == 42 for s in model.states)
+    finally:
+        shared.tokenizer = None
+        joi.close()
+        unload()

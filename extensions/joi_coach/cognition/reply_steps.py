@@ -1,8 +1,9 @@
 """A reply in steps: the two thoughts, then the spoken line as its own turn, guarded.
 
-On backends that take a forced prefix (the embedded model, the webui's own loader), a
-reply is generated in steps that a small model can follow; elsewhere, in one free
-generation parsed as it comes. Either way the text streams as
+On backends that continue a text they are given (the embedded model; the webui's own model
+inside its ``custom_generate_reply``; an OpenAI-compatible server given the model's prompt
+template), a reply is generated in steps that a small model can follow; on a chat-only
+server, in one free generation parsed as it comes. Either way the text streams as
 ``<think>`` voices ``</think>`` dialogue (:mod:`.reply_format`).
 """
 

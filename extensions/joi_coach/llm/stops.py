@@ -24,18 +24,27 @@ class StopCutter:
         if self.stopped:
             return ""
         text = self._held + delta
-        cut = min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
-        if cut >= 0:
+        cut = self._first_stop(text)
+        keep = max((self._partial(text, stop) for stop in self.stops), default=0)
+        arriving = len(text) - keep  # where a stop string may be starting to arrive
+        if cut >= 0 and arriving >= cut:
             self.stopped, self._held = True, ""
             return text[:cut]
-        keep = max((self._partial(text, stop) for stop in self.stops), default=0)
-        self._held = text[len(text) - keep :] if keep else ""
-        return text[: len(text) - keep]
+        release = min(arriving, cut) if cut >= 0 else arriving
+        self._held = text[release:]
+        return text[:release]
 
     def finish(self) -> str:
-        """The text still held back when the stream ended without a stop string."""
+        """The text still held back when the stream ended (up to a stop string in it)."""
         rest, self._held = ("" if self.stopped else self._held), ""
+        cut = self._first_stop(rest)
+        if cut >= 0:
+            self.stopped = True
+            return rest[:cut]
         return rest
+
+    def _first_stop(self, text: str) -> int:
+        return min((i for i in (text.find(s) for s in self.stops) if i >= 0), default=-1)
 
     @staticmethod
     def _partial(text: str, stop: str) -> int:

@@ -371,7 +371,8 @@ class JoiExtension:
             yield from generate(question, original_question, state, stopping_strings, is_chat=is_chat)
             return
         if plan.steps and self.coach is not None and isinstance(state.get(TURN_KEY), WebuiTurn):
-            steps = reply_in_steps(self.coach, state[TURN_KEY], state, question, generate)
+            now = self.turns.clock() if self.turns is not None else None
+            steps = reply_in_steps(self.coach, state[TURN_KEY], state, question, generate, now)
             one_pass = functools.partial(
                 generate, plan.prompt, original_question, state, stopping_strings, is_chat=is_chat
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from ..coach import Coach
@@ -24,10 +25,8 @@ from ..cognition.voices import parse_reply
 from ..llm.base import ChatMessage
 from ..llm.priority import PriorityLLM
 from ..memory.models import Stream
-from .inline_generation import GenerateFunction, HostStop, InlineHostGeneration
-from .turns import CHAT_MODES, WebuiTurn, last_user_message, split_card
-
-GREETING_ROW = "<|BEGIN-VISIBLE-CHAT|>"  # the host's user text of the row holding the greeting
+from .inline_generation import GenerateFunction, HostStop, InlineHostGeneration, params_from_state
+from .turns import CHAT_MODES, GREETING_ROW, WebuiTurn, last_user_message, split_card
 
 
 def replace_names(text: str, user: str, character: str) -> str:
@@ -92,7 +91,12 @@ def without_echo(text: str, prompt: str, turn: WebuiTurn) -> str:
 
 
 def reply_in_steps(
-    coach: Coach, turn: WebuiTurn, state: dict[str, Any], prompt: str, generate: GenerateFunction
+    coach: Coach,
+    turn: WebuiTurn,
+    state: dict[str, Any],
+    prompt: str,
+    generate: GenerateFunction,
+    now: float | None = None,
 ) -> Iterator[str]:
     """The cumulative reply of one Joi turn, generated in steps with ``generate`` (the host's
     inner generation function); ends early when the person stops it."""
@@ -107,7 +111,10 @@ def reply_in_steps(
         return
     bank = coach.bank(turn.profile)
     settings = coach.settings_for(turn.profile)
-    now = time.time()
+    # The person's own sampling settings in the host (temperature, seed, max new tokens, and the
+    # rest that the host's state carries to each step).
+    settings = replace(settings, reply=params_from_state(state, settings.reply.max_tokens))
+    now = time.time() if now is None else now
     character = coach.character.name
     names = tuple(n for n in (str(state.get("name2") or ""), character, turn.user_name) if n)
     history = host_history(state, turn.message is None, names, settings.history_messages)

@@ -40,13 +40,14 @@ several times, and its tool markup is not something Joi should remember).
 from __future__ import annotations
 
 import ast
+import hashlib
 import html
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -65,7 +66,8 @@ from .host_generation import INTERNAL_KEY
 
 log = logging.getLogger(__name__)
 TURN_KEY = "joi_coach_turn"
-API_CONVERSATION = "webui"  # the host's API has no chat id
+API_CONVERSATION = "webui"  # a chat with no id and no first message yet (see api_conversation)
+GREETING_ROW = "<|BEGIN-VISIBLE-CHAT|>"  # the host's user text of the row holding the greeting
 REPLY_PREFIXES = {"none": "", "think": f"{THINK_OPEN}\n", "first voice": f"{THINK_OPEN}\n{EMPATHETIC_LABEL}:"}
 CHAT_MODES = ("chat", "chat-instruct")
 PROFILES_FILE = "webui-profiles.json"  # the profile names Joi has memories for (sealed if encrypted)
@@ -172,6 +174,23 @@ def with_stop(stops: Any, stop: str) -> Any:
     text = str(stops or "").strip()
     quoted = json.dumps(stop)  # also a valid Python string literal, as the host reads it
     return quoted if not text else text if quoted in text else f"{text}, {quoted}"
+
+
+def api_conversation(first_message: str) -> str:
+    """The conversation of an API client, which the host gives no chat id: named after the
+    client's first message, which it sends back with every later request (so each client's
+    chat is its own conversation; two chats of one person that open with the very same words
+    are taken for one)."""
+    return "api-" + hashlib.sha256(first_message.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def conversation_of(state: dict[str, Any]) -> str:
+    """The host's chat id (the UI's chats), else the API client's first message's conversation."""
+    if state.get("unique_id"):
+        return str(state["unique_id"])
+    rows = (state.get("history") or {}).get("internal") or []
+    first = next((str(r[0]) for r in rows if r and str(r[0] or "").strip() not in ("", GREETING_ROW)), "")
+    return api_conversation(first) if first else API_CONVERSATION
 
 
 def last_user_message(state: dict[str, Any]) -> str:
@@ -302,6 +321,7 @@ class WebuiTurns:
         self._last_recall: dict[tuple[str, str], tuple[str, dict[Stream, list[Recollection]]]] = {}
         self._lock = threading.Lock()
         self._chat_turn = threading.local()  # set by history_modifier, read by state_modifier
+        self.clock: Callable[[], float] = time.time  # when things happen (a benchmark's scripted clock)
         self._profiles_file = coach.data_dir / PROFILES_FILE
         self._profiles = self._read_profiles()
 
@@ -388,7 +408,7 @@ class WebuiTurns:
             turn = WebuiTurn(
                 profile=profile_of(user_name, character_of(state)),
                 user_name=user_name,
-                conversation=str(state.get("unique_id") or API_CONVERSATION),
+                conversation=conversation_of(state),
                 base_context=str(state.get("context") or ""),
                 base_system=str(state.get("custom_system_message") or ""),
             )
@@ -406,6 +426,8 @@ class WebuiTurns:
         turn = state.get(TURN_KEY)
         if not isinstance(turn, WebuiTurn):
             return text, visible_text
+        if turn.conversation == API_CONVERSATION and isinstance(text, str) and text.strip():
+            turn.conversation = api_conversation(text)  # an API client's first message
         try:
             message = clean_message(text)
         except InputError as exc:
@@ -526,7 +548,7 @@ class WebuiTurns:
             turn.card = self.coach.care_card(bank, self.coach.settings_for(turn.profile), turn.signal)
         else:
             record = bank.get_meta(FOLLOW_UP_KEY)
-            turn.follow_up = follow_up_note(record, turn.user_name, time.time(), turn.conversation)
+            turn.follow_up = follow_up_note(record, turn.user_name, self.clock(), turn.conversation)
 
     def _note_crisis(self, turn: WebuiTurn) -> int | None:
         """Keep Joi's note of the crisis and the follow-up for the next conversation."""
@@ -534,7 +556,7 @@ class WebuiTurns:
             return None
         bank = self.coach.bank(turn.profile)
         return self.coach.remember_crisis(
-            bank, turn.signal, turn.card, turn.user_name, turn.conversation, time.time()
+            bank, turn.signal, turn.card, turn.user_name, turn.conversation, self.clock()
         )
 
     def _noted_before(self, turn: WebuiTurn) -> bool:
@@ -556,7 +578,7 @@ class WebuiTurns:
     def _inject(self, state: dict[str, Any], turn: WebuiTurn, query: str) -> None:
         """Persona, recalled memories and this turn's instruction (a crisis, a follow-up) into
         this generation's context or system message."""
-        now = time.time()
+        now = self.clock()
         if query:
             turn.recalled = self._recall(turn, query, now)
         remembered = memory_block(turn.recalled, turn.user_name, now, self.coach.character.name)
@@ -590,7 +612,7 @@ class WebuiTurns:
     def _remember_message(self, turn: WebuiTurn, message: str) -> None:
         bank = self.coach.bank(turn.profile)
         turn.message_id = self.coach.remember_message(
-            bank, message, turn.user_name, turn.conversation, time.time()
+            bank, message, turn.user_name, turn.conversation, self.clock()
         )
 
     def _remember_reply(self, turn: WebuiTurn, reply: ParsedReply, message: str) -> None:
@@ -608,7 +630,7 @@ class WebuiTurns:
                     self._remember_message(turn, message)
                 if note_id is None and turn.signal is not None and not self._noted_before(turn):
                     note_id = self._note_crisis(turn)
-            ids = self.coach.remember_reply(bank, reply, message, time.time(), turn.conversation)
+            ids = self.coach.remember_reply(bank, reply, message, self.clock(), turn.conversation)
             if turn.follow_up:  # the check-in was asked for: once
                 bank.set_meta(FOLLOW_UP_KEY, "")
             self._stored[turn.profile] = _StoredReply(

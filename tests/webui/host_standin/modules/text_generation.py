@@ -17,6 +17,7 @@ copy of the state (keeping the ``stop_event``) and gives only the final reply. E
 the function yields is cut at a stopping string (one still arriving is held back); the loop
 stops there, at ``shared.stop_everything`` or at the request's own ``stop_event``.
 ``shared.model.generate_with_streaming(prompt, state)`` yields the cumulative reply.
+``encode`` gives token ids through ``shared.tokenizer`` as the host's does for llama.cpp.
 """
 
 import ast
@@ -24,6 +25,8 @@ import copy
 import html
 import logging
 import time
+
+import numpy as np
 
 from modules import models, shared
 from modules.extensions import apply_extensions
@@ -118,6 +121,20 @@ def _generate_reply(question, state, stopping_strings=None, is_chat=False, escap
     if not is_chat:
         reply = apply_extensions("output", reply, state)
     yield reply
+
+
+def encode(prompt, add_special_tokens=True, add_bos_token=True, truncation_length=None):
+    """The prompt's token ids as a (1, n) array, through ``shared.tokenizer`` (the llama.cpp
+    loader's: ``encode(text, add_bos_token=...)``); no tokenizer: ValueError, as the host."""
+    if shared.tokenizer is None:
+        models.load_model_if_idle_unloaded()
+        if shared.tokenizer is None:
+            raise ValueError("No tokenizer is loaded")
+    input_ids = shared.tokenizer.encode(str(prompt), add_bos_token=add_bos_token)
+    input_ids = np.array(input_ids).reshape(1, len(input_ids))
+    if truncation_length is not None:
+        input_ids = input_ids[:, -truncation_length:]
+    return input_ids
 
 
 def generate_reply_HF(question, original_question, state, stopping_strings=None, is_chat=False):
