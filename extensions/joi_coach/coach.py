@@ -12,6 +12,7 @@ run afterwards on a background worker at lower LLM priority.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -80,6 +81,20 @@ class Turn:
     interrupted: bool = False
     crisis: CrisisSignal | None = None
     care: str = ""  # the care card shown above the reply (markdown), "" when no crisis
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a message asks of the reply before anything else: a crisis (its signal and care
+    card), or else the check-in an earlier crisis asked for ("" for none)."""
+
+    signal: CrisisSignal | None = None
+    card: CareCard | None = None
+    follow_up: str = ""
+
+    def instruction(self, user_name: str) -> str:
+        """The model's extra instruction for this reply ("" for none)."""
+        return crisis_instruction(user_name, self.signal) if self.signal is not None else self.follow_up
 
 
 @dataclass(frozen=True)
@@ -198,14 +213,11 @@ class Coach:
     ) -> Iterator[Event]:
         started = time.perf_counter()
         now = time.time() if now is None else now
-        signal = self.crisis_detector.check(message)
-        card = self.care_card(bank, settings, signal) if signal is not None else None
+        assessed = self.assess(bank, settings, message, user_name, conversation, now)
+        signal, card, follow_up = assessed.signal, assessed.card, assessed.follow_up
         timings = {"safety": (time.perf_counter() - started) * 1000}
         if signal is not None and card is not None:
             yield CareShown(signal, card)
-        follow_up = (
-            "" if signal else follow_up_note(bank.get_meta(FOLLOW_UP_KEY), user_name, now, conversation)
-        )
         history, query_vector, recalled = self.recall(bank, settings, message, conversation, now)
         timings["recall"] = (time.perf_counter() - started) * 1000
         yield Recalled(recalled)
@@ -251,7 +263,7 @@ class Coach:
                     self.remember_crisis(bank, signal, card, user_name, conversation, now),
                 ]
             elif follow_up:
-                bank.set_meta(FOLLOW_UP_KEY, "")
+                self.followed_up(bank)
             timings["total"] = (time.perf_counter() - started) * 1000
             interrupted = not finished or bool(cancel and cancel.cancelled)
             turn = Turn(
@@ -267,6 +279,42 @@ class Coach:
         yield TurnDone(turn)
 
     # -- the pieces of a turn (also used by hosts that generate the reply themselves) ----
+    def assess(
+        self,
+        bank: MemoryBank,
+        settings: CoachSettings,
+        message: str,
+        user_name: str,
+        conversation: str,
+        now: float,
+    ) -> Assessment:
+        """Does ``message`` signal a crisis (then its card), or is a check-in due after an
+        earlier one (the first reply of a later conversation)? Nothing is stored."""
+        signal = self.crisis_detector.check(message) if message else None
+        if signal is not None:
+            # (not logged: a log is no place for what a person is going through)
+            return Assessment(signal, self.care_card(bank, settings, signal))
+        return Assessment(
+            follow_up=follow_up_note(bank.get_meta(FOLLOW_UP_KEY), user_name, now, conversation)
+        )
+
+    def followed_up(self, bank: MemoryBank) -> None:
+        """The check-in after an earlier crisis was asked for: it is not asked again."""
+        bank.set_meta(FOLLOW_UP_KEY, "")
+
+    def crisis_noted(self, bank: MemoryBank, conversation: str, signal: CrisisSignal) -> bool:
+        """Whether Joi's note of a crisis of this kind in this conversation is kept already (the
+        follow-up record says so; e.g. a reply regenerated after a restart)."""
+        try:
+            data = json.loads(bank.get_meta(FOLLOW_UP_KEY) or "")
+        except ValueError:
+            return False
+        return (
+            isinstance(data, dict)
+            and data.get("conversation") == conversation
+            and data.get("kind") == signal.kind.value
+        )
+
     def check_crisis(self, message: str) -> CrisisSignal | None:
         """Does ``message`` signal a crisis? (patterns, plus exemplar similarity if enabled)"""
         return self.crisis_detector.check(message)

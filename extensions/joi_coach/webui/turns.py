@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..coach import Coach
+from ..coach import Assessment, Coach
 from ..cognition.prompt import memory_block
 from ..cognition.reply_format import EMPATHETIC_LABEL, THINK_CLOSE, THINK_OPEN, labelled_thoughts
 from ..cognition.text_input import MAX_MESSAGE_CHARS, InputError, clean_message
@@ -61,7 +61,7 @@ from ..memory.encryption import EncryptionError, Locked, key_for, read_private, 
 from ..memory.models import Memory, Stream
 from ..memory.retrieval import Recollection
 from ..safety.detection import CrisisSignal
-from ..safety.response import CARD_MARKER, FOLLOW_UP_KEY, CareCard, crisis_instruction, follow_up_note
+from ..safety.response import CARD_MARKER, CareCard
 from .host_generation import INTERNAL_KEY
 
 log = logging.getLogger(__name__)
@@ -133,9 +133,7 @@ class WebuiTurn:
 
     def instruction(self) -> str:
         """The model's extra instruction for this generation ("" for none)."""
-        if self.signal is not None:
-            return crisis_instruction(self.user_name, self.signal)
-        return self.follow_up
+        return Assessment(self.signal, self.card, self.follow_up).instruction(self.user_name)
 
 
 @dataclass
@@ -540,15 +538,9 @@ class WebuiTurns:
             return
         turn.assessed = message
         bank = self.coach.bank(turn.profile)
-        turn.signal = self.coach.check_crisis(message) if message else None
-        turn.card = None
-        turn.follow_up = ""
-        if turn.signal is not None:
-            # (not logged, as in the standalone app: a log is no place for what a person is going through)
-            turn.card = self.coach.care_card(bank, self.coach.settings_for(turn.profile), turn.signal)
-        else:
-            record = bank.get_meta(FOLLOW_UP_KEY)
-            turn.follow_up = follow_up_note(record, turn.user_name, self.clock(), turn.conversation)
+        settings = self.coach.settings_for(turn.profile)
+        assessed = self.coach.assess(bank, settings, message, turn.user_name, turn.conversation, self.clock())
+        turn.signal, turn.card, turn.follow_up = assessed.signal, assessed.card, assessed.follow_up
 
     def _note_crisis(self, turn: WebuiTurn) -> int | None:
         """Keep Joi's note of the crisis and the follow-up for the next conversation."""
@@ -561,18 +553,10 @@ class WebuiTurns:
 
     def _noted_before(self, turn: WebuiTurn) -> bool:
         """A regenerated reply whose first version this process did not see (after a restart):
-        the follow-up record says whether this conversation's crisis was noted already."""
-        record = self.coach.bank(turn.profile).get_meta(FOLLOW_UP_KEY)
-        try:
-            data = json.loads(record or "")
-        except ValueError:
+        whether this conversation's crisis was noted already."""
+        if turn.signal is None:
             return False
-        kind = turn.signal.kind.value if turn.signal is not None else None
-        return (
-            isinstance(data, dict)
-            and data.get("conversation") == turn.conversation
-            and data.get("kind") == kind
-        )
+        return self.coach.crisis_noted(self.coach.bank(turn.profile), turn.conversation, turn.signal)
 
     # -- memory -------------------------------------------------------------------------
     def _inject(self, state: dict[str, Any], turn: WebuiTurn, query: str) -> None:
@@ -632,7 +616,7 @@ class WebuiTurns:
                     note_id = self._note_crisis(turn)
             ids = self.coach.remember_reply(bank, reply, message, self.clock(), turn.conversation)
             if turn.follow_up:  # the check-in was asked for: once
-                bank.set_meta(FOLLOW_UP_KEY, "")
+                self.coach.followed_up(bank)
             self._stored[turn.profile] = _StoredReply(
                 turn.conversation, message, [i for group in ids.values() for i in group], note_id
             )
