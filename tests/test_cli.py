@@ -120,11 +120,13 @@ def test_model_and_api_base_together_are_refused(tmp_path):
 @pytest.mark.parametrize(
     ("flags", "problem"),
     [
+        (["--api-template", "Joi-ChatML"], "give --api-base too"),
+        (["--api-base", "http://h/v1", "--api-template", "/nonexistent/template.yaml"], "--api-template"),
         (["--country", "G<B>"], "ISO country code"),
         (["--crisis-lines", "/nonexistent/lines.yaml"], "cannot read crisis lines"),
     ],
 )
-def test_bad_crisis_safety_flags_are_refused_before_the_models_load(tmp_path, flags, problem):
+def test_bad_flags_are_refused_before_the_models_load(tmp_path, flags, problem):
     result = subprocess.run(
         [sys.executable, "-m", "joi_coach.app.cli", *flags, "--data-dir", str(tmp_path)],
         capture_output=True,

@@ -32,11 +32,15 @@ MESSAGES = [
 
 
 class FakeServer(ThreadingHTTPServer):
-    """Writes ``text`` in small deltas; refuses what its flags say it refuses (HTTP 400)."""
+    """Writes ``text`` in small deltas; refuses what its flags say it refuses (HTTP 400).
+    ``ollama``: answers as Ollama does (``/api/version``; ``/api/generate``, one JSON object a
+    line; its ``/v1/completions`` wraps the prompt in the model's template, so it is not used)."""
 
-    def __init__(self, text: str, max_stops: int | None = None, late_system: bool = True) -> None:
+    def __init__(
+        self, text: str, max_stops: int | None = None, late_system: bool = True, ollama: bool = False
+    ) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
-        self.text, self.max_stops, self.late_system = text, max_stops, late_system
+        self.text, self.max_stops, self.late_system, self.ollama = text, max_stops, late_system, ollama
         self.requests: list[tuple[str, dict]] = []
 
     @property
@@ -50,9 +54,31 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
+    def do_GET(self) -> None:
+        if self.server.ollama and self.path == "/api/version":
+            data = b'{"version": "0.12.3"}'
+            self.send_response(200)
+        else:
+            data = b"404 page not found"
+            self.send_response(404)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append((self.path, body))
+        if self.path == "/api/generate":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.end_headers()
+            text = self.server.text
+            for start in range(0, len(text), 3):
+                self.wfile.write(
+                    json.dumps({"response": text[start : start + 3], "done": False}).encode() + b"\n"
+                )
+            self.wfile.write(b'{"response": "", "done": true}\n')
+            return
         refusal = self._refusal(body)
         if refusal:
             data = json.dumps({"error": {"message": refusal}}).encode()
@@ -160,3 +186,24 @@ def test_the_stop_cutter_gives_the_text_up_to_the_first_stop_however_it_is_chunk
     shown = "".join(cutter.feed(chunk) for chunk in chunks) + cutter.finish()
     first = min((i for i in (text.find(s) for s in stops) if i >= 0), default=len(text))
     assert shown == text[:first]
+
+
+def test_an_ollama_server_gets_the_raw_prompt_through_its_own_generate_endpoint(serve):
+    server = serve(" proud of the run.\nmore", ollama=True)
+    llm = OpenAICompatibleLLM(server.url, model="qwen2.5-coder:1.5b", template=InstructionTemplate.load())
+    prefix = "<think>\nEmpathetic voice: Sam is"
+    text = "".join(llm.stream_chat(MESSAGES, GenerationParams(stop=("\n",), seed=3), assistant_prefix=prefix))
+    assert text == " proud of the run."
+    [(path, body)] = server.requests
+    assert path == "/api/generate" and body["raw"] is True and body["model"] == "qwen2.5-coder:1.5b"
+    assert body["prompt"].endswith("<|im_start|>assistant\n" + prefix)
+    assert body["options"]["stop"][0] == "\n" and body["options"]["seed"] == 3
+
+
+def test_a_server_that_is_not_ollama_is_asked_once(serve):
+    server = serve("Fine.")
+    llm = OpenAICompatibleLLM(server.url, template=InstructionTemplate.load())
+    list(llm.stream_chat(MESSAGES, GenerationParams()))
+    list(llm.stream_chat(MESSAGES, GenerationParams()))
+    assert [path for path, _ in server.requests] == ["/v1/completions", "/v1/completions"]
+    assert llm.is_ollama() is False

@@ -254,6 +254,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.api_base and args.model:
         raise ConfigError("use either --model (in-process) or --api-base (a server), not both")
+    if args.api_template and not args.api_base:
+        raise ConfigError(
+            "--api-template is the template of an --api-base server's model; give --api-base too"
+        )
+    if args.api_template:
+        from ..assets import PersonaError
+        from ..llm.chat_template import InstructionTemplate
+
+        try:
+            InstructionTemplate.load(args.api_template)
+        except (PersonaError, OSError, ValueError) as exc:
+            raise ConfigError(f"--api-template: {exc}") from exc
     if not 16 <= args.reply_tokens <= 4096:
         raise ConfigError("--reply-tokens must be between 16 and 4096")
     auth = plan_auth(args)

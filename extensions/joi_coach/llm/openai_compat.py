@@ -6,8 +6,9 @@ Two ways to ask:
 * **With a prompt template** (``template``: the instruction template of the server's model,
   in the webui's format): ``POST /completions`` with the prompt rendered here. The server
   then continues any text Joi gives it, so a reply runs in Joi's steps, as on the embedded
-  model (``supports_prefix``). llama.cpp's server, ``llama_cpp.server``, vLLM, Ollama and
-  the webui's own API all take a raw prompt there.
+  model (``supports_prefix``). llama.cpp's server, ``llama_cpp.server``, vLLM and the webui's
+  own API take a raw prompt there. Ollama wraps that prompt in its own template, so an Ollama
+  server (noticed once, by its ``/api/version``) is sent ``/api/generate`` with ``raw: true``.
 * **Chat only** (no template): ``POST /chat/completions``; a reply is one free generation,
   parsed as it comes (Joi's thoughts may come out thin or missing on a small model).
 
@@ -63,6 +64,7 @@ class OpenAICompatibleLLM:
         self.name = model or self.base_url
         self.supports_prefix = template is not None
         self.fold_system = False  # set once the server refused a late system message
+        self._ollama: bool | None = None  # whether the server is Ollama (asked once, with a template)
         self.stop_limit: int | None = None  # set once the server refused a long list of stops
 
     @property
@@ -93,24 +95,47 @@ class OpenAICompatibleLLM:
             body["repeat_penalty"] = params.repeat_penalty  # llama.cpp-family name; others ignore it
         return body
 
-    def _post(self, path: str, body: dict[str, Any]) -> Any:
+    def _post(self, url: str, body: dict[str, Any]) -> Any:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(
-            f"{self.base_url}{path}", data=json.dumps(body).encode(), headers=headers, method="POST"
-        )
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
         try:
             return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
             detail = exc.read(500).decode("utf-8", "replace")
-            raise _Refused(exc.code, detail, f"{self.base_url}{path}") from exc
+            raise _Refused(exc.code, detail, url) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise LLMError(f"cannot reach {self.base_url}: {exc}") from exc
+
+    def is_ollama(self) -> bool:
+        """Whether the server is Ollama (its ``/api/version`` answers), asked once."""
+        if self._ollama is None:
+            root = self.base_url.removesuffix("/v1")
+            try:
+                with urllib.request.urlopen(f"{root}/api/version", timeout=min(self.timeout, 10)) as answer:
+                    self._ollama = "version" in json.loads(answer.read(2000) or b"{}")
+            except (OSError, ValueError):
+                self._ollama = False
+        return self._ollama
+
+    def _open_ollama(self, messages: Sequence[ChatMessage], params: GenerationParams, prefix: str) -> Any:
+        assert self.template is not None
+        body = self._body(params)
+        options = {"num_predict": body.pop("max_tokens"), "temperature": body.pop("temperature")}
+        options.update({k: body.pop(k) for k in ("top_p", "stop", "seed", "repeat_penalty") if k in body})
+        body.update(
+            prompt=self.template.render(messages, add_generation_prompt=True) + prefix,
+            raw=True,
+            options=options,
+        )
+        return self._post(f"{self.base_url.removesuffix('/v1')}/api/generate", body)
 
     def _open(self, messages: Sequence[ChatMessage], params: GenerationParams, prefix: str) -> Any:
         """The streamed response; a refusal of many stops or of a late system message is
         learnt once and the request sent again in the form the server takes."""
+        if self.template is not None and self.is_ollama():
+            return self._open_ollama(messages, params, prefix)
         while True:
             body = self._body(params)
             if self.template is not None:
@@ -120,7 +145,7 @@ class OpenAICompatibleLLM:
                 path = "/chat/completions"
                 body["messages"] = fold_system_messages(messages) if self.fold_system else list(messages)
             try:
-                return self._post(path, body)
+                return self._post(f"{self.base_url}{path}", body)
             except _Refused as exc:
                 if exc.code not in _REFUSALS:
                     raise
@@ -168,6 +193,16 @@ class OpenAICompatibleLLM:
             if cancel is not None and cancel.cancelled:
                 return
             line = raw.decode("utf-8", "replace").strip()
+            if line.startswith("{"):  # Ollama's /api/generate: one JSON object a line
+                try:
+                    event = json.loads(line)
+                except ValueError as exc:
+                    raise LLMError(f"unexpected stream line from {self.base_url}: {line[:200]}") from exc
+                if event.get("response"):
+                    yield str(event["response"])
+                if event.get("done"):
+                    return
+                continue
             if not line.startswith("data:"):
                 continue
             payload = line[len("data:") :].strip()
