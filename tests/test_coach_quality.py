@@ -16,6 +16,7 @@ from joi_coach.config import CoachSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import coach_eval
+from reply_paths import CoachPath
 
 pytestmark = pytest.mark.llm
 
@@ -73,7 +74,7 @@ def test_every_reply_is_in_format_spoken_by_joi_and_remembers(tmp_path, embedder
         scores = [
             s
             for i, scenario in enumerate(SCENARIOS)
-            for s in coach_eval.run_scenario(coach, scenario, i, None).scores
+            for s in coach_eval.run_scenario(CoachPath(coach, "embedded"), scenario, i, None).scores
         ]
     finally:
         coach.close()

@@ -129,3 +129,38 @@ def test_a_small_word_said_twice_is_said_once():
     guard = SpokenLineGuard("Joi", "Sam", [])
     shown = guard.feed("You told me me that you signed up for a 5k. That is that. ") + guard.finish()
     assert shown.startswith("You told me that you signed up") and "That is that." in shown
+
+
+def test_a_model_that_stops_after_its_thoughts_is_asked_again():
+    text, backend = reply_text([" tired.", " rest.", "", "That happens, Sam. What got in the way?"])
+    assert text.endswith("</think>\nThat happens, Sam. What got in the way?")
+    assert len(backend.calls) == 4
+
+
+def test_a_reply_is_never_empty_even_when_the_model_says_nothing_twice():
+    text, _ = reply_text([" tired.", " rest.", "", "  \n"])
+    spoken = text.split("</think>\n", 1)[1]
+    assert spoken.startswith("I'm listening, Sam.") and spoken.endswith("?")
+
+
+def chat_only_text(script: list[str]) -> tuple[str, ScriptedLLM]:
+    backend = ScriptedLLM(script, supports_prefix=False)
+    text = "".join(
+        chunk
+        for chunk, _ in stream_reply(PriorityLLM(backend), CoachSettings().reply, "Joi", "Sam", MESSAGES)
+    )
+    return text, backend
+
+
+def test_a_chat_only_backend_answers_in_one_pass():
+    one_pass = "<think>\nEmpathetic voice: Sam is let down.\nTherapist voice: Ask.\n</think>\nWhat got in the way?"
+    text, backend = chat_only_text([one_pass])
+    assert text == one_pass and len(backend.calls) == 1 and backend.calls[0].assistant_prefix == ""
+
+
+def test_a_chat_only_pass_with_only_thoughts_gets_its_spoken_line_as_its_own_turn():
+    thoughts = "<think>\nEmpathetic voice: Sam is let down.\nTherapist voice: Ask what got in the way.\n</think>\n"
+    text, backend = chat_only_text([thoughts, "Joi: That happens, Sam. What got in the way?"])
+    assert text == thoughts + "\nThat happens, Sam. What got in the way?"  # no label, no empty reply
+    spoken = backend.calls[1]
+    assert spoken.assistant_prefix == "" and "Sam is let down." in spoken.messages[-1]["content"]

@@ -19,10 +19,14 @@ from .memory_answer import Note, answer_from_memory
 from .reply_checks import sentence_count
 from .reply_format import EMPATHETIC_LABEL, THERAPIST_LABEL, THINK_CLOSE, THINK_OPEN
 from .spoken_guard import MAX_SENTENCES, SpokenLineGuard, lines_joi_wrote, salvage, without_leading_label
+from .voices import parse_reply
 
 log = logging.getLogger(__name__)
 THOUGHT_TOKENS = 120
 SPOKEN_ATTEMPTS = 2
+# What Joi says when the model says nothing twice (it stopped after its thoughts): a reply is
+# never empty, and an open question is the one thing a coach can always say.
+OPEN_QUESTION = "I'm listening, {user}. What feels most important about this for you right now?"
 # The thoughts are about the person, never to them: where the backend can, these are ruled out.
 SECOND_PERSON = ("you", "your", "yours", "yourself")
 
@@ -149,11 +153,8 @@ def stream_reply(
     stops = tuple(dict.fromkeys((*base.stop, f"\n{user_name}:", "\nUser:")))
     params = replace(base, stop=stops)
     if not (guided and llm.supports_prefix):
-        if instruction:
-            messages = [*messages, {"role": "system", "content": instruction}]
-        for chunk in llm.stream_chat(messages, params, cancel):
-            yield chunk, True
-        return  # (one free generation: the host's parser finds the dialogue; nothing is added)
+        yield from _one_pass(llm, params, messages, name, user_name, cancel, said_before, instruction, guided)
+        return
     so_far = ""
     thoughts: list[str] = []
     with llm.foreground():
@@ -197,6 +198,59 @@ def stream_reply(
         ending = closing(spoken) if closing is not None and not (cancel and cancel.cancelled) else ""
         if ending:
             yield (" " if spoken.strip() else "") + ending, False
+
+
+def _one_pass(
+    llm: PriorityLLM,
+    params: GenerationParams,
+    messages: list,
+    name: str,
+    user_name: str,
+    cancel: CancelToken | None,
+    said_before: Sequence[str],
+    instruction: str,
+    guided: bool,
+) -> Iterator[tuple[str, bool]]:
+    """One free generation in the persona's format (a chat-only backend), parsed by the caller.
+    If the model stopped after its thoughts (no dialogue came), the spoken line is asked for as
+    its own chat turn, after the thoughts as notes, and guarded: a reply is never only thoughts."""
+    asked = [*messages, {"role": "system", "content": instruction}] if instruction else messages
+    text = ""
+    with llm.foreground():
+        for chunk in llm.stream_chat(asked, params, cancel):
+            text += chunk
+            yield chunk, True
+        parsed = parse_reply(text)
+        if not guided or parsed.dialogue.strip() or (cancel is not None and cancel.cancelled):
+            return
+        log.info("the one pass gave no spoken line; asking for it as its own turn")
+        yield ("\n" if THINK_CLOSE in text else f"\n{THINK_CLOSE}\n"), False
+        speaking = speaking_messages(
+            messages, name, user_name, parsed.empathetic, parsed.therapeutic, instruction=instruction
+        )
+        earlier = [*said_before, *lines_joi_wrote(messages, user_name), parsed.empathetic, parsed.therapeutic]
+        guard = SpokenLineGuard(name, user_name, earlier, message=messages[-1]["content"])
+        shown_any, raw = False, ""
+        stream = llm.stream_chat(speaking, replace(params, stop=(*params.stop, f"\n{name}:")), cancel)
+        try:
+            for chunk in stream:
+                raw += chunk
+                shown = guard.feed(chunk)
+                if shown:
+                    shown_any = True
+                    yield shown, True
+                if guard.done:
+                    break
+            else:
+                shown = guard.finish()
+                if shown:
+                    shown_any = True
+                    yield shown, True
+        finally:
+            stream.close()
+        if not shown_any and not (cancel is not None and cancel.cancelled):
+            kept = salvage(without_leading_label(raw, name, user_name), name, user_name, earlier)
+            yield kept or OPEN_QUESTION.format(user=user_name), False
 
 
 def _opening(answer: Callable[[bool], str], guard: SpokenLineGuard) -> str:
@@ -297,11 +351,19 @@ def _speak(
                     yield shown, True
         finally:
             stream.close()
-        if not guard.rejected or (cancel is not None and cancel.cancelled):
+        if cancel is not None and cancel.cancelled:
+            return
+        if not guard.rejected and not guard.released.strip() and not raw.strip():
+            guard.rejected = "said nothing"  # the model stopped after its thoughts: ask again
+        if not guard.rejected:
             return
         log.info("spoken line stopped (attempt %d): %s", attempt + 1, guard.rejected)
     if guard.failed_at_start:  # the good sentences of the last try, or failing that its words
         words_said = without_leading_label(raw, name, user_name)
         message = messages[-1]["content"]
         kept = salvage(words_said, name, user_name, earlier, message)
-        yield kept or words_said.strip().split("\n\n")[0], True
+        line = kept or words_said.strip().split("\n\n")[0]
+        if not line.strip():  # never an empty reply: an open question, in Joi's own words
+            log.info("the model said nothing twice; Joi asks an open question instead")
+            line = OPEN_QUESTION.format(user=user_name)
+        yield line, False

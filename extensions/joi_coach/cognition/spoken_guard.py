@@ -125,6 +125,8 @@ class SpokenLineGuard:
         piece = _DOUBLED_WORD.sub(r"\1", piece)
         if self.drop is not None and self._started and self.drop(piece):
             return ""
+        if self._started and _said_in(piece, self.released):
+            return ""  # said already in this line (a retry starting over, or the frame's opening)
         reason = self._problem(piece)
         if reason:
             if self.skip_bad:
@@ -147,8 +149,6 @@ class SpokenLineGuard:
     def _problem(self, sentence: str) -> str:
         if _repeats(sentence, self.earlier):
             return "repeats an earlier line"
-        if _said_in(sentence, self.released):
-            return "says a sentence of this line again"
         new = (
             set(dialogue_problems(self.released + sentence, self.joi, self.user, self.message))
             - self._problems
