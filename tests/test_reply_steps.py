@@ -153,13 +153,17 @@ def chat_only_text(script: list[str]) -> tuple[str, ScriptedLLM]:
 
 
 def test_a_chat_only_backend_answers_in_one_pass():
-    one_pass = "<think>\nEmpathetic voice: Sam is let down.\nTherapist voice: Ask.\n</think>\nWhat got in the way?"
+    one_pass = (
+        "<think>\nEmpathetic voice: Sam is let down.\nTherapist voice: Ask.\n</think>\nWhat got in the way?"
+    )
     text, backend = chat_only_text([one_pass])
     assert text == one_pass and len(backend.calls) == 1 and backend.calls[0].assistant_prefix == ""
 
 
 def test_a_chat_only_pass_with_only_thoughts_gets_its_spoken_line_as_its_own_turn():
-    thoughts = "<think>\nEmpathetic voice: Sam is let down.\nTherapist voice: Ask what got in the way.\n</think>\n"
+    thoughts = (
+        "<think>\nEmpathetic voice: Sam is let down.\nTherapist voice: Ask what got in the way.\n</think>\n"
+    )
     text, backend = chat_only_text([thoughts, "Joi: That happens, Sam. What got in the way?"])
     assert text == thoughts + "\nThat happens, Sam. What got in the way?"  # no label, no empty reply
     spoken = backend.calls[1]

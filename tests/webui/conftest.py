@@ -52,6 +52,7 @@ class StandInModel:
         self.llama = llama
 
     def generate_with_streaming(self, prompt, state):
+        state["grammar_string"]  # noqa: B018  (read unconditionally by the host's llama.cpp loader)
         banned = [int(t) for t in str(state.get("custom_token_bans") or "").split(",") if t.strip()]
         text = ""
         for chunk in self.llama.create_completion(
@@ -99,6 +100,7 @@ class ScriptedModel:
         self.prompts: list[str] = []
 
     def generate_with_streaming(self, prompt, state):
+        state["grammar_string"]  # noqa: B018  (read unconditionally by the host's llama.cpp loader)
         self.prompts.append(prompt)
         reply = self.reply_for(prompt)
         ready_at = time.monotonic() + self.prefill
@@ -153,6 +155,7 @@ def chat_state(character: str = "Joi", name1: str = "Sam", mode: str = "chat") -
         "repetition_penalty": 1.1,
         "seed": 11,
         "custom_stopping_strings": "",
+        "grammar_string": "",
         "max_tokens_second": 0,
         "ban_eos_token": False,
         "enable_thinking": True,

@@ -292,6 +292,7 @@ def test_the_thoughts_ban_second_person_tokens_through_the_hosts_token_bans(tmp_
     shared.tokenizer = WordTokenizer()
     try:
         state = joi_state(custom_token_bans="7", temperature=0.55, seed=42, max_new_tokens=123, min_p=0.07)
+        state["grammar_string"] = 'root ::= "yes" | "no"'  # the person's grammar is for their own prompts
         Conversation(state).send("I ran 3k today.")
         empathetic, therapist, spoken = model.states
         for thought in (empathetic, therapist):
@@ -303,6 +304,7 @@ def test_the_thoughts_ban_second_person_tokens_through_the_hosts_token_bans(tmp_
             spoken["max_new_tokens"] == 123 and empathetic["max_new_tokens"] < 123
         )  # a thought's own budget
         assert all(s["seed"] == 42 for s in model.states)
+        assert all(s["grammar_string"] == "" for s in model.states)  # (the loader reads the key: it is there)
     finally:
         shared.tokenizer = None
         joi.close()

@@ -138,6 +138,7 @@ class InlineHostGeneration:
                 "max_tokens_second": 0,
                 "custom_stopping_strings": "",
                 "enable_thinking": False,
+                "grammar_string": "",  # never the request's grammar; the loaders read this key
                 "stop_event": stop_event,
             }
         )
