@@ -52,7 +52,7 @@ class StandInModel:
         self.llama = llama
 
     def generate_with_streaming(self, prompt, state):
-        state["grammar_string"]  # noqa: B018  (read unconditionally by the host's llama.cpp loader)
+        state["grammar_string"]  # (read unconditionally by the host's llama.cpp loader)
         banned = [int(t) for t in str(state.get("custom_token_bans") or "").split(",") if t.strip()]
         text = ""
         for chunk in self.llama.create_completion(
@@ -100,7 +100,7 @@ class ScriptedModel:
         self.prompts: list[str] = []
 
     def generate_with_streaming(self, prompt, state):
-        state["grammar_string"]  # noqa: B018  (read unconditionally by the host's llama.cpp loader)
+        state["grammar_string"]  # (read unconditionally by the host's llama.cpp loader)
         self.prompts.append(prompt)
         reply = self.reply_for(prompt)
         ready_at = time.monotonic() + self.prefill
