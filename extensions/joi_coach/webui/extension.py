@@ -136,6 +136,23 @@ def host_thinking_tags() -> tuple[str, ...]:
     return tuple(str(start) for start, *_ in formats if start)
 
 
+def log_through_the_host() -> None:
+    """Joi's log lines go where the host's own go (its ``textgen`` logger's handlers): the host
+    gives the root logger no handler, so Joi's lines ("Joi Coach is ready", why a hook was
+    skipped) would otherwise be lost. Never the person's words: Joi logs none."""
+    try:
+        from modules.logging_colors import logger as host_logger
+    except ImportError:
+        return
+    if log.handlers or not host_logger.handlers:
+        return
+    for handler in host_logger.handlers:
+        log.addHandler(handler)
+    log.propagate = False
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
+
+
 def host_user_data_dir() -> Path:
     """The host's ``user_data`` folder (``shared.user_data_dir`` where the host has it)."""
     from modules import shared
@@ -216,6 +233,7 @@ class JoiExtension:
         """Load the embedding model (or reuse this process's engine) and, once the data folder
         is unlocked where it is encrypted, serve the turns; the LLM is the host's."""
         options = WebuiOptions.from_params(self.params)
+        log_through_the_host()
         given = passphrase_from_env()
         if coach is not None:
             locked = self._unlock_at_setup(Path(coach.data_dir), given)
