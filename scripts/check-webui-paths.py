@@ -15,7 +15,9 @@ then run  scripts/check-webui-paths.py --webui-data PATH_TO_USER_DATA  and read 
    to its end (not cut by Joi's stop);
 3. Continue of a cut reply: Joi's stored line is replaced by the whole one, not added;
 4. ``/v1/completions`` (a Notebook-like generation) with Joi selected: Joi's stores unchanged;
-5. the model unloaded during a background job, then loaded again: the next reply works.
+5. the model unloaded during a background job, then loaded again: the next reply works;
+6. Stop in the middle of the thoughts (the client goes away after the first reasoning delta):
+   how long the host took to be free again, what Joi stored, and that the next reply works.
 
 With ``--crisis`` it checks crisis safety instead (docs/webui.md "Crisis safety"):
 
@@ -96,6 +98,20 @@ def streamed(base: str, body: dict, key: str | None) -> dict:
             content.append(delta.get("content") or "")
             finish = choice[0].get("finish_reason") or finish
     return {"reasoning_content": "".join(reasoning), "content": "".join(content), "finish_reason": finish}
+
+
+def stopped_in_thoughts(base: str, body: dict, key: str | None) -> str:
+    """A streamed request closed by the client right after its first reasoning delta."""
+    with urllib.request.urlopen(
+        post(base, "/v1/chat/completions", {**body, "stream": True}, key), timeout=900
+    ) as r:
+        for raw in r:
+            line = raw.decode("utf-8").strip()
+            if line.startswith("data:") and line != "data: [DONE]":
+                choice = json.loads(line[5:])["choices"]
+                if choice and (choice[0].get("delta") or {}).get("reasoning_content"):
+                    return str(choice[0]["delta"]["reasoning_content"])
+    return ""
 
 
 def split_ok(message: dict) -> str:
@@ -323,6 +339,18 @@ def main() -> int:
         and (profiles_file.read_text() if profiles_file.exists() else "") == profiles_before
     )
     print(f"Joi's stores and profile list unchanged: {unchanged}")
+
+    print("\n== 6. Stop in the middle of the thoughts (the client goes away)")
+    before = store_rows(args.webui_data)
+    started = time.monotonic()
+    seen = stopped_in_thoughts(base, chat_body([{"role": "user", "content": TURNS[3]}]), key)
+    print(f"closed after the first reasoning delta {seen!r} at {time.monotonic() - started:.1f} s")
+    after_stop = call(base, "/v1/chat/completions", chat_body([{"role": "user", "content": TURNS[4]}]), key)
+    print(
+        f"the next request answered in {time.monotonic() - started:.1f} s from the stop: {split_ok(after_stop['choices'][0]['message'])}"
+    )
+    new = {name: rows[len(before.get(name, [])) :] for name, rows in store_rows(args.webui_data).items()}
+    print(f"stored since the stop: {[(r[1], r[2], r[3][:50]) for rows in new.values() for r in rows]}")
 
     print("\n== 5. the model unloaded during a background job")
     info = json.load(urllib.request.urlopen(f"{base}/v1/internal/model/info", timeout=60))

@@ -37,10 +37,16 @@ class FakeServer(ThreadingHTTPServer):
     line; its ``/v1/completions`` wraps the prompt in the model's template, so it is not used)."""
 
     def __init__(
-        self, text: str, max_stops: int | None = None, late_system: bool = True, ollama: bool = False
+        self,
+        text: str,
+        max_stops: int | None = None,
+        late_system: bool = True,
+        ollama: bool = False,
+        tokenizer: bool = False,
     ) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.text, self.max_stops, self.late_system, self.ollama = text, max_stops, late_system, ollama
+        self.tokenizer = tokenizer
         self.requests: list[tuple[str, dict]] = []
 
     @property
@@ -68,6 +74,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append((self.path, body))
+        if self.path == "/extras/tokenize" and self.server.tokenizer:  # llama_cpp.server's
+            words = {" you": [499], "you": [9330], " You": [1446], "You": [2610], " your": [697]}
+            data = json.dumps({"tokens": words.get(body["input"], [1, 2])}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if self.path == "/api/generate":
             self.send_response(200)
             self.send_header("Content-Type", "application/x-ndjson")
@@ -207,3 +221,32 @@ def test_a_server_that_is_not_ollama_is_asked_once(serve):
     list(llm.stream_chat(MESSAGES, GenerationParams()))
     assert [path for path, _ in server.requests] == ["/v1/completions", "/v1/completions"]
     assert llm.is_ollama() is False
+
+
+def test_the_thoughts_words_to_avoid_become_a_logit_bias_through_the_servers_tokenizer(serve):
+    server = serve(" tired.", tokenizer=True)
+    llm = OpenAICompatibleLLM(server.url, template=InstructionTemplate.load())
+    avoid = GenerationParams(avoid_words=("you", "your"))
+    list(llm.stream_chat(MESSAGES, avoid, assistant_prefix="<think>"))
+    list(llm.stream_chat(MESSAGES, GenerationParams(), assistant_prefix="<think>"))
+    asked = [body for path, body in server.requests if path == "/v1/completions"]
+    assert asked[0]["logit_bias"] == {
+        "499": -100.0,
+        "697": -100.0,
+        "1446": -100.0,
+        "2610": -100.0,
+        "9330": -100.0,
+    }
+    assert "logit_bias" not in asked[1]  # the spoken line may say "you"
+    tokenized = [p for p, _ in server.requests if p == "/extras/tokenize"]
+    list(llm.stream_chat(MESSAGES, avoid, assistant_prefix="<think>"))
+    assert len([p for p, _ in server.requests if p == "/extras/tokenize"]) == len(tokenized)  # asked once
+
+
+def test_without_a_tokenize_endpoint_nothing_is_banned_and_nothing_breaks(serve):
+    server = serve(" tired.")
+    llm = OpenAICompatibleLLM(server.url, template=InstructionTemplate.load())
+    text = "".join(
+        llm.stream_chat(MESSAGES, GenerationParams(avoid_words=("you",)), assistant_prefix="<think>")
+    )
+    assert text == " tired." and "logit_bias" not in server.requests[-1][1]

@@ -65,6 +65,9 @@ class OpenAICompatibleLLM:
         self.supports_prefix = template is not None
         self.fold_system = False  # set once the server refused a late system message
         self._ollama: bool | None = None  # whether the server is Ollama (asked once, with a template)
+        self._tokenizer: tuple[str, str] | bool | None = None  # (url, body key) once found; False: none
+        self._bans: dict[tuple[str, ...], dict[str, float]] = {}
+        self.logit_bias = True  # False once the server refused a logit bias
         self.stop_limit: int | None = None  # set once the server refused a long list of stops
 
     @property
@@ -91,6 +94,10 @@ class OpenAICompatibleLLM:
             body["stop"] = stops[: self.stop_limit] if self.stop_limit else stops
         if params.seed is not None:
             body["seed"] = params.seed
+        if params.avoid_words and self.logit_bias:
+            bias = self._bias_against(params.avoid_words)
+            if bias:
+                body["logit_bias"] = bias
         if params.repeat_penalty != 1.0:
             body["repeat_penalty"] = params.repeat_penalty  # llama.cpp-family name; others ignore it
         return body
@@ -107,6 +114,59 @@ class OpenAICompatibleLLM:
             raise _Refused(exc.code, detail, url) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise LLMError(f"cannot reach {self.base_url}: {exc}") from exc
+
+    # -- words the model must not write (the thoughts' "you"): a logit bias on their tokens --
+    _TOKENIZERS = (
+        ("/extras/tokenize", "input"),  # llama_cpp.server
+        ("/tokenize", "content"),  # llama.cpp's server
+        ("/v1/internal/encode", "text"),  # text-generation-webui
+        ("/tokenize", "prompt"),  # vLLM
+    )
+
+    def _tokenize(self, text: str) -> list[int] | None:
+        """The server's token ids for ``text`` (found once among the known tokenize endpoints);
+        None where the server has none."""
+        root = self.base_url.removesuffix("/v1")
+        candidates = [self._tokenizer] if isinstance(self._tokenizer, tuple) else self._TOKENIZERS
+        if self._tokenizer is False:
+            return None
+        for path, key in candidates:
+            request = urllib.request.Request(
+                f"{root}{path}",
+                data=json.dumps({key: text, "add_special": False}).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=min(self.timeout, 10)) as answer:
+                    tokens = json.loads(answer.read(100_000)).get("tokens")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(tokens, list) and all(isinstance(t, int) for t in tokens):
+                self._tokenizer = (path, key)
+                return tokens
+        self._tokenizer = False
+        log.info("%s has no tokenize endpoint Joi knows; the thoughts' word bans are not sent", self.base_url)
+        return None
+
+    def _bias_against(self, words: tuple[str, ...]) -> dict[str, float]:
+        """OpenAI's ``logit_bias`` ruling out the single tokens that spell ``words`` (any case,
+        with or without a leading space), as the embedded model does; {} where it cannot."""
+        if words not in self._bans:
+            empty = self._tokenize("") or []  # a tokenizer that adds a BOS anyway
+            banned: set[int] = set()
+            for word in words:
+                for form in {word, word.capitalize(), word.lower()}:
+                    for spaced in (form, f" {form}"):
+                        tokens = self._tokenize(spaced)
+                        if tokens is None:
+                            self._bans[words] = {}
+                            return {}
+                        tokens = tokens[len(empty) :] if tokens[: len(empty)] == empty else tokens
+                        if len(tokens) == 1:
+                            banned.add(tokens[0])
+            self._bans[words] = {str(t): -100.0 for t in sorted(banned)}
+        return self._bans[words]
 
     def is_ollama(self) -> bool:
         """Whether the server is Ollama (its ``/api/version`` answers), asked once."""
@@ -149,6 +209,10 @@ class OpenAICompatibleLLM:
             except _Refused as exc:
                 if exc.code not in _REFUSALS:
                     raise
+                if "logit_bias" in body and "logit" in exc.detail.lower():
+                    log.info("%s refused a logit bias; the thoughts' word bans are not sent", self.base_url)
+                    self.logit_bias = False
+                    continue
                 if len(body.get("stop", ())) > SERVER_STOP_LIMIT and "stop" in exc.detail.lower():
                     log.info(
                         "%s takes at most %d stop strings; the rest apply here",
