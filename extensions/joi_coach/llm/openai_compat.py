@@ -30,7 +30,7 @@ from typing import Any
 
 from .base import CancelToken, ChatMessage, GenerationParams, LLMError, fold_system_messages
 from .chat_template import InstructionTemplate
-from .stops import StopCutter
+from .stops import cut_at_stops
 
 log = logging.getLogger(__name__)
 SERVER_STOP_LIMIT = 4  # what OpenAI's own API takes; others take more
@@ -240,17 +240,8 @@ class OpenAICompatibleLLM:
             raise LLMError("this server is used for chat only: it cannot continue a given text")
         response = self._open(messages, params, assistant_prefix)
         stops = list(params.stop) + (list(self.template.stop_strings()) if self.template else [])
-        cutter = StopCutter(stops)
         with response:
-            for text in self._deltas(response, cancel):
-                shown = cutter.feed(text)
-                if shown:
-                    yield shown
-                if cutter.stopped:
-                    return
-            rest = cutter.finish()
-            if rest:
-                yield rest
+            yield from cut_at_stops(self._deltas(response, cancel), stops)
 
     def _deltas(self, response: Any, cancel: CancelToken | None) -> Iterator[str]:
         for raw in response:

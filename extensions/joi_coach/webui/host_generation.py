@@ -70,6 +70,23 @@ def internal_state(
     return state
 
 
+def host_prompt(template_source: str, messages: Sequence[ChatMessage], prefix: str = "") -> str:
+    """``messages`` rendered with the host's instruction template as the host renders it (its
+    compiled-template cache, its BOS and EOS, thinking off), then ``prefix``: the text the
+    reply is forced to start with."""
+    from modules import chat, shared
+
+    template = chat.get_compiled_template(template_source)
+    rendered = template.render(
+        messages=list(messages),
+        add_generation_prompt=True,
+        enable_thinking=False,
+        bos_token=shared.bos_token,
+        eos_token=shared.eos_token,
+    )
+    return rendered + prefix
+
+
 def host_model() -> Any:
     from modules import shared
 
@@ -100,17 +117,7 @@ class HostGeneration:
 
     def prompt(self, messages: Sequence[ChatMessage], state: dict[str, Any], prefix: str = "") -> str:
         """The prompt string, rendered with the host's instruction template as the host does."""
-        from modules import chat, shared
-
-        template = chat.get_compiled_template(state["instruction_template_str"])
-        rendered = template.render(
-            messages=list(messages),
-            add_generation_prompt=True,
-            enable_thinking=False,
-            bos_token=shared.bos_token,
-            eos_token=shared.eos_token,
-        )
-        return rendered + prefix
+        return host_prompt(state["instruction_template_str"], messages, prefix)
 
     def stream_chat(
         self,

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..llm.base import CancelToken, ChatMessage, GenerationParams, LLMError
 from ..llm.stops import StopCutter
+from .host_generation import host_prompt
 
 log = logging.getLogger(__name__)
 # Keys of the chat state a step never carries: the host's history, Joi's turn, a grammar or
@@ -115,17 +116,7 @@ class InlineHostGeneration:
 
     def prompt(self, messages: Sequence[ChatMessage], prefix: str = "") -> str:
         """The step's prompt, rendered with the host's instruction template as the host does."""
-        from modules import chat, shared
-
-        template = chat.get_compiled_template(self._state["instruction_template_str"])
-        rendered = template.render(
-            messages=list(messages),
-            add_generation_prompt=True,
-            enable_thinking=False,
-            bos_token=shared.bos_token,
-            eos_token=shared.eos_token,
-        )
-        return rendered + prefix
+        return host_prompt(self._state["instruction_template_str"], messages, prefix)
 
     def _step_state(self, params: GenerationParams, stop_event: threading.Event) -> dict[str, Any]:
         state = copy.deepcopy(self._state)
