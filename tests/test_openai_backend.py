@@ -2,68 +2,28 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from joi_coach.coach import Coach, collect
 from joi_coach.cognition.voices import match_label
 from joi_coach.config import CoachSettings
 from joi_coach.llm.base import GenerationParams, LLMError
-from joi_coach.llm.model_assembly import ensure_default_model
 from joi_coach.llm.openai_compat import OpenAICompatibleLLM
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from reply_paths import free_port, serve_embedded
 
 pytestmark = pytest.mark.llm
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server_url():
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(ensure_default_model(progress=False)),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--chat_format",
-            "chatml",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/models", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail("llama_cpp.server exited during start-up")
-            time.sleep(1)
-    else:
-        process.kill()
-        pytest.fail("llama_cpp.server did not start in time")
-    yield url
-    process.terminate()
-    process.wait(30)
+    """The embedded GGUF behind llama-cpp-python's own server (as the benchmark starts it)."""
+    with serve_embedded() as url:
+        yield url
 
 
 def test_streams_a_completion(server_url):
