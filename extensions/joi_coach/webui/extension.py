@@ -31,7 +31,7 @@ from ..llm.priority import PriorityLLM
 from ..memory import encryption
 from .host_generation import HostGeneration
 from .steps import reply_in_steps
-from .turns import TURN_KEY, ReplyPlan, WebuiOptions, WebuiTurn, WebuiTurns, stop_strings, with_card
+from .turns import TURN_KEY, ReplyPlan, WebuiOptions, WebuiTurns, stop_strings, with_card
 
 log = logging.getLogger("joi_coach")
 T = TypeVar("T")
@@ -388,9 +388,8 @@ class JoiExtension:
         if plan is None:
             yield from generate(question, original_question, state, stopping_strings, is_chat=is_chat)
             return
-        if plan.steps and self.coach is not None and isinstance(state.get(TURN_KEY), WebuiTurn):
-            now = self.turns.clock() if self.turns is not None else None
-            steps = reply_in_steps(self.coach, state[TURN_KEY], state, question, generate, now)
+        if plan.steps and self.coach is not None and self.turns is not None:  # (a plan: Joi's turn)
+            steps = reply_in_steps(self.coach, state[TURN_KEY], state, question, generate, self.turns.clock())
             one_pass = functools.partial(
                 generate, plan.prompt, original_question, state, stopping_strings, is_chat=is_chat
             )

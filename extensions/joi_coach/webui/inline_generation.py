@@ -72,7 +72,7 @@ def params_from_state(state: dict[str, Any], max_tokens: int) -> GenerationParam
     return GenerationParams(
         max_tokens=max(1, int(number("max_new_tokens", max_tokens))),
         temperature=min(5.0, max(0.0, number("temperature", 0.7))),
-        top_p=min(1.0, max(1e-6, number("top_p", 0.9))) or 1.0,
+        top_p=min(1.0, max(1e-6, number("top_p", 0.9))),
         repeat_penalty=min(5.0, max(1e-6, number("repetition_penalty", 1.0))),
         seed=None if not isinstance(seed, int) or seed < 0 else seed,
     )
@@ -112,7 +112,6 @@ class InlineHostGeneration:
         self._state = {k: v for k, v in self._state.items() if not k.startswith("joi_coach")}
         self._generate = generate
         self._bans: dict[tuple[str, ...], str] = {}
-        self.prompts: list[str] = []  # for --verbose style checks: every step's prompt
 
     def prompt(self, messages: Sequence[ChatMessage], prefix: str = "") -> str:
         """The step's prompt, rendered with the host's instruction template as the host does."""
@@ -156,7 +155,6 @@ class InlineHostGeneration:
         if cancel is not None and cancel.cancelled:
             return
         prompt = self.prompt(messages, assistant_prefix)
-        self.prompts.append(prompt)
         step_event = threading.Event()
         state = self._step_state(params, step_event)
         cutter = StopCutter(params.stop)
