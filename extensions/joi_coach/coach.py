@@ -42,7 +42,9 @@ from .memory.retrieval import Recollection
 from .persona import Character
 from .profile_settings import ProfileSettings
 from .profiles import ProfileRegistry
-from .safety.detection import CrisisDetector, CrisisSignal
+from .safety.detection import CONTEXT_TURNS, CrisisDetector, CrisisSignal
+from .safety.language import guess_language
+from .safety.llm_opinion import ask_model
 from .safety.plan import SafetyPlan, load_plan
 from .safety.resources import CrisisDirectory
 from .safety.response import (
@@ -55,6 +57,8 @@ from .safety.response import (
     crisis_instruction,
     crisis_note,
     crisis_opening,
+    crisis_thought_check,
+    crisis_thought_note,
     follow_up_note,
     follow_up_record,
     gives_advice,
@@ -289,14 +293,34 @@ class Coach:
         now: float,
     ) -> Assessment:
         """Does ``message`` signal a crisis (then its card), or is a check-in due after an
-        earlier one (the first reply of a later conversation)? Nothing is stored."""
-        signal = self.crisis_detector.check(message) if message else None
+        earlier one (the first reply of a later conversation)? Nothing is stored.
+
+        The message is screened with the person's last turns of this conversation; when the
+        learned model is unsure, the person's own model is asked (``safety.llm_opinion``)."""
+        signal, earlier = None, []
+        if message:
+            earlier = self.earlier_messages(bank, conversation, user_name, message)
+            screening = self.crisis_detector.screen(message, earlier)
+            signal = screening.signal
+            if signal is None and screening.uncertain is not None and settings.safety.llm_opinion:
+                signal = ask_model(self.llm, message, earlier, screening.uncertain)
         if signal is not None:
             # (not logged: a log is no place for what a person is going through)
-            return Assessment(signal, self.care_card(bank, settings, signal))
+            language = guess_language(message, earlier)
+            return Assessment(signal, self.care_card(bank, settings, signal, language))
         return Assessment(
             follow_up=follow_up_note(bank.get_meta(FOLLOW_UP_KEY), user_name, now, conversation)
         )
+
+    def earlier_messages(
+        self, bank: MemoryBank, conversation: str, user_name: str, message: str
+    ) -> list[str]:
+        """The person's last few messages in this conversation before ``message``, oldest first."""
+        recent = bank.memories(Stream.DIALOGUE, conversation=conversation, limit=8)
+        said = [m.text for m in reversed(recent) if m.speaker == user_name]
+        if said and said[-1].strip() == message.strip():  # already stored (a regenerated reply)
+            said.pop()
+        return said[-CONTEXT_TURNS:]
 
     def followed_up(self, bank: MemoryBank) -> None:
         """The check-in after an earlier crisis was asked for: it is not asked again."""
@@ -322,14 +346,17 @@ class Coach:
     def safety_plan(self, profile: str) -> SafetyPlan:
         return load_plan(self.bank(profile))
 
-    def care_card(self, bank: MemoryBank, settings: CoachSettings, signal: CrisisSignal) -> CareCard:
-        """The care card for ``signal``: the person's lines, own contacts and safety plan."""
+    def care_card(
+        self, bank: MemoryBank, settings: CoachSettings, signal: CrisisSignal, language: str = ""
+    ) -> CareCard:
+        """The care card for ``signal``: the person's lines, own contacts and safety plan, in
+        the language they chose, else the one they wrote in (``language``)."""
         try:
             plan = load_plan(bank)
         except ValueError:  # an unreadable plan never keeps the lines from showing
             log.warning("the safety plan could not be read; the card shows the crisis lines only")
             plan = SafetyPlan()
-        return build_card(signal, self.crisis_lines, settings.safety, plan)
+        return build_card(signal, self.crisis_lines, settings.safety, plan, language)
 
     def remember_crisis(
         self,
@@ -592,6 +619,8 @@ def crisis_frame(user_name: str, signal: CrisisSignal) -> LineFrame:
         closing=crisis_closing(signal),
         drop=gives_advice,
         max_sentences=3,
+        thought_note=crisis_thought_note(user_name, signal),
+        thought_check=crisis_thought_check(signal),
     )
 
 

@@ -41,13 +41,19 @@ class LineFrame:
     ``opening``: the words the spoken line starts with (the model goes on from them);
     ``closing(spoken)``: a sentence to end the line with when what was said lacks it ("" if
     not); ``drop(sentence)``: the model's sentences never to show (advice, in a crisis);
-    ``max_sentences``: the line's length, the opening included.
+    ``max_sentences``: the line's length, the opening included. ``thought_note``: an
+    instruction the thought steps read too; ``thought_check(step, thought)``: the thought to
+    show for what the model wrote (itself, or Joi's own words when it misreads the turn). With
+    a check, each thought is shown whole once checked, not as it streams: the person reads
+    the side panel.
     """
 
     opening: str = ""
     closing: Callable[[str], str] | None = None
     drop: Callable[[str], bool] | None = None
     max_sentences: int = MAX_SENTENCES
+    thought_note: str = ""
+    thought_check: Callable[[int, str], str] | None = None
 
 
 def thought_steps(user: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -157,17 +163,28 @@ def stream_reply(
         return
     so_far = ""
     thoughts: list[str] = []
+    checked = frame is not None and frame.thought_check is not None
+    thinking = messages
+    if frame is not None and frame.thought_note:  # late, beside the message, as the memories are
+        thinking = [*messages[:-1], {"role": "system", "content": frame.thought_note}, messages[-1]]
     with llm.foreground():
-        for label, step_stops in thought_steps(user_name):
+        for index, (label, step_stops) in enumerate(thought_steps(user_name)):
             step = replace(params, max_tokens=THOUGHT_TOKENS, stop=step_stops, avoid_words=SECOND_PERSON)
             so_far += label
             yield label, False
-            thought = label.rsplit(":", 1)[1]
-            for chunk in llm.stream_chat(messages, step, cancel, so_far):
-                so_far += chunk
-                thought += chunk
-                yield chunk, True
-            thoughts.append(thought)
+            written = ""
+            for chunk in llm.stream_chat(thinking, step, cancel, so_far):
+                written += chunk
+                if not checked:
+                    so_far += chunk
+                    yield chunk, True
+            if checked:
+                assert frame is not None and frame.thought_check is not None
+                kept = frame.thought_check(index, written)
+                so_far += kept
+                yield kept, kept == written
+                written = kept
+            thoughts.append(label.rsplit(":", 1)[1] + written)
             if cancel is not None and cancel.cancelled:
                 return
         yield f"\n{THINK_CLOSE}\n", False

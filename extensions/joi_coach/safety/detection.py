@@ -1,50 +1,47 @@
 """Crisis-language detection: does this chat message call for a human, now?
 
-``CrisisDetector.check(text)`` runs on every turn, before the model answers, and returns a
-``CrisisSignal`` (what kind of crisis, how sure, and why) or ``None``. Two signals:
+``CrisisDetector.screen(text, earlier)`` runs on every turn, before the model answers, and
+returns a ``Screening``: a ``CrisisSignal`` (what kind of crisis, how sure, and why) when the
+message signals one, or the kind the learned model leans to when it is unsure (for an LLM's
+second opinion, ``llm_opinion``). ``check(text)`` is the signal alone. Four opinions, the first
+that is sure wins:
 
-1. **Patterns** (always on): first-person risk statements a clinician would recognise
-   (intent, plan or means, passive death wishes, goodbyes, current self-harm, urges to hurt
-   someone, violence or threats at home, overdoses and acute medical signs), including chat
-   slang ("kms", "unalive", "sewerslide", "ctb"). Each pattern is checked against guards:
-   a negation just before it ("I would never kill myself"), recovered past history with no
-   sign of relapse ("I used to cut, 5 years clean"), talk about the topic (a film, research,
-   a nurse's shift) for the patterns that are mere topic words, and jokes or trivial reasons
-   for the idioms people use about others ("I'll kill him if he eats my fries lol").
-2. **Similarity** (only when an ``Embedder`` is given): each sentence of the message is
-   compared with exemplar sentences written for this module, crisis and hard non-crisis
-   alike; a sentence close to a crisis exemplar and clearly closer to it than to any
-   non-crisis exemplar is flagged. This catches paraphrases the patterns do not list.
+1. **English patterns** (``crisis_rules``, always on): first-person risk statements a clinician
+   would recognise, chat slang included, each checked against guards (a negation, a recovered
+   past, talk about the topic, a joke about someone else; laughter only beside a trivial reason
+   — "I'm going to kill myself lol" is a crisis).
+2. **Patterns in German, French and Spanish** (``patterns/*.yaml``), for explicit statements.
+3. **Exemplar similarity** (with an ``Embedder``): a sentence close to a crisis exemplar and
+   clearly closer to it than to any non-crisis one (``similarity``).
+4. **The learned model** (with an ``Embedder`` the shipped weights were trained with;
+   ``classifier``): a logistic model over letters, words and the sentence embedding, trained in
+   four languages. Sure at ``LEARNED_SURE``; between ``LEARNED_UNSURE`` and that, the message
+   is read again with the person's ``earlier`` turns (a veiled "nothing matters now" after "I
+   gave my dog to my sister"), and is left **uncertain** if that does not decide it.
 
-Without an embedder the detector works on patterns alone (less recall on unusual
-phrasings, no extra false alarms). No language model and no network are involved.
+Without an embedder the detector works on patterns alone. No network is involved; the LLM's
+opinion is asked by the caller (``Coach.assess``), on the person's own model.
 
-The text is normalised first (HTML tags dropped and entities decoded, NFKC, curly
-apostrophes folded, lowercase, control and zero-width characters removed, common
-contractions and chat spellings expanded). A ``CrisisSignal.reason`` names the pattern or the
-similarity, never the person's words: the app does not log what people say.
+The text is normalised first (``text_prep``). A ``CrisisSignal.reason`` names the pattern or
+the score, never the person's words: the app does not log what people say.
 
-The parts, one module each: ``text_prep`` (clean, canonical, sentences), ``crisis_rules``
-(the rule table, as data; how to add a rule), ``matching`` (what a rule is, the guards, the
-matching), ``crisis_exemplars`` (the exemplar sentences, as data), ``similarity`` (embedding
-and the similarity decision), ``signals`` (``CrisisKind``, ``CrisisSignal``). This module
-puts them together; ``CrisisDetector`` is the way in.
-
-Limits: this is a screen, not a clinical instrument. Patterns cover the phrasings someone
-thought of; the similarity signal covers some paraphrases but not veiled statements that
-need context (a remark about "not stopping" at a road crossing), and it raises a few
-false alarms on emotional but safe sentences. The dev set was used to write the rules, so its
-figures are optimistic. On a blind held-out set (``benchmarks/safety/crisis-holdout.jsonl``)
-it catches about three crises in four with the similarity signal (65% on patterns alone),
-with about 2% false alarms, lowest on indirect, veiled messages (docs/benchmarks.md).
+Limits: this is a screen, not a clinical instrument; figures in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from .classifier import SHIPPED_WEIGHTS, ClassifierError, CrisisClassifier, Opinion
 from .crisis_rules import RULES
 from .matching import match_patterns
+from .pattern_tables import load_tables, match_tables
 from .signals import CrisisKind, CrisisSignal
 from .similarity import chunks, exemplars_for, nearest_crisis
 from .text_prep import canonical, clean, sentences
@@ -52,57 +49,133 @@ from .text_prep import canonical, clean, sentences
 if TYPE_CHECKING:
     from joi_coach.memory.embeddings import Embedder
 
-__all__ = ["PATTERN_NAMES", "CrisisDetector", "CrisisKind", "CrisisSignal", "canonical", "clean", "sentences"]
+__all__ = [
+    "PATTERN_NAMES",
+    "CrisisDetector",
+    "CrisisKind",
+    "CrisisSignal",
+    "Screening",
+    "canonical",
+    "clean",
+    "sentences",
+]
+
+log = logging.getLogger(__name__)
 
 PATTERN_NAMES: frozenset[str] = frozenset(rule.name for rule in RULES)  # the "pattern:NAME" reasons
+
+# The learned model's thresholds on P(crisis), chosen on the dev sets (docs/benchmarks.md).
+LEARNED_SURE = 0.80  # flagged on its own
+LEARNED_GUARDED = 0.95  # ... when a pattern's guard held a sentence back (a negation, an idiom)
+LEARNED_UNSURE = 0.35  # below: no crisis; from here to LEARNED_SURE: read with context, then uncertain
+CONTEXT_SURE = 0.75  # the message with the person's earlier turns, flagged
+CONTEXT_TURNS = 3  # how many earlier turns of the person are read with it
+CONTEXT_JOIN = " \n "  # how the turns are joined into one span (as the training script joins them)
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the detector makes of a message: a crisis signal, or the kind the learned model
+    leans to when it is unsure (``uncertain``), or neither."""
+
+    signal: CrisisSignal | None = None
+    uncertain: CrisisKind | None = None
+    score: float = 0.0  # the learned model's P(crisis), 0 when it did not run
+
+
+@cache
+def _shipped_classifier() -> CrisisClassifier | None:
+    try:
+        return CrisisClassifier.load(SHIPPED_WEIGHTS)
+    except ClassifierError as exc:
+        log.warning("the crisis classifier is off: %s", exc)
+        return None
 
 
 class CrisisDetector:
     """Recognises crisis language in a chat message.
 
-    ``CrisisDetector()`` works on patterns alone: no model is loaded, a check takes well under
-    a millisecond, and unusual phrasings the patterns do not list are missed.
-    ``CrisisDetector(embedder)`` also compares each message's sentences with exemplar
-    sentences (one embedding call per check, a few milliseconds on CPU); the exemplars are
-    embedded once per process and model.
+    ``CrisisDetector()`` works on patterns alone: no model is loaded and a check takes well
+    under a millisecond. ``CrisisDetector(embedder)`` adds the exemplar similarity and, when
+    the shipped weights were trained with that embedder, the learned model (one or two
+    embedding calls per check). ``classifier`` replaces the shipped weights (tests, training).
 
-    ``check`` is thread-safe: the detector holds only compiled patterns and read-only arrays,
+    ``screen`` is thread-safe: the detector holds only compiled patterns and read-only arrays,
     and the ``Embedder`` serialises its own model calls.
     """
 
-    def __init__(self, embedder: Embedder | None = None) -> None:
+    def __init__(self, embedder: Embedder | None = None, classifier: CrisisClassifier | None = None) -> None:
         self._embedder = embedder
         self._exemplars = exemplars_for(embedder) if embedder is not None else None
+        self._tables = load_tables()
+        if embedder is not None and classifier is None:
+            classifier = _shipped_classifier()
+        if classifier is not None and embedder is not None and classifier.embedder_id != embedder.model_id:
+            log.warning("the crisis classifier was trained with another embedding model; it is off")
+            classifier = None
+        self._classifier = classifier if embedder is not None else None
 
     @property
     def uses_embeddings(self) -> bool:
         return self._exemplars is not None
 
-    def check(self, text: str) -> CrisisSignal | None:
-        """The strongest crisis signal in ``text``, or None when there is none.
+    @property
+    def uses_classifier(self) -> bool:
+        return self._classifier is not None
 
-        A pattern's score is its fixed confidence (0.82–0.97); a similarity's score is the
-        cosine similarity to the nearest crisis exemplar.
-        """
+    def check(self, text: str, earlier: Sequence[str] = ()) -> CrisisSignal | None:
+        """The strongest crisis signal in ``text``, or None when there is none (or only an
+        uncertain one)."""
+        return self.screen(text, earlier).signal
+
+    def screen(self, text: str, earlier: Sequence[str] = ()) -> Screening:
+        """The message's screening. ``earlier``: the person's previous messages in this
+        conversation, oldest first (only the last few are read, and only when the learned model
+        is unsure about ``text`` alone)."""
         if not isinstance(text, str) or not text.strip():
-            return None
+            return Screening()
         cleaned = clean(text)
         if not cleaned:
-            return None
+            return Screening()
         patterns = match_patterns(canonical(cleaned), RULES)
         if patterns.signal is not None:
-            return patterns.signal
-        return self._similar(cleaned, patterns.guarded)
-
-    def _similar(self, cleaned: str, guarded: frozenset[int]) -> CrisisSignal | None:
-        """The similarity signal. A sentence in which a guard held a pattern back (a negation,
-        an idiom, a recovered past) is not compared: similarity would only undo the guard. When
-        a whole-message guard held, the rest needs twice the margin."""
+            return Screening(patterns.signal)
+        table = match_tables(cleaned, self._tables)
+        if table is not None:
+            return Screening(table)
         if self._embedder is None or self._exemplars is None:
-            return None
+            return Screening()
         # canonical() changes words only, never sentence boundaries: the indexes line up
-        parts = [s for i, s in enumerate(sentences(cleaned)) if i not in guarded]
+        parts = [s for i, s in enumerate(sentences(cleaned)) if i not in patterns.guarded]
         groups = chunks(parts)
         if not groups:
-            return None
-        return nearest_crisis(self._embedder.embed_passages(groups), self._exemplars, bool(guarded))
+            return Screening()
+        vectors = self._embedder.embed_passages(groups)
+        similar = nearest_crisis(vectors, self._exemplars, bool(patterns.guarded))
+        if similar is not None:
+            return Screening(similar)
+        if self._classifier is None:
+            return Screening()
+        return self._learned(groups, vectors, earlier, guarded=bool(patterns.guarded))
+
+    def _learned(
+        self, groups: list[str], vectors: np.ndarray, earlier: Sequence[str], *, guarded: bool
+    ) -> Screening:
+        assert self._classifier is not None and self._embedder is not None
+        opinions = [self._classifier.opinion(g, v) for g, v in zip(groups, vectors, strict=True)]
+        best: Opinion = max(opinions, key=lambda o: o.crisis)
+        sure = LEARNED_GUARDED if guarded else LEARNED_SURE
+        if best.crisis >= sure:
+            return Screening(
+                CrisisSignal(best.kind, best.crisis, f"learned:{best.crisis:.2f}"), score=best.crisis
+            )
+        if best.crisis < LEARNED_UNSURE:
+            return Screening(score=best.crisis)
+        turns = [clean(t) for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
+        if turns and not guarded:
+            window = CONTEXT_JOIN.join([*turns, " ".join(groups)])
+            read = self._classifier.opinion(window, self._embedder.embed_passages([window])[0])
+            if read.crisis >= CONTEXT_SURE:
+                signal = CrisisSignal(read.kind, read.crisis, f"context:{read.crisis:.2f}")
+                return Screening(signal, score=best.crisis)
+        return Screening(uncertain=best.kind, score=best.crisis)

@@ -44,7 +44,9 @@ PAST = "past"  # recovered history in the sentence ("used to", "years ago", "cle
 TOPIC = "topic"  # talk about the subject in the sentence: media, research, "what does kms mean"
 MEDIA = "media"  # a narrower TOPIC (books, films, news, studies), for method-seeking questions
 JOKE = "joke"  # laughter or a trivial reason in the message ("he ate my fries lol"), for idioms about others
-LAUGH = "laugh"  # laughter in the message, unless the person says they mean it ("not joking", "fr")
+LAUGH = "laugh"  # laughter in the message AND a trivial reason in the sentence ("if I have to sit
+# through one more meeting lol"); laughter alone never switches off a statement of intent
+# ("I'm going to kill myself lol" is a crisis), nor does it when the person says they mean it
 WORK = "work"  # the writer's job in the message: a nurse's shift, a patient, a first-aid course
 OTHER = "other"  # the nearest person named before the match is someone else ("a friend who is suicidal")
 
@@ -96,6 +98,16 @@ def rule(
 # -- guards ---------------------------------------------------------------------------------
 
 _LAUGHING = re.compile(r"(?<!not )\b(?:lol|lmao|lmfao|rofl|haha\w*|hehe\w*|jk|kidding|joking)\b|[😂🤣😆😹💀]")
+# The trivial reasons that make a self-directed idiom hyperbole: a condition ("if I have to…",
+# "if this … again"), a chore, a class, a commute, a game. Laughter counts only beside one.
+_TRIVIAL_REASON = re.compile(
+    r"\b(?:if (?:i|we) (?:have|had) to|if (?:i|we) (?:hear|see|get|do|sit|read|write)|if (?:this|that|the|"
+    r"my|he|she|they|it|one more)\b.{0,60}\b(?:again|one more|any longer|anymore|more time)|"
+    r"(?:this|that|the|my|another|one more) (?:homework|exam|test|quiz|essay|meeting|zoom|call|class|"
+    r"lecture|traffic|commute|queue|line|game|match|level|boss fight|assignment|deadline|spreadsheet|"
+    r"email|group chat|song|ad|advert|hangover|cringe|hold music|presentation|report|shift|weather|heat|"
+    r"playlist))\b"
+)
 _SERIOUS = re.compile(
     r"\b(?:not joking|not kidding|i mean it|seriously|for real|fr|no joke|i am serious|not a joke)\b"
 )
@@ -206,7 +218,7 @@ def _guarded(rule: Rule, match: re.Match[str], ctx: _Context) -> bool:
         return True
     if _SERIOUS.search(ctx.message):
         return False
-    if LAUGH in rule.guards and _LAUGHING.search(ctx.message):
+    if LAUGH in rule.guards and _LAUGHING.search(ctx.message) and _TRIVIAL_REASON.search(ctx.sentence):
         return True
     return JOKE in rule.guards and bool(_JOKE.search(ctx.message))
 

@@ -21,6 +21,7 @@ INTERNATIONAL = "INTL"
 DEFAULT_LANGUAGE = "en"
 TEXT_KEYS = ("title", "opening", "emergency", "lines", "plan", "own", "closing")
 MAX_FIELD = 300
+SUICIDE_KINDS = frozenset({CrisisKind.SUICIDAL, CrisisKind.SELF_HARM})  # what suicide lines are for first
 
 
 class ResourcesError(ValueError):
@@ -32,6 +33,7 @@ class CrisisLine:
     name: str
     contact: str
     kinds: frozenset[CrisisKind] = frozenset(CrisisKind)
+    everywhere: bool = False  # an international line that also ends a language's list
 
     def serves(self, kind: CrisisKind | None) -> bool:
         return kind is None or kind in self.kinds
@@ -46,9 +48,13 @@ class CountryLines:
     lines: tuple[CrisisLine, ...]
 
     def for_kind(self, kind: CrisisKind | None) -> list[CrisisLine]:
-        """The lines that serve ``kind``; all of them if none does (never an empty card)."""
-        chosen = [line for line in self.lines if line.serves(kind)]
-        return chosen or list(self.lines)
+        """The lines that serve ``kind``, the fitting ones first: for danger at home, violence
+        or a medical emergency, the lines that are not suicide lines lead (a domestic-violence
+        line, the emergency number). All lines if none serves ``kind`` (never an empty card)."""
+        chosen = [line for line in self.lines if line.serves(kind)] or list(self.lines)
+        if kind is None or kind in SUICIDE_KINDS:
+            return chosen
+        return sorted(chosen, key=lambda line: bool(line.kinds & SUICIDE_KINDS))
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,27 @@ class CrisisDirectory:
                 raise ResourcesError(f"{where}: texts must include {DEFAULT_LANGUAGE}")
         return cls(countries=countries, texts=texts)
 
-    def country(self, code: str) -> CountryLines:
-        """The lines for ``code`` (ISO 3166, any case); the international list when unknown."""
-        return self.countries.get(code.strip().upper(), self.countries[INTERNATIONAL])
+    def country(self, code: str, language: str = "") -> CountryLines:
+        """The lines for ``code`` (ISO 3166, any case). With no country chosen (or an unknown
+        one), the international list; for a person writing in another language than English,
+        the lines of the countries that speak it lead it (names prefixed with the country)."""
+        chosen = self.countries.get(code.strip().upper())
+        if chosen is not None:
+            return chosen
+        world = self.countries[INTERNATIONAL]
+        language = language.strip().lower()
+        if not language or language == DEFAULT_LANGUAGE:
+            return world
+        local = tuple(
+            CrisisLine(f"{c.name}: {line.name}", line.contact, line.kinds)
+            for c in self.countries.values()
+            if c.code != INTERNATIONAL and c.language == language
+            for line in c.lines
+        )
+        if not local:
+            return world
+        anywhere = tuple(line for line in world.lines if line.everywhere)
+        return CountryLines(world.code, world.name, language, world.emergency, local + anywhere)
 
     def words(self, language: str) -> Mapping[str, str]:
         return self.texts.get(language.strip().lower(), self.texts[DEFAULT_LANGUAGE])
@@ -150,7 +174,10 @@ def _country(code: str, entry: Any, where: str) -> CountryLines:
         name, contact = _text(item.get("name"), f"{at}.name"), _text(item.get("contact"), f"{at}.contact")
         if not name or not contact:
             raise ResourcesError(f"{at} needs a name and a contact")
-        lines.append(CrisisLine(name, contact, kinds))
+        everywhere = item.get("everywhere", False)
+        if not isinstance(everywhere, bool):
+            raise ResourcesError(f"{at}.everywhere must be true or false")
+        lines.append(CrisisLine(name, contact, kinds, everywhere))
     return CountryLines(
         code=code.upper(),
         name=_text(entry.get("name", code), f"{here}.name") or code,

@@ -95,11 +95,17 @@ class CareCard:
 
 
 def build_card(
-    signal: CrisisSignal, directory: CrisisDirectory, settings: SafetySettings, plan: SafetyPlan
+    signal: CrisisSignal,
+    directory: CrisisDirectory,
+    settings: SafetySettings,
+    plan: SafetyPlan,
+    language: str = "",
 ) -> CareCard:
-    """The card for ``signal``, in the person's language, with their country's lines for its kind."""
-    country = directory.country(settings.country)
-    words = directory.words(settings.language or country.language)
+    """The card for ``signal``, with their country's lines for its kind, in the language the
+    person chose, else the one they wrote in (``language``), else their country's."""
+    spoken = settings.language or language
+    country = directory.country(settings.country, spoken)
+    words = directory.words(spoken or country.language)
     number = f" ({country.emergency})" if country.emergency else ""
     titles = {s.key: s.title for s in SECTIONS}
     plan_items = tuple(
@@ -250,3 +256,52 @@ _ADVICE = re.compile(
 def gives_advice(sentence: str) -> bool:
     """Whether a sentence of the model's gives advice, minimises or labels (not for a crisis)."""
     return bool(_ADVICE.search(sentence.strip()))
+
+
+# -- the thoughts in a crisis ---------------------------------------------------------------
+# The side panel shows Joi's two thoughts to the person. In a crisis a thought must see the
+# danger (the empathetic voice: what the person is going through; the therapist voice: their
+# safety and a person who can help now) and give no advice or technique; one that does not is
+# replaced by Joi's own words, which go on from the voice's forced opening.
+_SEES_DANGER = re.compile(
+    r"\b(?:safe\w*|unsafe|danger\w*|crisis|suicid\w*|die|dying|death|dead|end(?:ing)? (?:it|(?:their|his|her) "
+    r"(?:own )?life)|life|alive|kill\w*|hurt\w*|harm\w*|injur\w*|pain\w*|hopeless\w*|despair\w*|overdos\w*|"
+    r"emergenc\w*|abus\w*|violen\w*|threat\w*|attack\w*|assault\w*|scared|afraid|terrified|fear\w*|"
+    r"desperat\w*|unbearable|cutting|self-harm|weapon|knife|pills|burden|alone)\b",
+    re.I,
+)
+_SEEKS_SAFETY = re.compile(
+    r"\b(?:safe\w*|unsafe|danger\w*|emergenc\w*|crisis|urgent\w*|right now|immediately|"
+    r"(?:call|reach|contact|talk to|get to|be with|stay with|staying with)\b.{0,40}\b(?:someone|person|people|"
+    r"line|help|professional|emergency|police|doctor|ambulance|them|him|her)|support\w*|not (?:be )?alone)\b",
+    re.I,
+)
+_THOUGHT_FALLBACKS = {
+    0: " going through something that may put them in danger right now, and they are in real pain.",
+    1: " to be taken seriously and not left alone with this: being asked plainly whether they are safe right "
+    "now, and reaching a person who can be with them today.",
+}
+
+
+def crisis_thought_note(user: str, signal: CrisisSignal) -> str:
+    """The instruction the thought steps read in a crisis."""
+    return (
+        f"Safety note for these thoughts: {user}'s last message may mean they are facing {ABOUT[signal.kind]}. "
+        f"{user} reads these thoughts. Think only about what {user} is going through and about their safety "
+        "right now; this is not an everyday problem to solve, so no advice, tips or techniques."
+    )
+
+
+def crisis_thought_check(signal: CrisisSignal) -> Callable[[int, str], str]:
+    """The thought to show in a crisis: the model's, when it sees the danger and gives no advice;
+    otherwise Joi's own (step 0: the empathetic voice, step 1: the therapist voice)."""
+
+    def check(step: int, thought: str) -> str:
+        text = " ".join(thought.split())
+        sentences_ = [x for x in re.split(r"(?<=[.!?])\s+", text) if x]
+        sees = _SEES_DANGER if step == 0 else _SEEKS_SAFETY
+        if text and sees.search(text) and not any(gives_advice(x) for x in sentences_):
+            return thought
+        return _THOUGHT_FALLBACKS.get(step, _THOUGHT_FALLBACKS[1])
+
+    return check

@@ -13,12 +13,15 @@ class SafetySettings:
     """``country``: ISO 3166 code for the crisis lines ("" = the international list).
     ``language``: the care card's language ("" = the country's). ``own_contacts``: lines the
     person adds (a local crisis team, a friend), shown on the card. ``similarity``: also
-    compare messages with crisis exemplars (needs the embedder; more recall, a few ms)."""
+    compare messages with crisis exemplars and the learned model (needs the embedder; more
+    recall, a few ms). ``llm_opinion``: when the learned model is unsure about a message, ask
+    the person's own model before the reply (a second or so, on a few messages in a hundred)."""
 
     country: str = ""
     language: str = ""
     own_contacts: tuple[str, ...] = ()
     similarity: bool = True
+    llm_opinion: bool = True
 
     def __post_init__(self) -> None:
         for name in ("country", "language"):
@@ -29,6 +32,9 @@ class SafetySettings:
                 or not all(c.isalnum() or c == "-" for c in value)
             ):
                 raise ValueError(f"safety.{name} must be a short code such as 'GB' or 'en'")
+        for name in ("similarity", "llm_opinion"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"safety.{name} must be true or false")
         contacts = self.own_contacts
         if isinstance(contacts, str) or not all(isinstance(c, str) for c in contacts):
             raise ValueError("safety.own_contacts must be a list of texts")

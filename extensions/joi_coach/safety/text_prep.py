@@ -4,6 +4,7 @@
 apostrophes folded, control and zero-width characters removed, leetspeak and stretched letters
 undone ("k1lll" -> "kill"), and a long message cut to its head and tail. ``canonical`` expands
 contractions and chat spellings for the patterns ("i'm" -> "i am", "wanna" -> "want to").
+``fold`` drops accents and diacritics, for the patterns of other languages.
 ``sentences`` and ``clauses`` are the spans the rules and the similarity signal look at.
 """
 
@@ -13,7 +14,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["HEAD_CHARS", "RAW_CHARS", "TAIL_CHARS", "canonical", "clauses", "clean", "sentences"]
+__all__ = ["HEAD_CHARS", "RAW_CHARS", "TAIL_CHARS", "canonical", "clauses", "clean", "fold", "sentences"]
 
 # A long message is cut to its first HEAD_CHARS and last TAIL_CHARS characters of visible text
 # (after HTML is dropped from at most the last RAW_CHARS): what a person says about themselves
@@ -94,6 +95,13 @@ _CANONICAL = [
         (r"\bsewer ?slide\b", "sewerslide"),
     )
 ]
+
+
+def fold(cleaned: str) -> str:
+    """``clean`` text without accents or diacritics ("möchte" -> "mochte", "ß" -> "ss"), for
+    patterns and word lists in languages other than English, which people type either way."""
+    decomposed = unicodedata.normalize("NFKD", cleaned.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def canonical(cleaned: str) -> str:
