@@ -51,6 +51,8 @@ TURNS = [
     "Hi Joi. I want to get back to swimming twice a week, but the pool is across town.",
     "My friend Lena swims on Tuesdays; maybe I could go with her.",
     "What would be a realistic first step this week?",
+    "I keep putting off booking the first lesson, I don't know why.",
+    "Okay, I'll ask Lena tonight whether Tuesday still works.",
 ]
 
 
