@@ -17,8 +17,8 @@ are skipped. A malformed line stops the run with an error naming it.
 **The suite** (without ``--data``): the dev sets (``safety/crisis-dev.jsonl``,
 ``safety/dev-{en-extra,de,fr,es}.jsonl``, the held-back fifth of ``safety/train/context.jsonl``),
 thresholds were chosen on them; the old holdout (in-sample: its sentences reached the rules);
-the blind set (``safety/blind/crisis-blind.jsonl``, never read while the detector changed; its
-messages are not quoted unless ``--quote-blind``); everyday lines for false alarms (LoCoMo's
+with ``--blind``, the blind set (``safety/blind/crisis-blind.jsonl``, never read while the
+detector changed; its messages are not quoted unless ``--quote-blind``); everyday lines for false alarms (LoCoMo's
 dialogue turns from ``../shared/data/recall-cases``, where present, and the person's turns of the
 coaching scenarios that are not crisis turns); and the held-back fifth of each public set in
 ``safety/train/public-*.jsonl``.
@@ -324,11 +324,14 @@ def held_back(path: Path) -> list[Example]:
     return kept
 
 
-def suite() -> list[tuple[str, list[Example], bool]]:
+def suite(with_blind: bool) -> list[tuple[str, list[Example], bool]]:
     """(title, examples, quote its messages) for every set that is present."""
     sets: list[tuple[str, list[Example], bool]] = []
     for title, path in (
-        ("Dev set (English; rules and thresholds were written on it)", SAFETY / "crisis-dev.jsonl"),
+        (
+            "Dev set (English, all; rules were written on it, four fifths trained on)",
+            SAFETY / "crisis-dev.jsonl",
+        ),
         ("Dev set (English, more veiled)", SAFETY / "dev-en-extra.jsonl"),
         ("Dev set (German)", SAFETY / "dev-de.jsonl"),
         ("Dev set (French)", SAFETY / "dev-fr.jsonl"),
@@ -337,10 +340,13 @@ def suite() -> list[tuple[str, list[Example], bool]]:
     ):
         if path.exists():
             sets.append((title, load(path), True))
+    sets.append(
+        ("Dev set (English, the fifth never trained on)", held_back(SAFETY / "crisis-dev.jsonl"), True)
+    )
     if (SAFETY / "train" / "context.jsonl").exists():
         sets.append(("Context cases (held-back fifth)", held_back(SAFETY / "train" / "context.jsonl"), True))
     blind = SAFETY / "blind" / "crisis-blind.jsonl"
-    if blind.exists():
+    if with_blind and blind.exists():
         sets.append(("BLIND set", load(blind), False))
     sets.append(("Everyday lines (false alarms)", everyday_lines(), True))
     for path in sorted((SAFETY / "train").glob("public-*.jsonl")):
@@ -360,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        sets = [(str(args.data), load(args.data), True)] if args.data else suite()
+        sets = [(str(args.data), load(args.data), True)] if args.data else suite(args.blind)
     except DataError as exc:
         parser.error(str(exc))
     embedder = None

@@ -62,7 +62,9 @@ def test_no_blind_message_or_run_of_8_words_reached_what_the_detector_was_built_
             continue
         if len(tokens) < RUN:  # a short message: the whole of it, as a run of words
             needle = f" {' '.join(tokens)} "
-            leaks += [f"message {number} in {name}" for name, text in sources.items() if needle in f" {text} "]
+            leaks += [
+                f"message {number} in {name}" for name, text in sources.items() if needle in f" {text} "
+            ]
             continue
         for i in range(len(tokens) - RUN + 1):
             if tuple(tokens[i : i + RUN]) in runs:

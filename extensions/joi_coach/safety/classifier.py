@@ -125,11 +125,11 @@ class CrisisClassifier:
 
         columns = np.flatnonzero(np.any(self.sparse != 0, axis=0)).astype(np.int32)
         save_file(
-            {
-                "columns": columns,
-                "values": self.sparse[:, columns].astype(np.float16),
-                "dense": self.dense.astype(np.float16),
-                "bias": self.bias.astype(np.float32),
+            {  # safetensors writes memory as it lies: every array C-ordered first
+                "columns": np.ascontiguousarray(columns),
+                "values": np.ascontiguousarray(self.sparse[:, columns].astype(np.float16)),
+                "dense": np.ascontiguousarray(self.dense.astype(np.float16)),
+                "bias": np.ascontiguousarray(self.bias.astype(np.float32)),
             },
             str(path),
             metadata={

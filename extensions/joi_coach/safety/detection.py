@@ -15,9 +15,12 @@ that is sure wins:
    clearly closer to it than to any non-crisis one (``similarity``).
 4. **The learned model** (with an ``Embedder`` the shipped weights were trained with;
    ``classifier``): a logistic model over letters, words and the sentence embedding, trained in
-   four languages. Sure at ``LEARNED_SURE``; between ``LEARNED_UNSURE`` and that, the message
-   is read again with the person's ``earlier`` turns (a veiled "nothing matters now" after "I
-   gave my dog to my sister"), and is left **uncertain** if that does not decide it.
+   four languages. Sure at ``LEARNED_SURE`` in German, French and Spanish; in English, where
+   the rule table and the exemplars were written and tested at length, the learned model alone
+   never decides (on the dev sets it added false alarms there, not recall) and a high score
+   only makes the message uncertain. Between ``LEARNED_UNSURE`` and that, the message is read
+   again with the person's ``earlier`` turns (a veiled "nothing matters now" after "I gave my
+   dog to my sister"), and is left **uncertain** if that does not decide it.
 
 Without an embedder the detector works on patterns alone. No network is involved; the LLM's
 opinion is asked by the caller (``Coach.assess``), on the person's own model.
@@ -40,6 +43,7 @@ import numpy as np
 
 from .classifier import SHIPPED_WEIGHTS, ClassifierError, CrisisClassifier, Opinion
 from .crisis_rules import RULES
+from .language import guess_language
 from .matching import match_patterns
 from .pattern_tables import load_tables, match_tables
 from .signals import CrisisKind, CrisisSignal
@@ -65,10 +69,11 @@ log = logging.getLogger(__name__)
 PATTERN_NAMES: frozenset[str] = frozenset(rule.name for rule in RULES)  # the "pattern:NAME" reasons
 
 # The learned model's thresholds on P(crisis), chosen on the dev sets (docs/benchmarks.md).
-LEARNED_SURE = 0.80  # flagged on its own
-LEARNED_GUARDED = 0.95  # ... when a pattern's guard held a sentence back (a negation, an idiom)
-LEARNED_UNSURE = 0.35  # below: no crisis; from here to LEARNED_SURE: read with context, then uncertain
-CONTEXT_SURE = 0.75  # the message with the person's earlier turns, flagged
+LEARNED_SURE = 0.93  # flagged on its own
+LEARNED_GUARDED = 0.98  # ... when a pattern's guard held a sentence back (a negation, an idiom)
+LEARNED_UNSURE = 0.7  # below: no crisis; from here to LEARNED_SURE: read with context, then uncertain
+CONTEXT_FLOOR = 0.3  # from here, a message is also read with the person's earlier turns
+CONTEXT_SURE = 0.93  # the message with the person's earlier turns, flagged
 CONTEXT_TURNS = 3  # how many earlier turns of the person are read with it
 CONTEXT_JOIN = " \n "  # how the turns are joined into one span (as the training script joins them)
 
@@ -165,11 +170,11 @@ class CrisisDetector:
         opinions = [self._classifier.opinion(g, v) for g, v in zip(groups, vectors, strict=True)]
         best: Opinion = max(opinions, key=lambda o: o.crisis)
         sure = LEARNED_GUARDED if guarded else LEARNED_SURE
-        if best.crisis >= sure:
+        if best.crisis >= sure and guess_language(" ".join(groups), list(earlier)) != "en":
             return Screening(
                 CrisisSignal(best.kind, best.crisis, f"learned:{best.crisis:.2f}"), score=best.crisis
             )
-        if best.crisis < LEARNED_UNSURE:
+        if best.crisis < CONTEXT_FLOOR:
             return Screening(score=best.crisis)
         turns = [clean(t) for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
         if turns and not guarded:
@@ -178,4 +183,6 @@ class CrisisDetector:
             if read.crisis >= CONTEXT_SURE:
                 signal = CrisisSignal(read.kind, read.crisis, f"context:{read.crisis:.2f}")
                 return Screening(signal, score=best.crisis)
+        if best.crisis < LEARNED_UNSURE:
+            return Screening(score=best.crisis)
         return Screening(uncertain=best.kind, score=best.crisis)

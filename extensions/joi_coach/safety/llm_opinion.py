@@ -8,8 +8,7 @@ its first word; it costs one short prompt and at most a few generated tokens
 (``benchmarks/safety.py --llm`` measures it).
 
 Any failure (the model is busy, stopped, or answers something else) leaves the message as it
-was: not a crisis. The model is told to lean to "yes" when unsure: a card shown once too often
-costs far less than a crisis missed.
+was: not a crisis.
 """
 
 from __future__ import annotations
@@ -31,12 +30,15 @@ _YES = re.compile(r"^\W*(?:yes|ja|oui|si|sí)\b", re.I)
 
 _QUESTION = (
     "You screen messages sent to a self-improvement coaching app for safety. Decide whether the "
-    "person's LAST message, read with their earlier ones, could mean that someone is in danger now: "
-    "thoughts of ending their life (also said indirectly: being a burden, saying goodbye, giving things "
-    "away, others coping better without them), hurting themselves, wanting to hurt someone, abuse or "
-    "violence at home, or a medical emergency such as an overdose. Messages may be in any language. "
-    "Figures of speech, jokes about trivial things, films, news and sadness without danger are not. "
-    "If unsure, answer yes. Answer with one word: yes or no."
+    "person's LAST message, read with their earlier ones, says that the person or someone near them "
+    "is in danger NOW: thoughts of ending their own life (also indirect: being a burden, saying goodbye, "
+    "putting affairs in order, others coping better without them), hurting themselves, a real plan to "
+    "hurt someone, abuse or violence at home, or a medical emergency such as an overdose. Messages may "
+    "be in any language.\n"
+    "Answer no for: figures of speech (this traffic is killing me, I could strangle him for forgetting the "
+    "bins), jokes about trivial things, stories, films, books and news, someone's job, the past that is "
+    "over, and sadness or tiredness without danger.\n"
+    "Answer with one word: yes or no."
 )
 
 
