@@ -18,7 +18,8 @@ are skipped. A malformed line stops the run with an error naming it.
 ``safety/dev-{en-extra,de,fr,es}.jsonl``, the held-back fifth of ``safety/train/context.jsonl``),
 thresholds were chosen on them; the old holdout (in-sample: its sentences reached the rules);
 with ``--blind``, the blind set (``safety/blind/crisis-blind.jsonl``, never read while the
-detector changed; its messages are not quoted unless ``--quote-blind``); everyday lines for false alarms (LoCoMo's
+detector changed; its messages are not quoted unless ``--quote-blind``); everyday lines for
+false alarms (LoCoMo's
 dialogue turns from ``../shared/data/recall-cases``, where present, and the person's turns of the
 coaching scenarios that are not crisis turns); and the held-back fifth of each public set in
 ``safety/train/public-*.jsonl``.
@@ -359,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="one JSON Lines file (format above); default: the suite")
     parser.add_argument("--no-embedder", action="store_true", help="patterns only, no embedding model")
     parser.add_argument("--llm", action="store_true", help="ask the embedded model about unsure messages")
+    parser.add_argument(
+        "--blind", action="store_true", help="also the blind set (measure only; never tune on it)"
+    )
     parser.add_argument(
         "--quote-blind", action="store_true", help="quote the blind set's misses (after tuning)"
     )
