@@ -100,7 +100,7 @@ def test_everyday_messages_in_other_languages_are_left_alone(embedder, text):
     assert CrisisDetector(embedder).check(text) is None
 
 
-VEILED = "nothing matters now anyway"
+VEILED = "soon none of this will be my problem"
 
 
 def test_a_veiled_message_is_read_with_the_persons_earlier_turns(embedder):
