@@ -107,12 +107,12 @@ def test_a_veiled_message_is_read_with_the_persons_earlier_turns(embedder):
     detector = CrisisDetector(embedder)
     assert detector.check(VEILED) is None, "alone, it is not enough"
     worrying = [
-        "I gave my dog to my sister today",
-        "I wrote letters to everyone I love and sorted out my passwords",
+        "I have given away most of my things this week",
+        "I wrote goodbye letters to my family last night",
     ]
     signal = detector.check(VEILED, worrying)
     assert signal is not None and signal.reason.startswith("context:")
-    harmless = ["we lost the final 3-0", "the coach shouted at us all evening"]
+    harmless = ["our team went out of the cup tonight", "the coach shouted at us all evening"]
     assert detector.check(VEILED, harmless) is None
 
 
@@ -131,11 +131,16 @@ def test_the_coach_screens_a_message_with_the_turns_before_it(tmp_path, embedder
     )
     try:
         bank = coach.bank("sam")
-        for n, text in enumerate(["I gave my dog to my sister today", "I wrote letters to everyone I love"]):
+        for n, text in enumerate(
+            [
+                "I took my cat to my brother for good this morning",
+                "I have written a letter to each of my kids",
+            ]
+        ):
             coach.remember_message(bank, text, "Sam", "c1", 1_700_000_000 + n, embedder.embed_query(text))
         assert coach.earlier_messages(bank, "c1", "Sam", VEILED) == [
-            "I gave my dog to my sister today",
-            "I wrote letters to everyone I love",
+            "I took my cat to my brother for good this morning",
+            "I have written a letter to each of my kids",
         ]
         assert coach.earlier_messages(bank, "other", "Sam", VEILED) == []
         assert [m.text for m in bank.memories(Stream.DIALOGUE, conversation="c1")]

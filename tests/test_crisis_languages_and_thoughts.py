@@ -229,12 +229,14 @@ def test_an_everyday_turn_streams_its_thoughts_unchanged(coach_with):
 )
 def test_the_models_answer_decides_an_unsure_message(answer, crisis):
     backend = ScriptedLLM([answer])
-    signal = ask_model(backend, "it'll all be over soon", ["I gave my dog to my sister"], CrisisKind.SUICIDAL)
+    signal = ask_model(
+        backend, "it'll all be over soon", ["I took my cat to my brother for good"], CrisisKind.SUICIDAL
+    )
     assert (signal is not None) is crisis
     if signal is not None:
         assert signal.kind is CrisisKind.SUICIDAL and signal.reason == "model:yes"
     [call] = backend.calls
-    assert "I gave my dog to my sister" in call.messages[-1]["content"]
+    assert "I took my cat to my brother for good" in call.messages[-1]["content"]
     assert call.params.max_tokens <= 3 and call.params.temperature == 0
 
 
