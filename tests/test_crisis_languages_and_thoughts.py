@@ -3,12 +3,8 @@ the thoughts shown in a crisis, and the model's second opinion."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
-from joi_coach.coach import CareShown, Coach, TurnDone
-from joi_coach.config import CoachSettings
-from joi_coach.llm.priority import PriorityLLM
+from joi_coach.coach import CareShown, TurnDone
 from joi_coach.safety.detection import CrisisDetector, CrisisKind, CrisisSignal
 from joi_coach.safety.language import guess_language
 from joi_coach.safety.llm_opinion import ask_model
@@ -176,22 +172,7 @@ def test_a_thought_that_misreads_a_crisis_or_gives_advice_is_replaced():
     assert check(1, safety) == safety
 
 
-@pytest.fixture
-def coach_with(tmp_path, embedder):
-    made: list[Coach] = []
-
-    def build(backend: ScriptedLLM, **safety) -> Coach:
-        settings = replace(CoachSettings(), background=False, safety=SafetySettings(**safety))
-        coach = Coach(PriorityLLM(backend, idle_before_background=0.0), embedder, tmp_path, settings=settings)
-        made.append(coach)
-        return coach
-
-    yield build
-    for coach in made:
-        coach.close()
-
-
-def test_in_a_crisis_the_thoughts_read_the_safety_note_and_a_misreading_is_never_shown(coach_with):
+def test_in_a_crisis_the_thoughts_read_the_safety_note_and_a_misreading_is_never_shown(coach_on):
     backend = ScriptedLLM(
         [
             " looking forward to a quiet night of sleep.",  # a misreading
@@ -199,7 +180,7 @@ def test_in_a_crisis_the_thoughts_read_the_safety_note_and_a_misreading_is_never
             "I'm here with you. Are you safe right now?",
         ]
     )
-    coach = coach_with(backend, country="GB")
+    coach = coach_on(backend, country="GB")
     message = "I've saved up my sleeping pills and tonight I'm going to take them all."
     events = list(coach.reply("sam", message, user_name="Sam", conversation="c1", now=1_700_000_000))
     assert isinstance(events[0], CareShown)
@@ -212,9 +193,9 @@ def test_in_a_crisis_the_thoughts_read_the_safety_note_and_a_misreading_is_never
         assert call.messages[-1]["content"] == message, "the message stays last"
 
 
-def test_an_everyday_turn_streams_its_thoughts_unchanged(coach_with):
+def test_an_everyday_turn_streams_its_thoughts_unchanged(coach_on):
     backend = ScriptedLLM([" proud of the run.", " to plan the next one.", "That's great, Sam!"])
-    coach = coach_with(backend)
+    coach = coach_on(backend)
     events = list(
         coach.reply("sam", "I ran 5k today!", user_name="Sam", conversation="c1", now=1_700_000_000)
     )

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from joi_coach.coach import CareShown, Coach, Recalled, TurnDone, collect
-from joi_coach.config import CoachSettings
-from joi_coach.llm.priority import PriorityLLM
+from joi_coach.coach import CareShown, Recalled, TurnDone, collect
 from joi_coach.memory.models import Stream
 from joi_coach.safety.detection import CrisisKind, CrisisSignal
 from joi_coach.safety.plan import SafetyPlan, load_plan, save_plan
@@ -35,21 +32,6 @@ DIRECTORY = CrisisDirectory.load()
 
 def script(spoken: str = "I'm really glad you told me. Are you safe right now?") -> list[str]:
     return [" in deep pain and exhausted.", " to stay with them and ask if they are safe.", spoken]
-
-
-@pytest.fixture
-def coach_on(tmp_path, embedder):
-    made: list[Coach] = []
-
-    def build(backend: ScriptedLLM, **safety) -> Coach:
-        settings = replace(CoachSettings(), background=False, safety=SafetySettings(**safety))
-        coach = Coach(PriorityLLM(backend, idle_before_background=0.0), embedder, tmp_path, settings=settings)
-        made.append(coach)
-        return coach
-
-    yield build
-    for coach in made:
-        coach.close()
 
 
 # -- the turn -------------------------------------------------------------------------------

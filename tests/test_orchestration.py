@@ -24,21 +24,6 @@ def reply_script(spoken: str) -> list[str]:
     return [" tired after a long week.", " to rest before planning.", spoken]
 
 
-@pytest.fixture
-def coach_on(tmp_path, embedder):
-    made: list[Coach] = []
-
-    def build(backend: ScriptedLLM) -> Coach:
-        settings = replace(CoachSettings(), background=False)
-        coach = Coach(PriorityLLM(backend, idle_before_background=0.0), embedder, tmp_path, settings=settings)
-        made.append(coach)
-        return coach
-
-    yield build
-    for coach in made:
-        coach.close()
-
-
 def wait_until(condition, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
