@@ -28,12 +28,16 @@ from joi_coach.memory import encryption
 from joi_coach.memory.bank import STORE_FILE, MemoryBank
 from joi_coach.memory.models import NewMemory, Stream
 from joi_coach.profiles import profile_folder_name
+from joi_coach.safety.settings import SafetySettings
 from scripted_llm import ScriptedLLM
 
 MARKER = "qorvexint"  # a word from a message, stored whole in text and in the FTS index
 PASSPHRASE = "correct horse battery staple"
 CHEAP = 2**12  # scrypt cost for tests (the default is 2**17)
 NOW = 1_700_000_000.0
+
+# The scripted model answers the reply steps only: no safety question is put to it.
+NO_MODEL_OPINION = SafetySettings(llm_opinion=False)
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +58,7 @@ def reply_script(spoken: str) -> list[str]:
 
 
 def new_coach(data_dir: Path, embedder, completions: list[str]) -> Coach:
-    settings = replace(CoachSettings(), background=False)
+    settings = replace(CoachSettings(), background=False, safety=NO_MODEL_OPINION)
     return Coach(
         PriorityLLM(ScriptedLLM(completions), idle_before_background=0.0),
         embedder,

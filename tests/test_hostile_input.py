@@ -28,6 +28,7 @@ from joi_coach.llm.priority import PriorityLLM
 from joi_coach.memory.bank import MemoryBank
 from joi_coach.memory.models import Stream
 from joi_coach.profiles import profile_folder_name
+from joi_coach.safety.settings import SafetySettings
 from protocol_llm import ProtocolLLM
 
 PROFILE = "sam"
@@ -62,6 +63,9 @@ NASTY = [
 TEXT = st.lists(
     st.one_of(st.text(st.characters(codec=None), max_size=40), st.sampled_from(NASTY)), max_size=12
 ).map("".join)
+
+# The scripted model answers the reply steps only: no safety question is put to it.
+NO_MODEL_OPINION = SafetySettings(llm_opinion=False)
 
 
 def expected_clean(text: str) -> str:
@@ -107,7 +111,7 @@ def session(tmp_path_factory, embedder):
         PriorityLLM(backend, idle_before_background=0.0),
         embedder,
         data_dir,
-        settings=replace(CoachSettings(), background=False),
+        settings=replace(CoachSettings(), background=False, safety=NO_MODEL_OPINION),
     )
     session = Session(coach, backend)
     yield session

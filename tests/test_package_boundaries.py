@@ -47,7 +47,7 @@ LAYERS = {
     "memory": set(),
     "llm": {"assets"},
     "cognition": {"llm", "memory", "persona", "assets"},
-    "safety": {"memory"},
+    "safety": {"memory", "llm"},  # llm: the second opinion asks the person's model (llm_opinion)
 }
 # Private parts reached only by their owner through ``self``.
 PRIVATE = {"_store", "_index", "_retriever", "_lock", "_worker", "_profiles"}
