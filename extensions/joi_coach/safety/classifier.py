@@ -6,8 +6,9 @@ turns before it):
 * **n-grams**, hashed into ``2**bits`` buckets: words, word pairs, and the 3- to 5-letter runs
   inside each word, of the folded text (lowercase, no accents). The letter runs carry over
   spelling variants, inflections and the four languages the model is trained on;
-* **meaning**: the span's sentence embedding from the project's embedder, scaled by
-  ``dense_scale``.
+* **meaning**: the span's sentence embedding from the project's embedder, followed (when the
+  weights name one, ``multilingual_id``) by its embedding from the multilingual encoder
+  (:mod:`.multilingual`), the two scaled by ``dense_scale``.
 
 One multinomial logistic model maps them to six classes: no crisis, or one of the five
 ``CrisisKind``\\ s. ``P(crisis)`` is one minus the first class's probability; the kind is the
@@ -81,12 +82,14 @@ class CrisisClassifier:
         bits: int,
         dense_scale: float,
         embedder_id: str,
+        multilingual_id: str = "",
     ) -> None:
         classes = len(CLASSES)
         if sparse.shape != (classes, 1 << bits) or bias.shape != (classes,) or dense.shape[0] != classes:
             raise ClassifierError("the weights' shapes do not fit the classes and the hashing size")
         self.sparse, self.dense, self.bias = sparse, dense, bias
         self.bits, self.dense_scale, self.embedder_id = bits, dense_scale, embedder_id
+        self.multilingual_id = multilingual_id
 
     @property
     def dimension(self) -> int:
@@ -113,6 +116,7 @@ class CrisisClassifier:
                 bits=bits,
                 dense_scale=scale,
                 embedder_id=embedder_id,
+                multilingual_id=meta.get("multilingual", ""),
             )
         except (OSError, KeyError, ValueError, SafetensorError, IndexError) as exc:
             if isinstance(exc, ClassifierError):
@@ -137,12 +141,14 @@ class CrisisClassifier:
                 "bits": str(self.bits),
                 "dense_scale": str(self.dense_scale),
                 "embedder": self.embedder_id,
+                "multilingual": self.multilingual_id,
                 "classes": json.dumps(list(CLASSES)),
             },
         )
 
     def probabilities(self, text: str, vector: np.ndarray) -> np.ndarray:
-        """The six classes' probabilities for a span with embedding ``vector``."""
+        """The six classes' probabilities for a span with embedding ``vector`` (the two
+        embeddings side by side when the model uses the multilingual one)."""
         features = ngram_counts(text, self.bits)
         columns = np.fromiter(features.keys(), dtype=np.int64, count=len(features))
         values = np.fromiter(features.values(), dtype=np.float32, count=len(features))

@@ -45,6 +45,7 @@ from .classifier import SHIPPED_WEIGHTS, ClassifierError, CrisisClassifier, Opin
 from .crisis_rules import RULES
 from .language import guess_language
 from .matching import match_patterns
+from .multilingual import AcrossLanguages, shipped_encoder
 from .pattern_tables import load_tables, match_tables
 from .signals import CrisisKind, CrisisSignal
 from .similarity import chunks, exemplars_for, nearest_crisis
@@ -118,6 +119,11 @@ class CrisisDetector:
         if classifier is not None and embedder is not None and classifier.embedder_id != embedder.model_id:
             log.warning("the crisis classifier was trained with another embedding model; it is off")
             classifier = None
+        self._across: AcrossLanguages | None = None
+        if classifier is not None and classifier.multilingual_id:
+            self._across = shipped_encoder()
+            if self._across is None:
+                classifier = None
         self._classifier = classifier if embedder is not None else None
 
     @property
@@ -163,10 +169,17 @@ class CrisisDetector:
             return Screening()
         return self._learned(groups, vectors, earlier, guarded=bool(patterns.guarded))
 
+    def _with_languages(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        """The classifier's meaning features: MiniLM's, and the multilingual encoder's beside."""
+        if self._across is None:
+            return vectors
+        return np.hstack([vectors, self._across.embed(texts)])
+
     def _learned(
         self, groups: list[str], vectors: np.ndarray, earlier: Sequence[str], *, guarded: bool
     ) -> Screening:
         assert self._classifier is not None and self._embedder is not None
+        vectors = self._with_languages(groups, vectors)
         opinions = [self._classifier.opinion(g, v) for g, v in zip(groups, vectors, strict=True)]
         best: Opinion = max(opinions, key=lambda o: o.crisis)
         sure = LEARNED_GUARDED if guarded else LEARNED_SURE
@@ -179,7 +192,8 @@ class CrisisDetector:
         turns = [clean(t) for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
         if turns and not guarded:
             window = CONTEXT_JOIN.join([*turns, " ".join(groups)])
-            read = self._classifier.opinion(window, self._embedder.embed_passages([window])[0])
+            vector = self._with_languages([window], self._embedder.embed_passages([window]))[0]
+            read = self._classifier.opinion(window, vector)
             if read.crisis >= CONTEXT_SURE:
                 signal = CrisisSignal(read.kind, read.crisis, f"context:{read.crisis:.2f}")
                 return Screening(signal, score=best.crisis)
