@@ -80,6 +80,8 @@ def seed(data_dir: Path, embedder, profile: str = PROFILE) -> list[tuple[str, st
         ]
     )
     bank.save_safety_plan({"warning_signs": f"when I stop saying {MARKER}"}, NOW)
+    goal = bank.plans.add("goal", "learn to play the cello this year", NOW + 10, evidence=[ids[1]], by="joi")
+    bank.plans.set_status(goal.id, "done", NOW + 40)
     texts = sorted((m.stream.value, m.text) for m in bank.all_memories())
     bank.close()
     (folder_of(data_dir, profile) / "settings.json").write_text(
@@ -219,6 +221,10 @@ def test_restore_into_a_fresh_folder_gives_the_same_memories_a_rebuilt_index_and
         found = bank.recall("which instrument did I want to learn?", {Stream.DIALOGUE: 1}, touch=False)
         assert "cello" in found[Stream.DIALOGUE][0].memory.text
         assert MARKER in bank.safety_plan()["warning_signs"]
+        [goal] = bank.plans.entries()
+        assert (goal.text, goal.status.value) == ("learn to play the cello this year", "done")
+        assert [c.change for c in bank.plans.history(goal.id)] == ["noted", "status"]
+        assert [m.text for m in bank.get(list(goal.evidence))] == ["I want to learn to play the cello this year."]
     finally:
         bank.close()
     assert json.loads((folder_of(new) / "settings.json").read_text()) == {"k": {"dialogue": 2}}

@@ -74,6 +74,7 @@ def talk(data_dir: Path, embedder, profile: str = "ann") -> None:
     collect(coach.reply(profile, f"I keep thinking about {MARKER} at night", user_name="Ann", now=NOW + 60))
     coach.update_settings(profile, {"safety": {"own_contacts": [f"{MARKER} sister 555 0100"]}})
     coach.bank(profile).save_safety_plan({"warning_signs": f"when I stop saying {MARKER}"}, NOW)
+    coach.bank(profile).plans.add("commitment", f"say {MARKER} to my sister on Sunday", NOW)
     coach.close()
 
 
@@ -111,6 +112,7 @@ def test_turns_stored_with_a_passphrase_are_unreadable_on_disk(tmp_path, embedde
     assert sum(MARKER in t for t in texts) == 2
     bank = MemoryBank(folder, embedder, progress=False)
     assert bank.cache_was_loaded and bank.safety_plan()["warning_signs"].endswith(MARKER)
+    assert [e.text for e in bank.plans.entries()] == [f"say {MARKER} to my sister on Sunday"]
     bank.close()
     coach = new_coach(tmp_path, embedder, [])
     assert coach.settings_for("ann").safety.own_contacts == (f"{MARKER} sister 555 0100",)

@@ -73,6 +73,7 @@ def fill(bank: MemoryBank) -> dict[str, object]:
         [NewMemory(Stream.DIALOGUE, unrelated, NOW + 3, speaker="Ann", conversation="c-other")],
         vectors=unrelated_vec.reshape(1, -1),
     )
+    bank.plans.add("goal", "keep a private word to myself", NOW + 2, evidence=[message_id], by="joi")
     bank.flush()
     return {
         "message": message_id,
@@ -106,6 +107,7 @@ def test_forgetting_one_memory_leaves_no_trace(tmp_path, embedder):
     assert_gone(tmp_path, stored["message_vec"])  # type: ignore[arg-type]  # while open (WAL truncated)
     reply, thought = bank.get([stored["reply"], stored["thought"]])  # type: ignore[list-item]
     assert reply.context == "" and thought.context == ""  # the quote went, the reply stays
+    assert bank.plans.entries() == []  # the plan noted from the forgotten turn went with it
     assert (
         bank.recall(MARKER, {Stream.DIALOGUE: 5}, touch=False)[Stream.DIALOGUE][0].memory.id
         != stored["message"]

@@ -115,6 +115,26 @@ def test_each_later_migration_upgrades_the_one_before(tmp_path):
         assert db.execute("SELECT checksum FROM memories").fetchone()[0] == memory_checksum(
             "I ran 10k", "", ""
         )
+        # plans_ledger (schema 5): entries with checked kinds and statuses, cascading history
+        assert migrate(db, MIGRATIONS[:5]) == ["plans_ledger"]
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute(
+            "INSERT INTO plans (kind, text, status, created_at, updated_at, added_by) "
+            "VALUES ('limit', 'no running until the stitches are out', 'active', 1, 1, 'joi')"
+        )
+        db.execute(
+            "INSERT INTO plan_history (plan_id, at, change, status, text, by) VALUES (1, 1, 'noted', 'active', 'x', 'joi')"
+        )
+        db.execute("INSERT INTO plan_evidence (plan_id, memory_id) VALUES (1, 1)")
+        with pytest.raises(sqlite3.IntegrityError):  # a kind the ledger does not know
+            db.execute(
+                "INSERT INTO plans (kind, text, status, created_at, updated_at, added_by) "
+                "VALUES ('wish', 'x', 'active', 1, 1, 'joi')"
+            )
+        db.execute("DELETE FROM memories")  # the turn goes: its evidence link goes with it
+        assert db.execute("SELECT COUNT(*) FROM plan_evidence").fetchone()[0] == 0
+        db.execute("DELETE FROM plans")
+        assert db.execute("SELECT COUNT(*) FROM plan_history").fetchone()[0] == 0
         assert migrate(db) == []  # nothing left to do
     finally:
         db.close()

@@ -137,7 +137,7 @@ class Coach:
         self._profiles = ProfileRegistry(Path(data_dir), embedder, self.settings.retrieval)
         self.profile_settings = ProfileSettings(self.settings, self._profiles.folder)
         self.importance = ImportanceRater(self.llm.complete_background, coach=self.character.name)
-        self.thinking = Thinking(self.llm, embedder, self.importance)
+        self.thinking = Thinking(self.llm, embedder, self.importance, self.character.name)
         self._worker = BackgroundWorker(self._think_after_reply)
         self.crisis_lines = crisis_lines or CrisisDirectory.load()
         self.crisis_detector = CrisisDetector(embedder if self.settings.safety.similarity else None)
@@ -578,7 +578,8 @@ class Coach:
             self.queue_thinking(profile)
 
     def _think_after_reply(self, profile: str) -> None:
-        self.thinking.think(self.bank(profile), self.settings_for(profile).reflection)
+        settings = self.settings_for(profile)
+        self.thinking.think(self.bank(profile), settings.reflection, plans=settings.plans)
 
     def should_reflect(self, profile: str) -> bool:
         return self.thinking.should_reflect(self.bank(profile), self.settings_for(profile).reflection)

@@ -28,6 +28,7 @@ class CoachSettings:
     reply: GenerationParams = field(default_factory=lambda: GenerationParams(max_tokens=350))
     prime_format: bool = True  # start the reply with the first voice label where the backend allows
     background: bool = True  # importance and reflection after each reply
+    plans: bool = True  # note goals, commitments and limits in the background; use them in replies
     safety: SafetySettings = field(default_factory=SafetySettings)
 
     def __post_init__(self) -> None:
@@ -72,7 +73,7 @@ class CoachSettings:
             changes["k"] = k
         if "history_messages" in data:
             changes["history_messages"] = data["history_messages"]
-        for flag in ("prime_format", "background"):
+        for flag in ("prime_format", "background", "plans"):
             if flag in data:
                 changes[flag] = bool(data[flag])
         if "retrieval" in data:

@@ -17,6 +17,7 @@ from ..memory.bank import MemoryBank
 from ..memory.embeddings import Embedder
 from ..memory.models import Memory, NewMemory, Stream
 from .importance import ImportanceRater
+from .plan_keeping import note_plans
 from .reflection import ReflectionSettings, Reflector
 
 log = logging.getLogger(__name__)
@@ -29,16 +30,23 @@ NOBODY_NAMED = "the person"
 class Thinking:
     """Importance ratings and reflection for one profile's bank at a time."""
 
-    def __init__(self, llm: PriorityLLM, embedder: Embedder, importance: ImportanceRater) -> None:
+    def __init__(
+        self, llm: PriorityLLM, embedder: Embedder, importance: ImportanceRater, coach_name: str = "Joi"
+    ) -> None:
         self.llm = llm
         self.embedder = embedder
         self.importance = importance
+        self.coach_name = coach_name
 
-    def think(self, bank: MemoryBank, settings: ReflectionSettings) -> None:
-        """Rate every unrated memory, reflect if it is time, and save the vector cache."""
+    def think(self, bank: MemoryBank, settings: ReflectionSettings, *, plans: bool = True) -> None:
+        """Rate every unrated memory, note plans from the new turns (``plans``), reflect if it
+        is time, and save the vector cache."""
         while batch := bank.unrated(limit=self.importance.batch_size):
             for scores, source in self.importance.rate(batch):
                 bank.set_importance(scores, source)
+        if plans:
+            user = bank.get_meta(USER_NAME) or NOBODY_NAMED
+            note_plans(bank, self.llm.complete_background, user, self.coach_name)
         if self.should_reflect(bank, settings):
             self.reflect(bank, settings)
         bank.flush()

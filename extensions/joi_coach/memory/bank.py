@@ -13,6 +13,7 @@ import numpy as np
 from .embeddings import Embedder
 from .encryption import key_for
 from .models import ALL_STREAMS, Memory, NewMemory, Stream
+from .plans import PlanLedger
 from .retrieval import Recollection, RetrievalSettings, Retriever
 from .sqlite_store import SqliteMemoryStore
 from .vector_index import VectorIndex
@@ -234,6 +235,11 @@ class MemoryBank:
     def set_meta(self, key: str, value: str) -> None:
         """A small per-profile setting or marker (e.g. the current conversation)."""
         self._store.set_meta(key, value)
+
+    @property
+    def plans(self) -> PlanLedger:
+        """The person's goals, commitments, limits, people, triggers and what helps."""
+        return PlanLedger(self._store)
 
     def save_safety_plan(self, sections: dict[str, str], now: float) -> None:
         """Replace the person's safety plan (section key -> text; empty sections dropped)."""

@@ -129,8 +129,56 @@ END;
     )
 
 
+def plans_ledger(db: sqlite3.Connection) -> None:
+    """Schema 5: the ledger of goals, commitments, limits, people, triggers and what helps
+    (:mod:`.plans`): entries, every change to them, and the turns they came from."""
+    kinds = "'goal', 'commitment', 'limit', 'person', 'trigger', 'helps'"
+    statuses = "'active', 'done', 'missed', 'dropped', 'superseded'"
+    _run_script(
+        db,
+        f"""
+CREATE TABLE IF NOT EXISTS plans (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+    text TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ({statuses})),
+    due_at REAL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    added_by TEXT NOT NULL CHECK (added_by IN ('joi', 'person')),
+    superseded_by INTEGER REFERENCES plans (id) ON DELETE SET NULL,
+    followed_up_at REAL
+);
+CREATE INDEX IF NOT EXISTS plans_status ON plans (status, due_at);
+CREATE TABLE IF NOT EXISTS plan_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    plan_id INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+    at REAL NOT NULL,
+    change TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ({statuses})),
+    text TEXT NOT NULL,
+    due_at REAL,
+    by TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS plan_history_by_plan ON plan_history (plan_id, id);
+CREATE TABLE IF NOT EXISTS plan_evidence (
+    plan_id INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+    memory_id INTEGER NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+    PRIMARY KEY (plan_id, memory_id)
+);
+CREATE INDEX IF NOT EXISTS plan_evidence_by_memory ON plan_evidence (memory_id);
+""",
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (initial_schema, conversation_index, safety_plan_table, memory_checksums)
+MIGRATIONS: tuple[Migration, ...] = (
+    initial_schema,
+    conversation_index,
+    safety_plan_table,
+    memory_checksums,
+    plans_ledger,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -166,6 +166,13 @@ STOPWORDS = frozenset(
 KEPT_META = ("schema_version", "vector_generation")
 
 
+# Plans Joi noted that cite no turn any more (a person's own entries cite none and stay).
+ORPHAN_PLANS = (
+    "SELECT id FROM plans WHERE added_by = 'joi' "
+    "AND NOT EXISTS (SELECT 1 FROM plan_evidence WHERE plan_evidence.plan_id = plans.id)"
+)
+
+
 class StoreError(RuntimeError):
     """The store file cannot be used (corrupt, or from an unknown future schema)."""
 
@@ -293,6 +300,11 @@ class SqliteMemoryStore:
                 raise
             self._db.execute("COMMIT")
 
+    def read(self, sql: str, params: Sequence[object]) -> list[tuple]:
+        """Rows of one read-only statement (for the tables beside the memories: plans)."""
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
     def get_meta(self, key: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -394,7 +406,12 @@ class SqliteMemoryStore:
                 texts.update(
                     str(r[0]) for r in db.execute(f"SELECT text FROM memories WHERE id IN ({marks})", chunk)
                 )
+            orphans_before = {r[0] for r in db.execute(ORPHAN_PLANS)}
             count = sum(db.execute("DELETE FROM memories WHERE id = ?", (i,)).rowcount for i in ids)
+            # a plan Joi noted that only the forgotten turns supported goes with them
+            for (plan_id,) in db.execute(ORPHAN_PLANS).fetchall():
+                if plan_id not in orphans_before:
+                    db.execute("DELETE FROM plans WHERE id = ?", (plan_id,))
             for text in texts:
                 if text.strip():
                     db.execute(
@@ -414,6 +431,7 @@ class SqliteMemoryStore:
             db.execute("DELETE FROM memories")
             db.execute("INSERT INTO memories_fts (memories_fts) VALUES ('delete-all')")
             db.execute("DELETE FROM safety_plan")
+            db.execute("DELETE FROM plans")
             db.execute("DELETE FROM meta WHERE key NOT IN (?, ?)", (KEPT_META[0], KEPT_META[1]))
             self._bump_generation(db)
         with self._lock:

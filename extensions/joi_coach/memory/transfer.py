@@ -24,6 +24,7 @@ from .bank import MemoryBank, embedding_text
 from .display import STREAM_TITLES, utc_minute
 from .embeddings import Embedder
 from .models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, NewMemory, Stream
+from .plan_transfer import export_plans
 
 FORMAT = "joi-coach-memories"
 VERSION = 1
@@ -93,6 +94,9 @@ def export_json(bank: MemoryBank, *, settings: dict | None = None) -> dict:
     plan = bank.safety_plan()
     if plan:
         data["safety_plan"] = plan
+    plans = export_plans(bank)
+    if plans:
+        data["plans"] = plans
     return data
 
 

@@ -10,6 +10,7 @@ the user and character inside the webui. (No ``from __future__ import annotation
 gradio finds ``gr.Request`` parameters by their real annotation.)
 """
 
+import json
 import logging
 import os
 import tempfile
@@ -26,6 +27,7 @@ from ..conversations import list_conversations
 from ..memory.backup import BackupError, default_name
 from ..memory.files import erase_exports
 from ..memory.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, Stream
+from ..memory.plan_transfer import PlanTransferError, import_plans, parse_plans
 from ..memory.transfer import (
     TransferError,
     dumps_export,
@@ -325,12 +327,15 @@ class MemoryTab:
             raw = Path(path).read_bytes()
             items = parse_import(raw)
             plan = parse_safety_plan(raw)
-        except (OSError, TransferError) as exc:
+            plans = parse_plans(json.loads(raw))
+        except (OSError, TransferError, PlanTransferError) as exc:
             raise gr.Error(f"Nothing imported: {exc}") from exc
         bank = self.coach.bank(self.profile_of(request))
         report = import_memories(bank, items)
         bank.flush()
         message = f"Imported {report.added} memories ({report.skipped_duplicates} already there, skipped)."
+        if plans:
+            message += f" {import_plans(bank, plans, report.id_map)} plan entries imported."
         if plan:
             kept = import_safety_plan(bank, plan, time.time())
             message += (

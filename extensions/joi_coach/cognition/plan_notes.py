@@ -1,0 +1,230 @@
+"""Noting plans: the model proposes ledger entries and status changes from new turns.
+
+Runs in the background after a reply (at the LLM's lower priority). The model reads the
+person's new lines, numbered, with Joi's lines between them for context, and the ledger's
+active entries; it answers in a line format a 1.5B model can follow::
+
+    NEW commitment | call my brother on Sunday | due: on Sunday | from: 2
+    DONE #4 | from: 3
+    REPLACE #2 | no running for two more weeks | due: none | from: 3
+    NOTHING
+
+Everything is checked before it is kept (:func:`parse_proposals`): a proposal must cite the
+person's own lines; a note may not hold a number or a name the cited lines do not; a due time
+is kept only when its words are in the cited lines, and is worked out from them by code
+(:func:`~.due_dates.resolve_due`), never taken from the model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..llm.base import ChatMessage, GenerationParams
+from ..memory.plans import MAX_PLAN_CHARS, PlanEntry, PlanKind, PlanStatus
+from .due_dates import resolve_due
+
+log = logging.getLogger(__name__)
+Complete = Callable[[Sequence[ChatMessage], GenerationParams], str]
+MAX_LINES = 8  # the person's lines read at once
+MAX_KNOWN = 12  # active entries shown
+PARAMS = GenerationParams(max_tokens=220, temperature=0.0, top_p=1.0, repeat_penalty=1.0, stop=("\n\n\n",))
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of the conversation: the person's are numbered, Joi's are context."""
+
+    number: int  # 0 for Joi's lines
+    text: str
+    at: float
+    memory_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    kind: PlanKind
+    text: str
+    due_at: float | None
+    lines: tuple[int, ...]
+    replaces: int | None = None  # the ledger entry it supersedes
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    plan_id: int
+    status: PlanStatus
+    lines: tuple[int, ...]
+
+
+Proposal = NewEntry | StatusChange
+
+_SYSTEM = """You keep a coach's notebook about {user}. You read {user}'s new lines and write down only what a coach must remember to help {user} change:
+- goal: something {user} wants to achieve or stop over time
+- commitment: a concrete step {user} says they WILL take (not a wish, not "maybe")
+- limit: a rule or limit {user} must keep (often from a doctor, a budget, a promise), with its numbers
+- person: someone in {user}'s life, with their name and relation
+- trigger: a situation that sets off the habit or struggle {user} wants to change
+- helps: something {user} says helps them
+Write one line per note, in this exact form, and nothing else:
+NEW <kind> | <short note in {user}'s own words> | due: <the words {user} used for when, or none> | from: <line numbers>
+For the notebook's numbered entries, when {user} says what became of one:
+DONE #<entry> | from: <line numbers>
+MISSED #<entry> | from: <line numbers>
+DROPPED #<entry> | from: <line numbers>
+REPLACE #<entry> | <the new version in {user}'s words> | due: <when, or none> | from: <line numbers>
+Only {user}'s numbered lines count; Joi's lines are context. Never add a date, number or name {user} did not say. Small talk, moods, questions and other people's plans are not notes. If there is nothing to keep, write NOTHING."""
+
+_EXAMPLE_IN = """Notebook:
+#7 commitment: stretch for ten minutes after work | due: none
+
+Conversation:
+[1] Dana: work is crazy this week, my manager Priya keeps piling on tasks
+Joi: That sounds like a lot. How are evenings going?
+[2] Dana: honestly I skipped the stretching every day. but I'll go to bed by 11 tomorrow, that's my plan
+[3] Dana: lol anyway what's your favourite colour"""
+
+_EXAMPLE_OUT = """NEW person | Priya, my manager | due: none | from: 1
+MISSED #7 | from: 2
+NEW commitment | go to bed by 11 | due: tomorrow | from: 2"""
+
+
+def notes_prompt(user: str, lines: Sequence[Line], known: Sequence[PlanEntry]) -> list[ChatMessage]:
+    shown = "\n".join(
+        f"#{e.id} {e.kind.value}: {json.dumps(e.text, ensure_ascii=False)[1:-1]} | due: "
+        + ("set" if e.due_at is not None else "none")
+        for e in known[:MAX_KNOWN]
+    )
+    conversation = "\n".join(
+        f"[{line.number}] {user}: {line.text}" if line.number else f"Joi: {line.text}" for line in lines
+    )
+    return [
+        {"role": "system", "content": _SYSTEM.format(user=user)},
+        {"role": "user", "content": _EXAMPLE_IN},
+        {"role": "assistant", "content": _EXAMPLE_OUT},
+        {
+            "role": "user",
+            "content": f"Notebook:\n{shown or '(empty)'}\n\nConversation:\n{conversation}",
+        },
+    ]
+
+
+_NEW = re.compile(
+    r"^\s*(?:[-*•]\s*)?(?P<verb>NEW|REPLACE)\s*(?:#(?P<ref>\d+))?\s*(?P<kind>[a-z]+)?\s*\|\s*(?P<text>[^|]+?)\s*"
+    r"(?:\|\s*due\s*:?\s*(?P<due>[^|]*?)\s*)?\|\s*from\s*:?\s*(?P<lines>[\d ,&and]+)\s*$",
+    re.I,
+)
+_STATUS = re.compile(
+    r"^\s*(?:[-*•]\s*)?(?P<verb>DONE|MISSED|DROPPED)\s*#?(?P<ref>\d+)\s*(?:\|\s*from\s*:?\s*(?P<lines>[\d ,&and]+))?\s*$",
+    re.I,
+)
+_STATUS_OF = {"DONE": PlanStatus.DONE, "MISSED": PlanStatus.MISSED, "DROPPED": PlanStatus.DROPPED}
+_NO_DUE = frozenset({"", "none", "no", "n/a", "-", "never", "unknown", "not said", "null"})
+_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
+_COMMON_CAPITALS = frozenset(
+    {"Joi", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+)
+
+
+def _numbers(spec: str) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(int(n) for n in re.findall(r"\d+", spec)))
+
+
+def _fold(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower().replace("’", "'")))
+
+
+def _invented(note: str, said: str) -> str:
+    """What in ``note`` the cited lines do not hold: a number or a name ("" when nothing)."""
+    folded = f" {_fold(said)} "
+    for number in re.findall(r"\d+(?:[.,]\d+)?", note):
+        if number not in said:
+            return f"the number {number}"
+    for name in _CAPITAL.findall(note):
+        if name not in _COMMON_CAPITALS and f" {name.lower()} " not in folded and name.lower() not in folded:
+            return f"the name {name}"
+    return ""
+
+
+def _due(phrase: str | None, kind: PlanKind, said: str, at: float) -> float | None:
+    """The due time, when the phrase is the person's own words and names a day."""
+    words = _fold(phrase or "")
+    if kind is not PlanKind.COMMITMENT or words in _NO_DUE:
+        return None
+    if f" {words} " not in f" {_fold(said)} ":
+        log.info("a due time not in the cited lines was dropped")
+        return None
+    return resolve_due(words, at)
+
+
+def parse_proposals(text: str, lines: Sequence[Line], known: Sequence[PlanEntry]) -> list[Proposal]:
+    """The checked proposals in the model's answer (malformed or uncited lines are dropped)."""
+    person = {line.number: line for line in lines if line.number}
+    known_ids = {e.id: e for e in known}
+    proposals: list[Proposal] = []
+    for raw in str(text).splitlines()[:40]:
+        if match := _STATUS.match(raw):
+            cited = tuple(n for n in _numbers(match.group("lines") or "") if n in person)
+            ref = int(match.group("ref"))
+            if ref in known_ids and cited:
+                proposals.append(StatusChange(ref, _STATUS_OF[match.group("verb").upper()], cited))
+            continue
+        match = _NEW.match(raw)
+        if not match:
+            continue
+        cited = tuple(n for n in _numbers(match.group("lines")) if n in person)
+        if not cited:
+            continue
+        replaces = int(match.group("ref")) if match.group("ref") else None
+        if match.group("verb").upper() == "REPLACE":
+            if replaces not in known_ids:
+                continue
+            kind = known_ids[replaces].kind
+        else:
+            try:
+                kind = PlanKind((match.group("kind") or "").lower())
+            except ValueError:
+                continue
+            replaces = None
+        note = match.group("text").strip().strip("\"'“”").strip()
+        if not note or len(note) > MAX_PLAN_CHARS or note.upper() == "NOTHING":
+            continue
+        said = " ".join(person[n].text for n in cited)
+        if invented := _invented(note, said):
+            log.info("a proposed note was dropped: %s is not in the cited lines", invented.split()[0])
+            continue
+        due = _due(match.group("due"), kind, said, max(person[n].at for n in cited))
+        proposals.append(NewEntry(kind, note, due, cited, replaces))
+    return _without_repeats(proposals, known)
+
+
+def _without_repeats(proposals: list[Proposal], known: Sequence[PlanEntry]) -> list[Proposal]:
+    """Drop a new entry that says again what an active entry (or an earlier proposal) says."""
+    kept: list[Proposal] = []
+    seen = [(e.kind, set(_fold(e.text).split())) for e in known if e.status is PlanStatus.ACTIVE]
+    for proposal in proposals:
+        if isinstance(proposal, NewEntry) and proposal.replaces is None:
+            words = set(_fold(proposal.text).split())
+            if any(kind is proposal.kind and _overlap(words, other) >= 0.8 for kind, other in seen):
+                continue
+            seen.append((proposal.kind, words))
+        kept.append(proposal)
+    return kept
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(1, min(len(a), len(b)))
+
+
+def propose(
+    complete: Complete, user: str, lines: Sequence[Line], known: Sequence[PlanEntry]
+) -> list[Proposal]:
+    """Ask the model (``complete``: a background completion) and check its answer."""
+    if not any(line.number for line in lines):
+        return []
+    answer = complete(notes_prompt(user, lines, known), PARAMS)
+    return parse_proposals(answer, lines, known)
