@@ -25,6 +25,7 @@ import numpy as np
 from .cognition.background import BackgroundWorker
 from .cognition.importance import ImportanceRater
 from .cognition.memory_answer import NOTES, Note, asks_about_the_past, notes_from
+from .cognition.plan_use import PlanCue, cheers_on, choose_cue, plans_block
 from .cognition.prompt import build_messages, key_memory
 from .cognition.reply_steps import LineFrame, stream_reply
 from .cognition.text_input import clean_message
@@ -38,6 +39,7 @@ from .memory.bank import MemoryBank
 from .memory.embeddings import Embedder
 from .memory.files import erase_exports
 from .memory.models import Memory, NewMemory, Stream
+from .memory.plans import PlanEntry
 from .memory.retrieval import Recollection
 from .persona import Character
 from .profile_settings import ProfileSettings
@@ -95,10 +97,14 @@ class Assessment:
     signal: CrisisSignal | None = None
     card: CareCard | None = None
     follow_up: str = ""
+    plan_cue: PlanCue | None = None  # what the person's plans ask of the reply (no crisis)
 
     def instruction(self, user_name: str) -> str:
         """The model's extra instruction for this reply ("" for none)."""
-        return crisis_instruction(user_name, self.signal) if self.signal is not None else self.follow_up
+        if self.signal is not None:
+            return crisis_instruction(user_name, self.signal)
+        cue = self.plan_cue.instruction if self.plan_cue is not None else ""
+        return "\n\n".join(part for part in (self.follow_up, cue) if part)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class Coach:
         self.crisis_lines = crisis_lines or CrisisDirectory.load()
         self.crisis_detector = CrisisDetector(embedder if self.settings.safety.similarity else None)
         self._forget_listeners: list[Callable[[str], None]] = []
+        self._plan_vectors: dict[str, np.ndarray] = {}
 
     # -- the turn -----------------------------------------------------------------------
     def reply(
@@ -218,7 +225,7 @@ class Coach:
         started = time.perf_counter()
         now = time.time() if now is None else now
         assessed = self.assess(bank, settings, message, user_name, conversation, now)
-        signal, card, follow_up = assessed.signal, assessed.card, assessed.follow_up
+        signal, card, follow_up, cue = assessed.signal, assessed.card, assessed.follow_up, assessed.plan_cue
         timings = {"safety": (time.perf_counter() - started) * 1000}
         if signal is not None and card is not None:
             yield CareShown(signal, card)
@@ -230,7 +237,15 @@ class Coach:
         user_memory_id = self.remember_message(
             bank, message, user_name, conversation, now, query_vector, context=last_joi
         )
-        messages = build_messages(self.character, user_name, recalled, history, message, now)
+        messages = build_messages(
+            self.character,
+            user_name,
+            recalled,
+            history,
+            message,
+            now,
+            self.plans_in_prompt(bank, settings, user_name, now),
+        )
         timings["prompt"] = (time.perf_counter() - started) * 1000
 
         parser, raw, finished = VoiceParser(), [], False
@@ -247,6 +262,7 @@ class Coach:
                 exclude=user_memory_id,
                 signal=signal,
                 follow_up=follow_up,
+                plan_cue=cue,
                 cancel=cancel,
             )
             for chunk, generated in spoken:
@@ -268,6 +284,8 @@ class Coach:
                 ]
             elif follow_up:
                 self.followed_up(bank)
+            if cue is not None and finished:
+                self.plans_used(bank, cue, now)
             timings["total"] = (time.perf_counter() - started) * 1000
             interrupted = not finished or bool(cancel and cancel.cancelled)
             turn = Turn(
@@ -308,9 +326,51 @@ class Coach:
             # (not logged: a log is no place for what a person is going through)
             language = guess_language(message, earlier)
             return Assessment(signal, self.care_card(bank, settings, signal, language))
-        return Assessment(
-            follow_up=follow_up_note(bank.get_meta(FOLLOW_UP_KEY), user_name, now, conversation)
+        follow_up = follow_up_note(bank.get_meta(FOLLOW_UP_KEY), user_name, now, conversation)
+        cue = None
+        if message and not follow_up and settings.plans:
+            cue = self.plan_cue(bank, message, user_name, conversation, now)
+        return Assessment(follow_up=follow_up, plan_cue=cue)
+
+    def plan_cue(
+        self, bank: MemoryBank, message: str, user_name: str, conversation: str, now: float
+    ) -> PlanCue | None:
+        """What the person's active plans ask of the reply to ``message`` (None: nothing)."""
+        entries = bank.plans.active()
+        if not entries:
+            return None
+        recent = bank.memories(Stream.DIALOGUE, conversation=conversation, limit=8)
+        first = not any(m.speaker == self.character.name for m in recent)
+        return choose_cue(
+            user_name,
+            message,
+            self.embedder.embed_query(message),
+            entries,
+            self.plan_vectors(entries),
+            now,
+            first_of_conversation=first,
+            joi_lines=[
+                m.text for m in bank.memories(Stream.DIALOGUE, limit=40) if m.speaker == self.character.name
+            ],
         )
+
+    def plan_vectors(self, entries: Sequence[PlanEntry]) -> np.ndarray:
+        """The entries' embeddings (kept for the process: an entry's words rarely change)."""
+        missing = [e.text for e in entries if e.text not in self._plan_vectors]
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed_passages(missing), strict=True):
+                self._plan_vectors[text] = vector
+        return np.vstack([self._plan_vectors[e.text] for e in entries])
+
+    def plans_in_prompt(self, bank: MemoryBank, settings: CoachSettings, user_name: str, now: float) -> str:
+        """The compact block of active goals and commitments ("" when none, or plans are off)."""
+        return plans_block(bank.plans.active(), user_name, now) if settings.plans else ""
+
+    def plans_used(self, bank: MemoryBank, cue: PlanCue, now: float) -> None:
+        """After a reply that asked about a commitment: it is not asked about again for this due time."""
+        if cue.follow_up:
+            for plan_id in cue.entries:
+                bank.plans.mark_followed_up(plan_id, now)
 
     def earlier_messages(
         self, bank: MemoryBank, conversation: str, user_name: str, message: str
@@ -463,6 +523,7 @@ class Coach:
         exclude: int | None = None,
         signal: CrisisSignal | None = None,
         follow_up: str = "",
+        plan_cue: PlanCue | None = None,
         cancel: CancelToken | None = None,
         llm: PriorityLLM | None = None,
     ) -> Iterator[tuple[str, bool]]:
@@ -482,7 +543,9 @@ class Coach:
             if settings.prime_format and signal is None
             else []
         )
-        instruction = crisis_instruction(user_name, signal) if signal is not None else follow_up
+        assessed = Assessment(signal, follow_up=follow_up, plan_cue=plan_cue if signal is None else None)
+        instruction = assessed.instruction(user_name)
+        frame = crisis_frame(user_name, signal) if signal is not None else plan_frame(plan_cue)
         return stream_reply(
             llm,
             settings.reply,
@@ -495,7 +558,7 @@ class Coach:
             notes,
             instruction,
             guided=settings.prime_format,
-            frame=crisis_frame(user_name, signal) if signal is not None else None,
+            frame=frame,
         )
 
     def memory_notes(
@@ -610,6 +673,13 @@ class Coach:
         # Never leave the worker generating on a model that is about to go away.
         self.stop_thinking()
         self._profiles.close()
+
+
+def plan_frame(cue: PlanCue | None) -> LineFrame | None:
+    """Joi's words around the model's for a reply the person's plans shape (None: none)."""
+    if cue is None or not (cue.opening or cue.tension):
+        return None
+    return LineFrame(opening=cue.opening, drop=cheers_on if cue.tension else None)
 
 
 def crisis_frame(user_name: str, signal: CrisisSignal) -> LineFrame:

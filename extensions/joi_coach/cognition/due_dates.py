@@ -85,10 +85,10 @@ def resolve_due(phrase: str, said_at: float) -> float | None:
     if match := re.search(rf"\bthe {_ORDINAL}\b", text):
         day_number = int(match.group(1))
         for months_ahead in (0, 1):
-            month = (today.month - 1 + months_ahead) % 12 + 1
+            month_number = (today.month - 1 + months_ahead) % 12 + 1
             year = today.year + (today.month - 1 + months_ahead) // 12
             try:
-                candidate = today.replace(year=year, month=month, day=day_number)
+                candidate = today.replace(year=year, month=month_number, day=day_number)
             except ValueError:
                 continue
             if candidate.date() >= today.date():

@@ -48,7 +48,7 @@ def apply(bank: MemoryBank, proposals: list[Proposal], lines: list[Line]) -> int
     ledger, by_number = bank.plans, {line.number: line for line in lines if line.number}
     applied = 0
     for proposal in proposals:
-        evidence = [by_number[n].memory_id for n in proposal.lines if by_number[n].memory_id is not None]
+        evidence = [m for m in (by_number[n].memory_id for n in proposal.lines) if m is not None]
         at = max(by_number[n].at for n in proposal.lines)
         try:
             if isinstance(proposal, StatusChange):

@@ -99,14 +99,16 @@ def build_messages(
     history: Sequence[Memory],
     message: str,
     now: float,
+    plans: str = "",
 ) -> list[ChatMessage]:
-    """Persona, the recent dialogue (stored memories), what was recalled, then the message."""
+    """Persona, the recent dialogue (stored memories), what was recalled (and ``plans``: the
+    block of active goals and commitments), then the message."""
     persona = character.fill(character.context, user).strip()
     said: list[ChatMessage] = [
         {"role": "assistant" if memory.speaker == character.name else "user", "content": memory.text}
         for memory in history
     ]
-    return compose_messages(persona, said, memory_block(recalled, user, now, character.name), message)
+    return compose_messages(persona, said, memory_block(recalled, user, now, character.name) + plans, message)
 
 
 def compose_messages(

@@ -119,6 +119,7 @@ def reply_in_steps(
     names = tuple(n for n in (str(state.get("name2") or ""), character, turn.user_name) if n)
     history = host_history(state, turn.message is None, names, settings.history_messages)
     remembered = memory_block(turn.recalled, turn.user_name, now, character)
+    remembered += coach.plans_in_prompt(bank, settings, turn.user_name, now)
     messages = compose_messages(persona_of(coach, turn, state), history, remembered, message)
     backend = PriorityLLM(InlineHostGeneration(state, generate))
     exclude = turn.message_id if turn.message_id is not None else stored_message_id(coach, turn, message)
@@ -133,6 +134,7 @@ def reply_in_steps(
         exclude=exclude,
         signal=turn.signal,
         follow_up=turn.follow_up,
+        plan_cue=turn.plan_cue,
         cancel=HostStop(state.get("stop_event")),
         llm=backend,
     )

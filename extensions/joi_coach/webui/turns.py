@@ -52,6 +52,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..coach import Assessment, Coach
+from ..cognition.plan_use import PlanCue
 from ..cognition.prompt import memory_block
 from ..cognition.reply_format import EMPATHETIC_LABEL, THINK_CLOSE, THINK_OPEN, labelled_thoughts
 from ..cognition.text_input import MAX_MESSAGE_CHARS, InputError, clean_message
@@ -129,11 +130,12 @@ class WebuiTurn:
     signal: CrisisSignal | None = None  # that message signals a crisis...
     card: CareCard | None = None  # ...and this card goes with the reply
     follow_up: str = ""  # or: the check-in after an earlier crisis (first turn of a later conversation)
+    plan_cue: PlanCue | None = None  # or: what the person's plans ask of the reply
     note_id: int | None = None  # Joi's note of this crisis, once kept
 
     def instruction(self) -> str:
         """The model's extra instruction for this generation ("" for none)."""
-        return Assessment(self.signal, self.card, self.follow_up).instruction(self.user_name)
+        return Assessment(self.signal, self.card, self.follow_up, self.plan_cue).instruction(self.user_name)
 
 
 @dataclass
@@ -541,6 +543,7 @@ class WebuiTurns:
         settings = self.coach.settings_for(turn.profile)
         assessed = self.coach.assess(bank, settings, message, turn.user_name, turn.conversation, self.clock())
         turn.signal, turn.card, turn.follow_up = assessed.signal, assessed.card, assessed.follow_up
+        turn.plan_cue = assessed.plan_cue
 
     def _note_crisis(self, turn: WebuiTurn) -> int | None:
         """Keep Joi's note of the crisis and the follow-up for the next conversation."""
@@ -566,6 +569,10 @@ class WebuiTurns:
         if query:
             turn.recalled = self._recall(turn, query, now)
         remembered = memory_block(turn.recalled, turn.user_name, now, self.coach.character.name)
+        bank = self.coach.bank(turn.profile)
+        remembered += self.coach.plans_in_prompt(
+            bank, self.coach.settings_for(turn.profile), turn.user_name, now
+        )
         instruction = turn.instruction()
         extra = remembered + (f"\n\n{instruction}" if instruction else "")
         if state.get("mode") in CHAT_MODES:
@@ -617,6 +624,8 @@ class WebuiTurns:
             ids = self.coach.remember_reply(bank, reply, message, self.clock(), turn.conversation)
             if turn.follow_up:  # the check-in was asked for: once
                 self.coach.followed_up(bank)
+            if turn.plan_cue is not None:
+                self.coach.plans_used(bank, turn.plan_cue, self.clock())
             self._stored[turn.profile] = _StoredReply(
                 turn.conversation, message, [i for group in ids.values() for i in group], note_id
             )

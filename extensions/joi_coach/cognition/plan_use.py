@@ -1,0 +1,308 @@
+"""Using the ledger in a reply: a follow-up, a connection, or the tension with a plan.
+
+Before a reply (every path, in ``Coach.assess``) the person's active entries are read:
+
+* **follow-up**: on the first reply of a conversation, or once a commitment's due time has
+  passed, Joi opens by asking about an open commitment by its words (once per due time);
+* **connection**: when the message touches an active entry (its embedding close enough to
+  the message's, or a shared content word with some closeness), Joi opens with it ("You
+  told me … that …"), and the model goes on from there;
+* **tension**: when the touched entry is a limit, a trigger or a goal of stopping something,
+  the model is told to name the tension gently and ask, and sentences that cheer the step
+  on ("go for it", "treat yourself") are not shown.
+
+Nothing is brought in when nothing is close enough; an entry Joi already named in its
+recent lines is not named again. :func:`plans_block` is the compact list of active goals and
+commitments every prompt carries (late in the prompt, with the recalled memories).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+from ..memory.plans import PlanEntry, PlanKind
+from .prompt import quote
+
+__all__ = ["PlanCue", "as_you", "cheers_on", "choose_cue", "plans_block", "spoken_when"]
+
+CONNECT_CLOSE = 0.52  # cosine (MiniLM) at which a message touches an entry on meaning alone
+CONNECT_SHARED = 0.30  # cosine enough when a content word is shared too
+FOLLOW_UP_AFTER = 6 * 3600.0  # a commitment is followed up in a later conversation, not the same hour
+BLOCK_ENTRIES = 8
+_STOPPING = re.compile(
+    r"\b(?:stop|quit|less|cut|no|never|avoid|fewer|reduce|without|limit|not|don't|max)\b", re.I
+)
+_CHEERING = re.compile(
+    r"\b(?:go for it|treat yourself|you deserve (?:it|a)|enjoy (?:it|yourself|every|the)|have fun|sounds (?:like )?"
+    r"(?:fun|great|amazing|perfect|lovely|wonderful)|that's (?:a )?great (?:idea|plan)|why not\b)",
+    re.I,
+)
+_STOP_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "my",
+        "your",
+        "i",
+        "you",
+        "me",
+        "is",
+        "are",
+        "was",
+        "be",
+        "been",
+        "it",
+        "this",
+        "that",
+        "so",
+        "just",
+        "about",
+        "have",
+        "has",
+        "had",
+        "do",
+        "did",
+        "not",
+        "no",
+        "yes",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "get",
+        "got",
+        "go",
+        "going",
+        "really",
+        "very",
+        "today",
+        "tonight",
+        "tomorrow",
+        "week",
+        "day",
+        "time",
+        "now",
+        "then",
+        "again",
+        "some",
+        "more",
+        "much",
+        "like",
+        "want",
+        "feel",
+        "think",
+        "know",
+        "im",
+        "ive",
+        "ill",
+        "dont",
+        "its",
+    ]
+)
+_SWAPS = {
+    "i": "you", "i'm": "you're", "im": "you're", "i'll": "you'll", "i've": "you've", "i'd": "you'd",
+    "my": "your", "me": "you", "mine": "yours", "myself": "yourself", "am": "are", "was": "were",
+}  # fmt: skip
+_WORD = re.compile(r"[A-Za-z']+")
+
+
+@dataclass(frozen=True)
+class PlanCue:
+    """What the ledger asks of this reply."""
+
+    opening: str = ""  # Joi's own words the spoken line opens with ("" for none)
+    instruction: str = ""  # what the model is told
+    entries: tuple[int, ...] = ()  # the entries brought in
+    follow_up: bool = False  # a follow-up (the entries are marked as asked about)
+    tension: bool = False  # cheering sentences are not shown
+    scores: dict[int, float] = field(default_factory=dict)  # each active entry's closeness
+
+
+def as_you(text: str) -> str:
+    """The person's words about themselves, as Joi says them back ("my brother" → "your brother")."""
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        swapped = _SWAPS.get(word.lower().replace("’", "'"))
+        if swapped is None:
+            return word
+        return swapped
+
+    return _WORD.sub(swap, text.strip().rstrip("."))
+
+
+def spoken_when(at: float, now: float) -> str:
+    """When, as said aloud: "earlier today", "yesterday", "5 days ago", "on 12 May"."""
+    days = (now - at) / 86400
+    if days < 0.75:
+        return "earlier today"
+    if days < 1.75:
+        return "yesterday"
+    if days < 13.5:
+        return f"{round(days)} days ago"
+    day = datetime.fromtimestamp(at, tz=timezone.utc)
+    return f"on {day.day} {day.strftime('%B')}"
+
+
+def cheers_on(sentence: str) -> bool:
+    """A sentence that cheers a step on (never shown when the step goes against a plan)."""
+    return bool(_CHEERING.search(sentence))
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to match "running" with "run" and "stitches" with "stitch"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]
+    return word[:5]
+
+
+def _content_words(text: str) -> set[str]:
+    words = {w.lower().replace("'", "") for w in _WORD.findall(text)}
+    return {_stem(w) for w in words if len(w) > 2 and w not in _STOP_WORDS}
+
+
+def _is_stopping(entry: PlanEntry) -> bool:
+    return entry.kind in (PlanKind.LIMIT, PlanKind.TRIGGER) or (
+        entry.kind is PlanKind.GOAL and bool(_STOPPING.search(entry.text))
+    )
+
+
+def closeness(
+    message: str, message_vector: np.ndarray, entries: Sequence[PlanEntry], vectors: np.ndarray
+) -> dict[int, float]:
+    """Each entry's closeness to the message: its cosine, counted only when it is high, or
+    when a content word is shared too (else 0)."""
+    words = _content_words(message)
+    scores = {}
+    for entry, vector in zip(entries, vectors, strict=True):
+        cosine = float(np.dot(message_vector, vector))
+        shared = bool(words & _content_words(entry.text))
+        scores[entry.id] = cosine if cosine >= CONNECT_CLOSE or (shared and cosine >= CONNECT_SHARED) else 0.0
+    return scores
+
+
+def _named_recently(entry: PlanEntry, joi_lines: Sequence[str]) -> bool:
+    said = as_you(entry.text).lower()
+    return any(said in line.lower() for line in joi_lines)
+
+
+def choose_cue(
+    user: str,
+    message: str,
+    message_vector: np.ndarray,
+    entries: Sequence[PlanEntry],
+    vectors: np.ndarray,
+    now: float,
+    *,
+    first_of_conversation: bool,
+    joi_lines: Sequence[str] = (),
+) -> PlanCue | None:
+    """The ledger's cue for this reply, or None when nothing fits."""
+    active = [e for e in entries if e.active]
+    if not active:
+        return None
+    scores = closeness(message, message_vector, entries, vectors)
+    due = [
+        e
+        for e in active
+        if e.kind is PlanKind.COMMITMENT
+        and now - e.created_at >= FOLLOW_UP_AFTER
+        and (
+            (e.due_at is not None and e.due_at <= now and (e.followed_up_at or 0) < e.due_at)
+            or (first_of_conversation and (e.followed_up_at is None or now - e.followed_up_at > 2 * 86400))
+        )
+    ]
+    if due:
+        entry = max(due, key=lambda e: (e.due_at is not None and e.due_at <= now, e.created_at))
+        said = as_you(entry.text)
+        if scores.get(entry.id, 0.0) >= CONNECT_CLOSE:  # the person is telling how it went already
+            return PlanCue(
+                instruction=f"{user} is telling you about their plan ({quote(said)}): respond to how it went, "
+                "and affirm any effort.",
+                entries=(entry.id,),
+                follow_up=True,
+                scores=scores,
+            )
+        opening = (
+            f"{spoken_when(entry.created_at, now).capitalize()} you told me your plan: {said}. How did it go?"
+        )
+        return PlanCue(
+            opening=opening,
+            instruction=f"You asked {user} how their plan went ({quote(said)}). Do not answer for them.",
+            entries=(entry.id,),
+            follow_up=True,
+            scores=scores,
+        )
+    touched = [e for e in active if scores.get(e.id, 0.0) > 0 and not _named_recently(e, joi_lines)]
+    if not touched:
+        return None
+    entry = max(touched, key=lambda e: scores[e.id])
+    said = as_you(entry.text)
+    when = spoken_when(entry.created_at, now)
+    if _is_stopping(entry):
+        return PlanCue(
+            opening=f"You told me {when}: {said}.",
+            instruction=(
+                f"What {user} says now may go against what they set out for themselves ({quote(said)}). Name the "
+                f"tension gently, without judging, and ask what {user} makes of it. Do not cheer the step on."
+            ),
+            entries=(entry.id,),
+            tension=True,
+            scores=scores,
+        )
+    lead = {
+        PlanKind.PERSON: f"You told me {when} about {said}.",
+        PlanKind.HELPS: f"You told me {when} that this helps you: {said}.",
+        PlanKind.GOAL: f"This ties in with your goal: {said}.",
+        PlanKind.COMMITMENT: f"You told me {when} your plan: {said}.",
+    }.get(entry.kind, f"You told me {when}: {said}.")
+    return PlanCue(
+        opening=lead,
+        instruction=f"Connect what {user} says now with this ({quote(said)}) in your own words, and ask one open question.",
+        entries=(entry.id,),
+        scores=scores,
+    )
+
+
+def plans_block(entries: Sequence[PlanEntry], user: str, now: float) -> str:
+    """The compact list of active goals and commitments for the prompt ("" when none)."""
+    shown = [e for e in entries if e.active and e.kind in (PlanKind.GOAL, PlanKind.COMMITMENT)][
+        :BLOCK_ENTRIES
+    ]
+    if not shown:
+        return ""
+    lines = []
+    for entry in shown:
+        due = ""
+        if entry.due_at is not None:
+            day = datetime.fromtimestamp(entry.due_at, tz=timezone.utc)
+            due = f", due {day.day} {day.strftime('%b')}" + (" (passed)" if entry.due_at < now else "")
+        lines.append(
+            f"- {entry.kind.value} (noted {spoken_when(entry.created_at, now)}{due}): {quote(entry.text)}"
+        )
+    return (
+        f'\n\n<plans about="{user}\'s active goals and commitments, in their words">\n'
+        + "\n".join(lines)
+        + "\n</plans>"
+    )

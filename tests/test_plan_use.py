@@ -1,0 +1,105 @@
+"""The ledger used in a reply, on a scripted backend and the real embedder: a follow-up on
+the first reply of a later conversation (once), a connection when a message touches an entry,
+the tension with a limit (cheering not shown), and nothing forced in when nothing fits."""
+
+from __future__ import annotations
+
+from joi_coach.coach import collect
+from joi_coach.cognition.plan_use import as_you, spoken_when
+from joi_coach.memory.models import NewMemory, Stream
+from scripted_llm import ScriptedLLM
+
+NOW = 1_780_000_000.0
+DAY = 86400.0
+
+
+def reply_script(spoken: str) -> list[str]:
+    return [" thinking about the week.", " to hear how it went.", spoken]
+
+
+def spoken_of(coach, profile, text, conversation, now):
+    _, sections, turn = collect(
+        coach.reply(profile, text, user_name="Ann", conversation=conversation, now=now)
+    )
+    return turn.reply.dialogue, turn
+
+
+def test_the_first_reply_of_a_later_conversation_follows_up_an_open_commitment_once(coach_on):
+    backend = ScriptedLLM(reply_script(" I'd love to hear.") + reply_script(" Tell me more about work."))
+    coach = coach_on(backend)
+    bank = coach.bank("ann")
+    [turn] = bank.add(
+        [NewMemory(Stream.DIALOGUE, "I'll call my brother on Sunday", NOW - 5 * DAY, speaker="Ann")]
+    )
+    entry = bank.plans.add(
+        "commitment", "call my brother on Sunday", NOW - 5 * DAY, evidence=[turn], by="joi"
+    )
+    first, _ = spoken_of(coach, "ann", "hey Joi", "c2", NOW)
+    assert first.startswith("5 days ago you told me your plan: call your brother on Sunday. How did it go?")
+    assert bank.plans.get(entry.id).followed_up_at == NOW
+    second, _ = spoken_of(coach, "ann", "work was busy though", "c2", NOW + 60)
+    assert "brother" not in second  # asked once
+    # the prompt carried the compact block of active plans
+    assert any("<plans" in m["content"] for m in backend.calls[0].messages if m["role"] == "system")
+
+
+def test_a_message_that_goes_against_a_limit_names_it_and_cheering_is_not_shown(coach_on):
+    backend = ScriptedLLM(reply_script(" Go for it, you deserve it! What does your body tell you?"))
+    coach = coach_on(backend)
+    bank = coach.bank("ann")
+    [turn] = bank.add(
+        [
+            NewMemory(
+                Stream.DIALOGUE,
+                "physio says no running until the stitches are out",
+                NOW - 9 * DAY,
+                speaker="Ann",
+            )
+        ]
+    )
+    bank.plans.add("limit", "no running until the stitches are out", NOW - 9 * DAY, evidence=[turn], by="joi")
+    spoken, _ = spoken_of(
+        coach, "ann", "Thinking of doing a long run this weekend, the weather looks great!", "c1", NOW
+    )
+    assert spoken.startswith("You told me 9 days ago: no running until the stitches are out.")
+    assert "Go for it" not in spoken and "What does your body tell you?" in spoken
+    notes = backend.calls[-1].messages[-1]["content"]
+    assert "tension" in notes and "Do not cheer" in notes
+
+
+def test_nothing_is_forced_in_when_nothing_fits(coach_on):
+    backend = ScriptedLLM(reply_script(" That sounds like a lovely recipe. What made you pick it?"))
+    coach = coach_on(backend)
+    bank = coach.bank("ann")
+    [turn] = bank.add(
+        [NewMemory(Stream.DIALOGUE, "my sister Maya is visiting", NOW - 3 * DAY, speaker="Ann")]
+    )
+    bank.plans.add("person", "Maya, my sister", NOW - 3 * DAY, evidence=[turn], by="joi")
+    bank.add(
+        [NewMemory(Stream.DIALOGUE, "Good to hear.", NOW - 3 * DAY + 5, speaker="Joi", conversation="c1")]
+    )
+    spoken, _ = spoken_of(coach, "ann", "I baked a lemon cake from a new recipe", "c1", NOW)
+    assert spoken == "That sounds like a lovely recipe. What made you pick it?"
+
+
+def test_plans_off_leaves_the_reply_alone(coach_on):
+    backend = ScriptedLLM(reply_script(" Hello again."))
+    coach = coach_on(backend)
+    coach.update_settings("ann", {"plans": False})
+    bank = coach.bank("ann")
+    [turn] = bank.add(
+        [NewMemory(Stream.DIALOGUE, "I'll call my brother on Sunday", NOW - 5 * DAY, speaker="Ann")]
+    )
+    bank.plans.add("commitment", "call my brother on Sunday", NOW - 5 * DAY, evidence=[turn], by="joi")
+    spoken, _ = spoken_of(coach, "ann", "hey Joi", "c2", NOW)
+    assert spoken == "Hello again."
+
+
+def test_words_said_back_and_times_said_aloud():
+    assert (
+        as_you("I'll call my brother and tell him I'm sorry")
+        == "you'll call your brother and tell him you're sorry"
+    )
+    assert spoken_when(NOW - 0.2 * DAY, NOW) == "earlier today"
+    assert spoken_when(NOW - DAY, NOW) == "yesterday"
+    assert spoken_when(NOW - 20 * DAY, NOW).startswith("on ")
