@@ -18,7 +18,7 @@ def reply_script(spoken: str) -> list[str]:
 
 
 def spoken_of(coach, profile, text, conversation, now):
-    _, sections, turn = collect(
+    _, _, turn = collect(
         coach.reply(profile, text, user_name="Ann", conversation=conversation, now=now)
     )
     return turn.reply.dialogue, turn
