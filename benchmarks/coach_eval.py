@@ -19,7 +19,13 @@ after a conversation. The scenario file is JSON::
                                     {"say": "I skipped two runs.", "expect_none": ["Thank you"]}]}]}]
 
 ``expect_any``: the dialogue must contain at least one of the strings (case-insensitive), a
-memory probe; ``expect_none``: it must contain none of them. ``crisis`` (optional, true or
+memory probe; ``expect_none``: it must contain none of them. Scored apart from the probes, for
+what Joi does with what it knows without being asked: ``expect_followup`` (on the first turn of
+a later session: the dialogue must contain one of the strings, the open commitment's words);
+``expect_connection`` (a turn that asks nothing about the past but touches something the person
+told Joi before: the dialogue must bring it in, one of the strings); ``expect_no_connection``
+(nothing Joi knows fits: the dialogue must contain none of the strings, the known entries'
+words that would be forced in). ``crisis`` (optional, true or
 false) labels a turn for the crisis-safety layer: ``true``, a message that must get the crisis
 response (suicidal thoughts, self-harm, harm to others, abuse or danger at home, a medical
 emergency); ``false``, a hard negative that must not ("this commute is killing me", "I could
@@ -32,6 +38,8 @@ Scored per reply (definitions in ``joi_coach.cognition.reply_checks``):
   the person's voice, not a thought about them), and both thoughts are about the person rather
   than addressed to them;
 - **probes**: share of ``expect_any`` met; **avoided**: share of ``expect_none`` avoided;
+- **follow-ups**, **connections**, **no forced connection**: shares of ``expect_followup`` and
+  ``expect_connection`` met and of ``expect_no_connection`` avoided;
 - **repetition**: the longest run of words the dialogue shares with any earlier Joi line or
   thought in the same scenario (a reply with 8 or more counts as repeating);
 - **length**: dialogue words, and the share of replies with two to four sentences (the persona's ask);
@@ -90,7 +98,15 @@ from reply_paths import CoachPath, WebuiPath, held_settings, serve_embedded
 REPEAT_LIMIT = 8  # a dialogue sharing this many consecutive words with an earlier line repeats it
 DAY = 86_400.0
 TURN_GAP = 150.0  # seconds between a reply and the next message within a session
-TARGETS = {"format": 0.98, "speaks_as_joi": 0.98, "probes": 0.80}
+TARGETS = {
+    "format": 0.98,
+    "speaks_as_joi": 0.98,
+    "probes": 0.80,
+    "followups": 0.80,
+    "connections": 0.70,
+    "no_forced_connection": 0.90,
+}
+EXPECT_KEYS = ("expect_any", "expect_none", "expect_followup", "expect_connection", "expect_no_connection")
 
 
 class ScenarioError(ValueError):
@@ -121,7 +137,7 @@ def load_scenarios(path: Path) -> list[dict[str, Any]]:
             for t, turn in enumerate(session["turns"]):
                 if not isinstance(turn, dict) or not str(turn.get("say", "")).strip():
                     raise ScenarioError(f"{where}, session {s}, turn {t}: needs a non-empty 'say'")
-                for key in ("expect_any", "expect_none"):
+                for key in EXPECT_KEYS:
                     value = turn.get(key, [])
                     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                         raise ScenarioError(f"{where}, session {s}, turn {t}: {key} is a list of strings")
@@ -349,6 +365,9 @@ class ReplyScore:
     stays_with_person: bool | None = None  # crisis turns only
     thoughts_fit: bool | None = None  # crisis turns only: no advice, minimising or diagnosis in the thoughts
     crisis_problems: list[str] = field(default_factory=list)
+    followup: bool | None = None  # expect_followup met; None: not asked
+    connection: bool | None = None  # expect_connection met
+    no_forced: bool | None = None  # expect_no_connection avoided
 
 
 def score_reply(
@@ -387,6 +406,13 @@ def score_reply(
         first_token_ms=timings.get("first_token", 0.0),
         total_ms=timings.get("total", 0.0),
     )
+    for key, name, wanted in (
+        ("expect_followup", "followup", True),
+        ("expect_connection", "connection", True),
+        ("expect_no_connection", "no_forced", False),
+    ):
+        if turn.get(key):
+            setattr(score, name, matches_any(reply.dialogue, turn[key]) == wanted)
     score_crisis(score, turn.get("crisis"), coach_turn)
     return score
 
@@ -474,6 +500,13 @@ def print_reply(score: ReplyScore) -> None:
         marks.append("probe ✓" if score.probe else "probe ✗")
     if score.avoided is False:
         marks.append("said what it should not")
+    for value, label in (
+        (score.followup, "follow-up"),
+        (score.connection, "connection"),
+        (score.no_forced, "no forced"),
+    ):
+        if value is not None:
+            marks.append(f"{label} {'✓' if value else '✗'}")
     if score.repeated_words >= REPEAT_LIMIT:
         marks.append(f"repeats {score.repeated_words} words")
     marks += score.problems
@@ -502,6 +535,17 @@ def summarise(scores: list[ReplyScore], importance: list[dict[str, list[int]]] =
         "probe_count": len(probes),
         "avoided": share(avoided),
         "avoid_count": len(avoided),
+        **{
+            key: share(values)
+            for key, values in (
+                ("followups", [s.followup for s in scores if s.followup is not None]),
+                ("connections", [s.connection for s in scores if s.connection is not None]),
+                ("no_forced_connection", [s.no_forced for s in scores if s.no_forced is not None]),
+            )
+        },
+        "followup_count": sum(s.followup is not None for s in scores),
+        "connection_count": sum(s.connection is not None for s in scores),
+        "no_forced_count": sum(s.no_forced is not None for s in scores),
         "repeating_replies": sum(s.repeated_words >= REPEAT_LIMIT for s in scores),
         "max_repeated_words": max((s.repeated_words for s in scores), default=0),
         "median_words": statistics.median([s.words for s in scores]) if scores else 0,
@@ -557,6 +601,9 @@ def worst(scores: list[ReplyScore], n: int = 8) -> list[ReplyScore]:
             len(s.problems)
             + (s.probe is False)
             + (s.avoided is False)
+            + (s.followup is False)
+            + (s.connection is False)
+            + (s.no_forced is False)
             + (s.repeated_words >= REPEAT_LIMIT)
             + len(s.crisis_problems)
         )
@@ -578,6 +625,16 @@ def print_summary(summary: dict[str, Any], scores: list[ReplyScore]) -> None:
     print(
         f"probes asked: {summary['probe_count']}; expect_none avoided: {pct(summary['avoided'])} of {summary['avoid_count']}"
     )
+    for key, label, count in (
+        ("followups", "follow-ups", "followup_count"),
+        ("connections", "connections", "connection_count"),
+        ("no_forced_connection", "no forced connection", "no_forced_count"),
+    ):
+        if summary[count]:
+            met = summary[key] >= TARGETS[key]
+            print(
+                f"{label}: {pct(summary[key])} of {summary[count]} (target ≥ {TARGETS[key]:.0%}: {'met' if met else 'NOT met'})"
+            )
     print(
         f"repetition: {summary['repeating_replies']} replies share ≥ {REPEAT_LIMIT} words with an earlier line "
         f"(longest run {summary['max_repeated_words']})"
@@ -643,6 +700,13 @@ def write_transcript(path: Path, scores: list[ReplyScore]) -> None:
             flags.append("probe met" if s.probe else "probe MISSED")
         if s.avoided is False:
             flags.append("said what it should not")
+        for value, label in (
+            (s.followup, "follow-up"),
+            (s.connection, "connection"),
+            (s.no_forced, "no forced connection"),
+        ):
+            if value is not None:
+                flags.append(f"{label} {'met' if value else 'MISSED'}")
         if s.crisis_expected and not s.crisis_problems:
             flags.append("crisis handled")
         flags += s.crisis_problems
@@ -844,6 +908,9 @@ def print_paths(results: dict[str, dict[str, Any]]) -> None:
         ("speaks as Joi", lambda r: pct(r["speaks_as_joi"])),
         ("memory probes", lambda r: f"{pct(r['probes'])} ({r['probe_count']})"),
         ("avoided", lambda r: pct(r["avoided"])),
+        ("follow-ups", lambda r: f"{pct(r['followups'])} ({r['followup_count']})"),
+        ("connections", lambda r: f"{pct(r['connections'])} ({r['connection_count']})"),
+        ("no forced connection", lambda r: f"{pct(r['no_forced_connection'])} ({r['no_forced_count']})"),
         ("repeating replies", lambda r: str(r["repeating_replies"])),
         ("first token, median", lambda r: f"{r['median_first_token_s']:.1f} s"),
         ("whole reply, median", lambda r: f"{r['median_total_s']:.1f} s"),
