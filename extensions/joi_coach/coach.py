@@ -135,7 +135,9 @@ class Coach:
         character: Character | None = None,
         settings: CoachSettings | None = None,
         crisis_lines: CrisisDirectory | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.clock = clock  # "now" for a turn given none (tests and the app's --clock-file move it)
         self.llm = llm if isinstance(llm, PriorityLLM) else PriorityLLM(llm)
         self.embedder = embedder
         self.character = character or Character.load()
@@ -223,7 +225,7 @@ class Coach:
         cancel: CancelToken | None,
     ) -> Iterator[Event]:
         started = time.perf_counter()
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         assessed = self.assess(bank, settings, message, user_name, conversation, now)
         signal, card, follow_up, cue = assessed.signal, assessed.card, assessed.follow_up, assessed.plan_cue
         timings = {"safety": (time.perf_counter() - started) * 1000}
@@ -677,9 +679,11 @@ class Coach:
 
 def plan_frame(cue: PlanCue | None) -> LineFrame | None:
     """Joi's words around the model's for a reply the person's plans shape (None: none)."""
-    if cue is None or not (cue.opening or cue.tension):
+    if cue is None or not (cue.opening or cue.tension or cue.thought_note):
         return None
-    return LineFrame(opening=cue.opening, drop=cheers_on if cue.tension else None)
+    return LineFrame(
+        opening=cue.opening, drop=cheers_on if cue.tension else None, thought_note=cue.thought_note
+    )
 
 
 def crisis_frame(user_name: str, signal: CrisisSignal) -> LineFrame:

@@ -18,6 +18,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=env("JOI_EMBEDDING_MODEL"),
         help="sentence-transformers model name or local path (default: the packaged all-MiniLM-L6-v2) "
         "[JOI_EMBEDDING_MODEL]",
+    )
+    p.add_argument(
+        "--clock-file",
+        type=Path,
+        default=None,
+        help=argparse.SUPPRESS,  # for tests: a file whose number (seconds) is added to the clock
     )
     care = p.add_argument_group("crisis safety")
     care.add_argument(
@@ -207,7 +214,23 @@ def build_coach(args: argparse.Namespace):
         reply=replace(defaults.reply, max_tokens=args.reply_tokens),
         safety=replace(defaults.safety, country=args.country),
     )
-    return Coach(llm, embedder, args.data_dir, settings=settings, crisis_lines=crisis_lines(args))
+    clock = shifted_clock(args.clock_file) if args.clock_file else time.time
+    return Coach(
+        llm, embedder, args.data_dir, settings=settings, crisis_lines=crisis_lines(args), clock=clock
+    )
+
+
+def shifted_clock(path: Path):
+    """A clock running ahead by the seconds written in ``path`` (read at every call; 0 if unreadable).
+    End-to-end tests move Joi's days forward this way without restarting the app."""
+
+    def now() -> float:
+        try:
+            return time.time() + float(path.read_text(encoding="ascii").strip() or 0)
+        except (OSError, ValueError):
+            return time.time()
+
+    return now
 
 
 def check_data_dir(folder: Path) -> None:

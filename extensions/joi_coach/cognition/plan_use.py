@@ -132,6 +132,7 @@ class PlanCue:
     entries: tuple[int, ...] = ()  # the entries brought in
     follow_up: bool = False  # a follow-up (the entries are marked as asked about)
     tension: bool = False  # cheering sentences are not shown
+    thought_note: str = ""  # what the thoughts are told (the entry, so they think about it)
     scores: dict[int, float] = field(default_factory=dict)  # each active entry's closeness
 
 
@@ -253,6 +254,7 @@ def choose_cue(
             entries=(entry.id,),
             follow_up=True,
             scores=scores,
+            thought_note=f"Some time ago {user} made a plan: {quote(entry.text)}. Joi is about to ask how it went.",
         )
     touched = [e for e in active if scores.get(e.id, 0.0) > 0 and not _named_recently(e, joi_lines)]
     if not touched:
@@ -270,6 +272,7 @@ def choose_cue(
             entries=(entry.id,),
             tension=True,
             scores=scores,
+            thought_note=f"{user} set this for themselves earlier: {quote(entry.text)}. What they say now may go against it.",
         )
     lead = {
         PlanKind.PERSON: f"You told me {when} about {said}.",
@@ -282,6 +285,7 @@ def choose_cue(
         instruction=f"Connect what {user} says now with this ({quote(said)}) in your own words, and ask one open question.",
         entries=(entry.id,),
         scores=scores,
+        thought_note=f"What {user} says touches something they told Joi earlier: {quote(entry.text)}.",
     )
 
 

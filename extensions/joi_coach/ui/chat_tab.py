@@ -17,6 +17,7 @@ from ..cognition.text_input import InputError
 from ..persona import Character
 from .compat import GRADIO_MAJOR, accepts, listen, make
 from .notice import ACKNOWLEDGED_KEY, first_start_notice
+from .plan_views import plans_list
 from .views import as_plain_markdown, as_safe_markdown, recalled_html, thoughts_html
 
 NOTICE = (
@@ -169,8 +170,19 @@ class ChatTab:
             return thoughts_html("", "", "Joi's inner voices appear here while Joi replies.")
         return thoughts_html(last.empathetic, last.therapeutic)
 
-    def _outputs(self, view: RoomView) -> tuple[Any, str, str]:
-        return self.render_chat(view), self.render_thoughts(view), recalled_html(view.recalled)
+    def _outputs(self, view: RoomView, room: ChatRoom) -> tuple[Any, str, str, str]:
+        return (
+            self.render_chat(view),
+            self.render_thoughts(view),
+            recalled_html(view.recalled),
+            self.render_plans(room),
+        )
+
+    def render_plans(self, room: ChatRoom) -> str:
+        """The person's open plans, as Joi noted them (read-only; edited in the Memory tab)."""
+        return plans_list(
+            self.rooms.coach.bank(room.profile).plans.active(), self.rooms.coach.clock(), active_only=True
+        )
 
     def _conversation_choices(self, room: ChatRoom, current: str) -> Any:
         infos = room.conversations()
@@ -187,23 +199,23 @@ class ChatTab:
         except InputError as exc:
             gr.Warning(f"Not sent: {exc}")
             yield (
-                *self._outputs(room.view()),
+                *self._outputs(room.view(), room),
                 gr.update(value=text) if (text or "").strip() else gr.update(),
             )
             return
-        yield (*self._outputs(room.view()), gr.update())
+        yield (*self._outputs(room.view(), room), gr.update())
         for view in room.watch(until=exchange):
             mine = next((e for e in view.exchanges if e.ticket == exchange.ticket), None)
             if mine is not None and mine.status is Status.QUEUED:
                 continue  # the reply before it is streaming; its watcher updates the page
-            yield (*self._outputs(view), gr.update())
+            yield (*self._outputs(view, room), gr.update())
 
     def load(self, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         room = self._room(request)
         view = room.view()
-        yield (*self._outputs(view), self._conversation_choices(room, view.conversation))
+        yield (*self._outputs(view, room), self._conversation_choices(room, view.conversation))
         for view in room.watch():  # a reply still streaming after a reload keeps streaming here
-            yield (*self._outputs(view), gr.update())
+            yield (*self._outputs(view, room), gr.update())
 
     def notice_needed(self, request: gr.Request) -> Any:
         """Show the first-start notice until this person has closed it once."""
@@ -221,14 +233,14 @@ class ChatTab:
     def new_conversation(self, request: gr.Request) -> tuple[Any, ...]:
         room = self._room(request)
         conversation = room.new_conversation()
-        return (*self._outputs(room.view()), self._conversation_choices(room, conversation))
+        return (*self._outputs(room.view(), room), self._conversation_choices(room, conversation))
 
     def switch(self, conversation: str, request: gr.Request) -> tuple[Any, ...]:
         room = self._room(request)
         if conversation and conversation != room.view().conversation:
             room.switch(conversation)
         view = room.view()
-        return (*self._outputs(view), gr.update())
+        return (*self._outputs(view, room), gr.update())
 
     # -- layout -------------------------------------------------------------------------
     def build(self) -> tuple[Callable[..., Any], list[Any]]:
@@ -283,8 +295,12 @@ class ChatTab:
                 thoughts = make(gr.HTML, value="", elem_id="joi-thoughts")
                 with make(gr.Accordion, label="Recalled for the last message (and why)", open=False):
                     recalled = make(gr.HTML, value="", elem_id="joi-recalled")
+                with make(
+                    gr.Accordion, label="Plans Joi keeps with you", open=True, elem_id="joi-chat-plans-box"
+                ):
+                    plans = make(gr.HTML, value="", elem_id="joi-chat-plans")
 
-        shown = [chatbot, thoughts, recalled]
+        shown = [chatbot, thoughts, recalled, plans]
         for trigger in (message.submit, send.click):
             listen(
                 trigger,

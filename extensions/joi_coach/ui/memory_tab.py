@@ -40,6 +40,7 @@ from ..memory.transfer import (
 )
 from ..profiles import profile_folder_name
 from .compat import listen, make
+from .plans_panel import PlansPanel, PlansParts
 from .timeline import render_timeline_svg
 from .views import (
     MEMORY_COLUMNS,
@@ -404,6 +405,10 @@ class MemoryTab:
                     gr.Button, value="Forget this memory", variant="stop", elem_id="joi-forget"
                 )
                 status = make(gr.Markdown, value="", elem_id="joi-memory-status")
+        with make(
+            gr.Accordion, label="Plans: goals, commitments, limits, people", open=True, elem_id="joi-plans"
+        ):
+            plans = PlansPanel(self.coach, self.profile_of).build()
         with make(gr.Accordion, label="Reflections", open=True):
             reflect_button = make(gr.Button, value="Reflect now", elem_id="joi-reflect-now")
             tree = make(gr.HTML, value="", elem_id="joi-reflection-tree")
@@ -523,10 +528,13 @@ class MemoryTab:
         opened = [selected, detail, text, importance]
 
         def then_refresh(event: Any) -> None:
-            event.then(self.refresh, refresh_inputs, refresh_outputs)
+            event.then(self.refresh, refresh_inputs, refresh_outputs).then(
+                plans.refresh, None, plans.refresh_outputs
+            )
 
         for trigger in (refresh_button.click, query.submit, stream_filter.change):
             listen(trigger, self.refresh, refresh_inputs, refresh_outputs)
+        listen(refresh_button.click, plans.refresh, None, plans.refresh_outputs)
         listen(table.select, self.select, [ids], opened)
         listen(open_button.click, self.open, [selected], opened)
         then_refresh(listen(save_button.click, self.save, [selected, text, importance], [status]))
@@ -551,7 +559,17 @@ class MemoryTab:
             )
         )
         then_refresh(listen(reset_settings_button.click, self.reset_settings, None, [status]))
-        return MemoryTabParts(self.refresh, refresh_inputs, refresh_outputs)
+        return MemoryTabParts(
+            self.refresh_all(plans), refresh_inputs, [*refresh_outputs, *plans.refresh_outputs]
+        )
+
+    def refresh_all(self, plans: PlansParts) -> Callable[..., Any]:
+        """The tab's refresh: the memories, then the plans (one handler for one set of outputs)."""
+
+        def refresh(stream_filter: str, query: str, request: gr.Request) -> tuple[Any, ...]:
+            return (*self.refresh(stream_filter, query, request), *plans.refresh(request))
+
+        return refresh
 
 
 def _stamp() -> str:
