@@ -28,6 +28,7 @@ from .cognition.memory_answer import NOTES, Note, asks_about_the_past, notes_fro
 from .cognition.plan_use import PlanCue, cheers_on, choose_cue, plans_block
 from .cognition.prompt import build_messages, key_memory
 from .cognition.reply_steps import LineFrame, stream_reply
+from .cognition.review import make_review, review_due, store_review
 from .cognition.text_input import clean_message
 from .cognition.thinking import USER_NAME, Thinking
 from .cognition.voices import ParsedReply, Section, VoiceDelta, VoiceParser
@@ -656,6 +657,21 @@ class Coach:
         return self.thinking.reflect(
             self.bank(profile), self.settings_for(profile).reflection, user_name, now
         )
+
+    def review_now(
+        self, profile: str, user_name: str | None = None, now: float | None = None
+    ) -> Memory | None:
+        """Review the last week (done, missed, a pattern, a question) and keep it as a reflection;
+        None when too little was said in it."""
+        bank = self.bank(profile)
+        now = self.clock() if now is None else now
+        user = user_name or bank.get_meta(USER_NAME) or "the person"
+        review = make_review(bank, self.llm.complete_background, user, self.character.name, now)
+        return store_review(bank, review, now) if review is not None else None
+
+    def review_offered(self, profile: str) -> bool:
+        """A week with activity has passed since the last review."""
+        return review_due(self.bank(profile), self.character.name, self.clock())
 
     # -- lifecycle ----------------------------------------------------------------------
     def wait_idle(self, timeout: float | None = None) -> bool:

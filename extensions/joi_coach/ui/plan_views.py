@@ -82,3 +82,23 @@ def plan_history(entry: PlanEntry, history: Sequence[PlanChange], turns: Sequenc
         + (f"<p>From these turns</p><ul>{cited}</ul>" if cited else "<p>Added by hand (no turn cited).</p>")
         + "</div>"
     )
+
+
+def review_html(text: str) -> str:
+    """A review, one part a line ("Done: …", "Pattern: …")."""
+    parts = [
+        p.strip()
+        for p in text.replace(". Done:", ".\nDone:")
+        .replace(". Missed:", ".\nMissed:")
+        .replace(". Still open:", ".\nStill open:")
+        .replace(". Pattern:", ".\nPattern:")
+        .replace(". Question:", ".\nQuestion:")
+        .split("\n")
+    ]
+    return '<div class="joi-review">' + "".join(f"<p>{esc(p)}</p>" for p in parts if p) + "</div>"
+
+
+REVIEW_OFFER = (
+    '<p class="joi-review-offer">A week has passed since your last review. '
+    "<b>Memory → Plans → Review the last 7 days</b> looks back on what you did and what got in the way.</p>"
+)

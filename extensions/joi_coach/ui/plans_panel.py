@@ -17,7 +17,7 @@ from ..coach import Coach
 from ..cognition.due_dates import resolve_due
 from ..memory.plans import PlanError, PlanKind, PlanStatus
 from .compat import listen, make
-from .plan_views import KIND_TITLES, entry_label, plan_history, plans_list
+from .plan_views import KIND_TITLES, entry_label, plan_history, plans_list, review_html
 
 ProfileOf = Callable[[gr.Request], str]
 KIND_CHOICES = [(title, kind.value) for kind, title in KIND_TITLES.items()]
@@ -118,6 +118,13 @@ class PlansPanel:
             raise gr.Error(f"Not saved: {exc}.") from exc
         return self._view(request, f"Saved #{plan_id}.", f"#{plan_id}")
 
+    def review(self, request: gr.Request) -> tuple[Any, ...]:
+        profile = self.profile_of(request)
+        memory = self.coach.review_now(profile)
+        if memory is None:
+            return (*self._view(request, "Too little was said this week for a review."), "")
+        return (*self._view(request, "The review is kept with the reflections."), review_html(memory.text))
+
     def show(self, choice: str, request: gr.Request) -> tuple[Any, ...]:
         if not _ID.match(choice or ""):
             return "", "", ""
@@ -176,6 +183,8 @@ class PlansPanel:
             save = make(gr.Button, value="Save edit", scale=1, elem_id="joi-plan-save")
         status = make(gr.Markdown, value="", elem_id="joi-plan-status")
         history = make(gr.HTML, value="", elem_id="joi-plan-history")
+        review = make(gr.Button, value="Review the last 7 days", elem_id="joi-plan-review")
+        reviewed = make(gr.HTML, value="", elem_id="joi-plan-reviewed")
 
         view = [listing, chosen, status]
         opened = [history, edit_text, edit_due]
@@ -184,4 +193,5 @@ class PlansPanel:
             listen(button.click, self._acting(action), [chosen], view).then(self.show, [chosen], opened)
         listen(save.click, self.edit, [chosen, edit_text, edit_due], view).then(self.show, [chosen], opened)
         listen(chosen.input, self.show, [chosen], opened)
+        listen(review.click, self.review, None, [*view, reviewed])
         return PlansParts(self.refresh, view)
