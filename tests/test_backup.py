@@ -224,7 +224,9 @@ def test_restore_into_a_fresh_folder_gives_the_same_memories_a_rebuilt_index_and
         [goal] = bank.plans.entries()
         assert (goal.text, goal.status.value) == ("learn to play the cello this year", "done")
         assert [c.change for c in bank.plans.history(goal.id)] == ["noted", "status"]
-        assert [m.text for m in bank.get(list(goal.evidence))] == ["I want to learn to play the cello this year."]
+        assert [m.text for m in bank.get(list(goal.evidence))] == [
+            "I want to learn to play the cello this year."
+        ]
     finally:
         bank.close()
     assert json.loads((folder_of(new) / "settings.json").read_text()) == {"k": {"dialogue": 2}}

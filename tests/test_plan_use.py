@@ -18,9 +18,7 @@ def reply_script(spoken: str) -> list[str]:
 
 
 def spoken_of(coach, profile, text, conversation, now):
-    _, _, turn = collect(
-        coach.reply(profile, text, user_name="Ann", conversation=conversation, now=now)
-    )
+    _, _, turn = collect(coach.reply(profile, text, user_name="Ann", conversation=conversation, now=now))
     return turn.reply.dialogue, turn
 
 

@@ -30,12 +30,17 @@ def said(bank: MemoryBank, *texts: str) -> list[int]:
 
 def test_a_status_change_keeps_the_history_and_cites_the_turn(bank):
     [plan_turn, answer_turn] = said(bank, "I'll call my brother on Sunday", "I did call him, it went well")
-    entry = bank.plans.add("commitment", "call my brother", NOW, due_at=NOW + 3 * DAY, evidence=[plan_turn], by="joi")
+    entry = bank.plans.add(
+        "commitment", "call my brother", NOW, due_at=NOW + 3 * DAY, evidence=[plan_turn], by="joi"
+    )
     assert entry.active and entry.kind is PlanKind.COMMITMENT and entry.evidence == (plan_turn,)
     done = bank.plans.set_status(entry.id, "done", NOW + 4 * DAY, evidence=[answer_turn], by="joi")
     assert done.status is PlanStatus.DONE and done.evidence == (plan_turn, answer_turn)
     history = bank.plans.history(entry.id)
-    assert [(c.change, c.status.value, c.by) for c in history] == [("noted", "active", "joi"), ("status", "done", "joi")]
+    assert [(c.change, c.status.value, c.by) for c in history] == [
+        ("noted", "active", "joi"),
+        ("status", "done", "joi"),
+    ]
     assert bank.plans.active() == []
 
 
@@ -86,7 +91,9 @@ def test_forgetting_the_only_turn_removes_what_joi_noted_from_it_and_keeps_the_p
 
 def test_export_and_import_carry_entries_history_and_evidence(tmp_path, embedder, bank):
     [turn] = said(bank, "I'll run three times this week")
-    entry = bank.plans.add("commitment", "run three times this week", NOW, due_at=NOW + 5 * DAY, evidence=[turn], by="joi")
+    entry = bank.plans.add(
+        "commitment", "run three times this week", NOW, due_at=NOW + 5 * DAY, evidence=[turn], by="joi"
+    )
     bank.plans.supersede(entry.id, "run twice this week", NOW + DAY, evidence=[turn], by="joi")
     raw = dumps_export(export_json(bank))
     other = MemoryBank(tmp_path / "bob", embedder, progress=False)
