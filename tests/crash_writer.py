@@ -141,6 +141,13 @@ def main(data_dir: Path) -> None:
 
     embedder = Embedder()
     exemplars_for(embedder)  # embedded once here (one thread): every child inherits them
+    from joi_coach.safety.detection import _shipped_classifier
+    from joi_coach.safety.multilingual import shipped_encoder
+
+    _shipped_classifier()  # the crisis classifier and its multilingual encoder, loaded once too
+    encoder = shipped_encoder()
+    if encoder is not None:
+        encoder.embed(["loaded once"])
     trace_writes()
     emit(ev="ready", pid=os.getpid())
     for line in sys.stdin:
