@@ -16,9 +16,10 @@ that is sure wins:
 4. **The learned model** (with an ``Embedder`` the shipped weights were trained with;
    ``classifier``): a logistic model over letters, words and the sentence embedding, trained in
    four languages. Sure at ``LEARNED_SURE`` in German, French and Spanish; in English, where
-   the rule table and the exemplars were written and tested at length, the learned model alone
-   never decides (on the dev sets it added false alarms there, not recall) and a high score
-   only makes the message uncertain. Between ``LEARNED_UNSURE`` and that, the message is read
+   the rule table and the exemplars were written and tested at length, only at
+   ``LEARNED_SURE_EN`` (chosen on the veiled English dev set, never trained on: recall 26 → 33
+   of 50, with false alarms on everyday lines 0.2% → 1.4%; before the everyday negatives were
+   trained on, goodbyes scored 0.99 and it never decided). Between ``LEARNED_UNSURE`` and that, the message is read
    again with the person's ``earlier`` turns (a veiled "nothing matters now" after "I gave my
    dog to my sister"), and is left **uncertain** if that does not decide it.
 
@@ -71,6 +72,7 @@ PATTERN_NAMES: frozenset[str] = frozenset(rule.name for rule in RULES)  # the "p
 
 # The learned model's thresholds on P(crisis), chosen on the dev sets (docs/benchmarks.md).
 LEARNED_SURE = 0.85  # flagged on its own
+LEARNED_SURE_EN = 0.96  # flagged on its own in English
 LEARNED_GUARDED = 0.98  # ... when a pattern's guard held a sentence back (a negation, an idiom)
 LEARNED_UNSURE = 0.7  # below: no crisis; from here to LEARNED_SURE: read with context, then uncertain
 CONTEXT_FLOOR = 0.3  # from here, a message is also read with the person's earlier turns
@@ -182,8 +184,9 @@ class CrisisDetector:
         vectors = self._with_languages(groups, vectors)
         opinions = [self._classifier.opinion(g, v) for g, v in zip(groups, vectors, strict=True)]
         best: Opinion = max(opinions, key=lambda o: o.crisis)
-        sure = LEARNED_GUARDED if guarded else LEARNED_SURE
-        if best.crisis >= sure and guess_language(" ".join(groups), list(earlier)) != "en":
+        english = guess_language(" ".join(groups), list(earlier)) == "en"
+        sure = LEARNED_GUARDED if guarded else LEARNED_SURE_EN if english else LEARNED_SURE
+        if best.crisis >= sure:
             return Screening(
                 CrisisSignal(best.kind, best.crisis, f"learned:{best.crisis:.2f}"), score=best.crisis
             )
