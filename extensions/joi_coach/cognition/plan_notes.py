@@ -179,7 +179,9 @@ def _due(phrase: str | None, kind: PlanKind, said: str, at: float) -> float | No
     words = _fold(phrase or "")
     if kind is not PlanKind.COMMITMENT or words in _NO_DUE:
         return None
-    if re.search(r"\b(?:every|each|daily|weekly)\b", _fold(said)) and not re.search(r"\b(?:by|on|until)\b", words):
+    if re.search(r"\b(?:every|each|daily|weekly)\b", _fold(said)) and not re.search(
+        r"\b(?:by|on|until)\b", words
+    ):
         return None  # a habit ("starting tomorrow, every morning"): no due time
     if f" {words} " not in f" {_fold(said)} ":
         log.info("a due time not in the cited lines was dropped")
