@@ -170,13 +170,10 @@ class ChatTab:
             return thoughts_html("", "", "Joi's inner voices appear here while Joi replies.")
         return thoughts_html(last.empathetic, last.therapeutic)
 
-    def _outputs(self, view: RoomView, room: ChatRoom) -> tuple[Any, str, str, str]:
-        return (
-            self.render_chat(view),
-            self.render_thoughts(view),
-            recalled_html(view.recalled),
-            self.render_plans(room),
-        )
+    def _outputs(self, view: RoomView, room: ChatRoom) -> tuple[Any, str, str, Any]:
+        busy = any(e.status in (Status.ANSWERING, Status.QUEUED) for e in view.exchanges)
+        plans = gr.update() if busy else self.render_plans(room)  # not read again for every streamed word
+        return self.render_chat(view), self.render_thoughts(view), recalled_html(view.recalled), plans
 
     def render_plans(self, room: ChatRoom) -> str:
         """The person's open plans, as Joi noted them (read-only; edited in the Memory tab)."""
