@@ -152,6 +152,7 @@ class Coach:
         self.crisis_detector = CrisisDetector(embedder if self.settings.safety.similarity else None)
         self._forget_listeners: list[Callable[[str], None]] = []
         self._plan_vectors: dict[str, np.ndarray] = {}
+        self._query_vectors: dict[str, np.ndarray] = {}
 
     # -- the turn -----------------------------------------------------------------------
     def reply(
@@ -347,7 +348,7 @@ class Coach:
         return choose_cue(
             user_name,
             message,
-            self.embedder.embed_query(message),
+            self.query_vector(message),
             entries,
             self.plan_vectors(entries),
             now,
@@ -356,6 +357,16 @@ class Coach:
                 m.text for m in bank.memories(Stream.DIALOGUE, limit=40) if m.speaker == self.character.name
             ],
         )
+
+    def query_vector(self, message: str) -> np.ndarray:
+        """The message's query embedding, made once for the plans and the recall of a turn."""
+        cached = self._query_vectors.get(message)
+        if cached is None:
+            cached = self.embedder.embed_query(message)
+            if len(self._query_vectors) >= 8:
+                self._query_vectors.clear()
+            self._query_vectors[message] = cached
+        return cached
 
     def plan_vectors(self, entries: Sequence[PlanEntry]) -> np.ndarray:
         """The entries' embeddings (kept for the process: an entry's words rarely change)."""
@@ -453,7 +464,7 @@ class Coach:
                 bank.memories(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
             )
         )
-        query_vector = self.embedder.embed_query(message)
+        query_vector = self.query_vector(message)
         recalled = bank.recall(
             message, settings.k, now=now, query_vector=query_vector, exclude=[m.id for m in history]
         )
@@ -579,7 +590,7 @@ class Coach:
         if not (asks_about_the_past(message, user_name) and (llm or self.llm).supports_prefix):
             return []
         if query_vector is None:
-            query_vector = self.embedder.embed_query(message)
+            query_vector = self.query_vector(message)
         found = bank.recall(
             message,
             {Stream.DIALOGUE: 2 * NOTES},

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
@@ -133,7 +133,6 @@ class PlanCue:
     follow_up: bool = False  # a follow-up (the entries are marked as asked about)
     tension: bool = False  # cheering sentences are not shown
     thought_note: str = ""  # what the thoughts are told (the entry, so they think about it)
-    scores: dict[int, float] = field(default_factory=dict)  # each active entry's closeness
 
 
 def as_you(text: str) -> str:
@@ -243,7 +242,6 @@ def choose_cue(
                 "and affirm any effort.",
                 entries=(entry.id,),
                 follow_up=True,
-                scores=scores,
             )
         opening = (
             f"{spoken_when(entry.created_at, now).capitalize()} you told me your plan: {said}. How did it go?"
@@ -253,7 +251,6 @@ def choose_cue(
             instruction=f"You asked {user} how their plan went ({quote(said)}). Do not answer for them.",
             entries=(entry.id,),
             follow_up=True,
-            scores=scores,
             thought_note=f"Some time ago {user} made a plan: {quote(entry.text)}. Joi is about to ask how it went.",
         )
     touched = [e for e in active if scores.get(e.id, 0.0) > 0 and not _named_recently(e, joi_lines)]
@@ -271,7 +268,6 @@ def choose_cue(
             ),
             entries=(entry.id,),
             tension=True,
-            scores=scores,
             thought_note=f"{user} set this for themselves earlier: {quote(entry.text)}. What they say now may go against it.",
         )
     lead = {
@@ -284,7 +280,6 @@ def choose_cue(
         opening=lead,
         instruction=f"Connect what {user} says now with this ({quote(said)}) in your own words, and ask one open question.",
         entries=(entry.id,),
-        scores=scores,
         thought_note=f"What {user} says touches something they told Joi earlier: {quote(entry.text)}.",
     )
 
