@@ -24,7 +24,8 @@ dialogue turns from ``../shared/data/recall-cases``, where present, and the pers
 coaching scenarios that are not crisis turns); and the held-back fifth of each public set in
 ``safety/train/public-*.jsonl``.
 
-**Run.** ``CrisisDetector.screen`` checks every message with its context, with the project's
+**Run.** ``CrisisDetector.screen`` checks every message with its context (each earlier turn screened
+first, untimed, as it was when sent in a chat), with the project's
 embedder (all-MiniLM-L6-v2, local) unless ``--no-embedder``. A warm-up pass runs first, so the
 timings are per message on a warm model. With ``--llm``, messages the learned model is unsure
 about are put to the embedded model (``safety/llm_opinion``); its time is reported apart.
@@ -138,6 +139,8 @@ def run(detector: CrisisDetector, examples: list[Example], llm=None) -> list[Out
         detector.screen(example.text, example.context)
     outcomes = []
     for example in examples:
+        for turn in example.context:  # in a chat each earlier turn was screened when it was sent
+            detector.screen(turn)
         start = time.perf_counter()
         screening = detector.screen(example.text, example.context)
         ms = (time.perf_counter() - start) * 1000
@@ -296,19 +299,30 @@ def print_summary(summary: dict[str, Any], title: str = "", quote: bool = True) 
 
 def everyday_lines() -> list[Example]:
     """LoCoMo's dialogue turns (where the shared data is present) and the coaching scenarios'
-    turns that are not crisis turns: ordinary talk, for false alarms."""
+    turns that are not crisis turns: ordinary talk, for false alarms. Each comes with the
+    turns before it, as in a chat, so that the context rule is measured too."""
     examples: list[Example] = []
     if LOCOMO.exists():
         data = json.loads(LOCOMO.read_text(encoding="utf-8"))
         for case in data["cases"]:
+            said: list[str] = []
             for memory in case["memories"]:
                 text = str(memory["text"]).split(": ", 1)[-1]
-                examples.append(Example(len(examples) + 1, text, False, "everyday_locomo"))
+                examples.append(
+                    Example(len(examples) + 1, text, False, "everyday_locomo", "en", tuple(said[-3:]))
+                )
+                said.append(text)
     for scenario in json.loads(SCENARIOS.read_text(encoding="utf-8")):
         for session in scenario["sessions"]:
+            said = []
             for turn in session["turns"]:
-                if not turn.get("crisis"):
-                    examples.append(Example(len(examples) + 1, turn["say"], False, "everyday_coaching"))
+                if turn.get("crisis"):  # what follows a crisis turn is read with it: not everyday
+                    break
+                context = tuple(said[-3:])
+                examples.append(
+                    Example(len(examples) + 1, turn["say"], False, "everyday_coaching", "en", context)
+                )
+                said.append(turn["say"])
     return examples
 
 

@@ -34,7 +34,10 @@ Limits: this is a screen, not a clinical instrument; figures in docs/benchmarks.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -75,7 +78,8 @@ LEARNED_SURE = 0.85  # flagged on its own
 LEARNED_SURE_EN = 0.96  # flagged on its own in English
 LEARNED_GUARDED = 0.98  # ... when a pattern's guard held a sentence back (a negation, an idiom)
 LEARNED_UNSURE = 0.7  # below: no crisis; from here to LEARNED_SURE: read with context, then uncertain
-CONTEXT_FLOOR = 0.3  # from here, a message is also read with the person's earlier turns
+CONTEXT_FLOOR = 0.1  # from here (the message or one of its earlier turns), the turns are read together
+CONCERNS_KEPT = 512  # how many messages' own scores are remembered (by digest) for the context rule
 CONTEXT_SURE = 0.93  # the message with the person's earlier turns, flagged
 CONTEXT_TURNS = 3  # how many earlier turns of the person are read with it
 CONTEXT_JOIN = " \n "  # how the turns are joined into one span (as the training script joins them)
@@ -108,8 +112,9 @@ class CrisisDetector:
     the shipped weights were trained with that embedder, the learned model (one or two
     embedding calls per check). ``classifier`` replaces the shipped weights (tests, training).
 
-    ``screen`` is thread-safe: the detector holds only compiled patterns and read-only arrays,
-    and the ``Embedder`` serialises its own model calls.
+    ``screen`` is thread-safe: the detector holds compiled patterns, read-only arrays and a
+    locked table of recent messages' scores (keyed by a digest, never the text), and the
+    ``Embedder`` serialises its own model calls.
     """
 
     def __init__(self, embedder: Embedder | None = None, classifier: CrisisClassifier | None = None) -> None:
@@ -127,6 +132,8 @@ class CrisisDetector:
             if self._across is None:
                 classifier = None
         self._classifier = classifier if embedder is not None else None
+        self._concerns: OrderedDict[bytes, float] = OrderedDict()  # digest of a message -> its score
+        self._concerns_lock = threading.Lock()
 
     @property
     def uses_embeddings(self) -> bool:
@@ -143,10 +150,34 @@ class CrisisDetector:
 
     def screen(self, text: str, earlier: Sequence[str] = ()) -> Screening:
         """The message's screening. ``earlier``: the person's previous messages in this
-        conversation, oldest first (only the last few are read, and only when the learned model
-        is unsure about ``text`` alone)."""
+        conversation, oldest first (the last few are read with ``text`` when the learned model is
+        not sure of ``text`` alone and it, or one of them, scored above a floor)."""
         if not isinstance(text, str) or not text.strip():
             return Screening()
+        screening = self._screen(text, earlier)
+        self._remember_concern(text, 1.0 if screening.signal else screening.score)
+        return screening
+
+    def _remember_concern(self, text: str, score: float) -> None:
+        key = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
+        with self._concerns_lock:
+            self._concerns[key] = score
+            self._concerns.move_to_end(key)
+            while len(self._concerns) > CONCERNS_KEPT:
+                self._concerns.popitem(last=False)
+
+    def _concern(self, text: str) -> float:
+        """How worrying an earlier message read on its own: remembered from when it was sent
+        (only a digest of its text is kept), or screened now after a restart."""
+        key = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
+        with self._concerns_lock:
+            known = self._concerns.get(key)
+        if known is not None:
+            return known
+        screening = self.screen(text)
+        return 1.0 if screening.signal else screening.score
+
+    def _screen(self, text: str, earlier: Sequence[str]) -> Screening:
         cleaned = clean(text)
         if not cleaned:
             return Screening()
@@ -190,9 +221,11 @@ class CrisisDetector:
             return Screening(
                 CrisisSignal(best.kind, best.crisis, f"learned:{best.crisis:.2f}"), score=best.crisis
             )
-        if best.crisis < CONTEXT_FLOOR:
+        kept = [t for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
+        worry = max([best.crisis, *(self._concern(t) for t in kept)]) if not guarded else best.crisis
+        if worry < CONTEXT_FLOOR:  # neither the message nor its turns: the window is not read
             return Screening(score=best.crisis)
-        turns = [clean(t) for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
+        turns = [clean(t) for t in kept]
         if turns and not guarded:
             window = CONTEXT_JOIN.join([*turns, " ".join(groups)])
             vector = self._with_languages([window], self._embedder.embed_passages([window]))[0]
