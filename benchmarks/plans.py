@@ -2,8 +2,8 @@
 
 Each dialogue (``benchmarks/plans/extraction-dev.jsonl``: its turns, the ledger entries
 known before them, and the expected new entries and status changes) goes through the real
-noting step (:func:`joi_coach.cognition.plan_notes.propose`: prompt, the model, the checking
-parser) on the configured model (default: the embedded one).
+noting step (:func:`joi_coach.cognition.plan_keeping.proposals_for`: the noting prompt, the
+model, the checking parser, then one question per touched entry on its status) on the configured model (default: the embedded one).
 
     python benchmarks/plans.py [--cases FILE] [--limit N] [--show]
 
@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from joi_coach.cognition.plan_notes import Line, NewEntry, Proposal, StatusChange, propose
+from joi_coach.cognition.plan_keeping import proposals_for
+from joi_coach.cognition.plan_notes import Line, NewEntry, Proposal, StatusChange
 from joi_coach.memory.plans import PlanEntry, PlanKind, PlanStatus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     tally = Tally()
     for case in cases:
         started = time.perf_counter()
-        proposals = propose(llm.complete_background, case.user, case.lines, case.known)
+        proposals = proposals_for(llm.complete_background, case.user, case.lines, case.known)
         tally.seconds.append(time.perf_counter() - started)
         score(case, proposals, tally, args.show)
     print(

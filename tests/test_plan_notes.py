@@ -93,6 +93,7 @@ def test_due_times_from_the_persons_words():
     assert day(resolve_due("tomorrow", TUESDAY)) == "2026-03-11"
     assert day(resolve_due("by the 20th", TUESDAY)) == "2026-03-20"
     assert day(resolve_due("next week", TUESDAY)) == "2026-03-22"
+    assert day(resolve_due("friday next week", TUESDAY)) == "2026-03-20", "a weekday of next week"
     assert day(resolve_due("the day after tomorrow", TUESDAY)) == "2026-03-12"
     assert resolve_due("every morning", TUESDAY) is None
     assert resolve_due("someday", TUESDAY) is None

@@ -61,6 +61,9 @@ def resolve_due(phrase: str, said_at: float) -> float | None:
     if re.search(r"\btomorrow\b", text):
         return _end_of(today + timedelta(days=1))
     to_sunday = (6 - today.weekday()) % 7
+    named_day = next((i for i, name in enumerate(_WEEKDAYS) if re.search(rf"\b{name}s?\b", text)), None)
+    if named_day is not None and re.search(r"\bnext week\b", text):  # "friday next week"
+        return _end_of(today + timedelta(days=7 - today.weekday() + named_day))
     if re.search(r"\bnext week(?:end)?\b", text):
         return _end_of(today + timedelta(days=to_sunday + 7))
     if re.search(r"\b(?:this week(?:end)?|end of (?:the|this) week|by the weekend|weekend)\b", text):

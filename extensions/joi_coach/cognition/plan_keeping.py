@@ -11,8 +11,10 @@ import logging
 
 from ..memory.bank import MemoryBank
 from ..memory.models import Memory, Stream
-from ..memory.plans import PlanError, PlanStatus
+from ..memory.plans import PlanEntry, PlanError, PlanStatus
+from .people import with_people
 from .plan_notes import MAX_LINES, Complete, Line, NewEntry, Proposal, StatusChange, propose
+from .plan_status import check_statuses
 
 log = logging.getLogger(__name__)
 PLANS_MARK = "plans_noted_max_id"  # meta key: highest dialogue id already read for plans
@@ -76,12 +78,19 @@ def apply(bank: MemoryBank, proposals: list[Proposal], lines: list[Line]) -> int
     return applied
 
 
+def proposals_for(complete: Complete, user: str, lines: list[Line], known: list[PlanEntry]) -> list[Proposal]:
+    """The noting step's checked proposals, each touched entry's status asked about on its own,
+    and the people named with their relation read by code."""
+    proposals = check_statuses(complete, user, lines, known, propose(complete, user, lines, known))
+    return with_people(proposals, lines, known, user)
+
+
 def note_plans(bank: MemoryBank, complete: Complete, user: str, coach_name: str) -> int:
     """Read the new dialogue for plans (a background step); returns the ledger changes made."""
     changed = 0
     for group in pending_lines(bank, coach_name):
         lines = as_lines(group, coach_name)
-        proposals = propose(complete, user, lines, bank.plans.active())
+        proposals = proposals_for(complete, user, lines, bank.plans.active())
         changed += apply(bank, proposals, lines)
         bank.set_meta(PLANS_MARK, str(max(m.id for m in group)))
     if changed:

@@ -144,6 +144,9 @@ _LINE_NEW = re.compile(
     r"(?:\(\s*when\s*:?\s*(?P<due>[^)]*)\)\s*)?\.?\s*$",
     re.I,
 )
+_FORMAT_WORDS = frozenset(
+    {"no", "none", "nothing", "change", "limit", "due", "date", "entry", "note", "n", "a"}
+)
 _STATUS_OF = {"DONE": PlanStatus.DONE, "MISSED": PlanStatus.MISSED, "DROPPED": PlanStatus.DROPPED}
 _NO_DUE = frozenset({"", "none", "no", "n/a", "-", "never", "unknown", "not said", "null"})
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
@@ -248,7 +251,7 @@ def _checked_entry(
         except ValueError:
             return None
     note = match.group("text").strip().strip("\"'“”").strip()
-    if not note or len(note) > MAX_PLAN_CHARS or note.upper() in ("NOTHING", "NONE"):
+    if not note or len(note) > MAX_PLAN_CHARS or _empty_note(note):
         return None
     said = " ".join(person[n].text for n in cited)
     if invented := _invented(note, said, user):
@@ -258,6 +261,13 @@ def _checked_entry(
         return None
     due = _due(match.group("due"), kind, said, max(person[n].at for n in cited))
     return NewEntry(kind, note, due, cited, replaces)
+
+
+def _empty_note(note: str) -> bool:
+    """A note with nothing to keep: one word ("guilt"), or the format echoed ("no change",
+    "<the new version>")."""
+    words = _fold(note).split()
+    return len(words) < 2 or all(w in _FORMAT_WORDS for w in words) or bool(re.search(r"<[^>]*>", note))
 
 
 def _names_someone(note: str, said: str, user: str) -> bool:

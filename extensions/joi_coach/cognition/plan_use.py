@@ -177,7 +177,7 @@ def _stem(word: str) -> str:
     return word[:5]
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     words = {w.lower().replace("'", "") for w in _WORD.findall(text)}
     return {_stem(w) for w in words if len(w) > 2 and w not in _STOP_WORDS}
 
@@ -193,11 +193,11 @@ def closeness(
 ) -> dict[int, float]:
     """Each entry's closeness to the message: its cosine, counted only when it is high, or
     when a content word is shared too (else 0)."""
-    words = _content_words(message)
+    words = content_words(message)
     scores = {}
     for entry, vector in zip(entries, vectors, strict=True):
         cosine = float(np.dot(message_vector, vector))
-        shared = bool(words & _content_words(entry.text))
+        shared = bool(words & content_words(entry.text))
         scores[entry.id] = cosine if cosine >= CONNECT_CLOSE or (shared and cosine >= CONNECT_SHARED) else 0.0
     return scores
 

@@ -1,0 +1,136 @@
+"""The focused parts of plan noting: people read by code from their relation, and each touched
+ledger entry's status decided by its own one-word question (a scripted model answers)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from joi_coach.cognition.people import people_in, with_people
+from joi_coach.cognition.plan_notes import Line, NewEntry, StatusChange, parse_proposals
+from joi_coach.cognition.plan_status import check_statuses, read_answer, touched
+from joi_coach.memory.plans import PlanEntry, PlanKind, PlanStatus
+
+FRIDAY = datetime(2026, 7, 22, 20, 0, tzinfo=timezone.utc).timestamp()
+
+
+def entry(id_: int, kind: PlanKind, text: str, status: PlanStatus = PlanStatus.ACTIVE) -> PlanEntry:
+    return PlanEntry(id_, kind, text, status, None, 0.0, 0.0, "joi")
+
+
+@pytest.mark.parametrize(
+    ("text", "notes"),
+    [
+        ("My brother Tomasz keeps texting me", ["Tomasz, my brother"]),
+        (
+            "so my mum, Adaeze, moves in soon and my husband Chidi is not thrilled",
+            ["Adaeze, my mum", "Chidi, my husband"],
+        ),
+        ("maybe my old coworker Priya? we had lunch every day", ["Priya, my coworker"]),
+        ("Jess, my flatmate, left the bins again", ["Jess, my flatmate"]),
+        (
+            "patience with my twins. Ife and Tolu, they're 4",
+            ["Ife, one of my twins", "Tolu, one of my twins"],
+        ),
+    ],
+)
+def test_people_named_with_their_relation_are_found(text, notes):
+    assert [someone.note for someone in people_in(text, "Sam")] == notes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend said I should rest",  # no name
+        "my brother. He said no",  # a pronoun after a full stop
+        "my boss Monday was awful",  # a weekday is not a name
+        "I told Maria. my sister knows too",  # never across a full stop
+        "Sam, my friend says hi",  # the person's own name
+        "my roommate jess was loud",  # a lowercase word is not taken for a name
+    ],
+)
+def test_no_one_is_invented(text):
+    assert people_in(text, "Sam") == []
+
+
+def test_code_found_people_replace_the_models_and_known_people_are_not_added_again():
+    lines = [Line(1, "my sister Leila got engaged and my friend Dario called", FRIDAY)]
+    known = [entry(3, PlanKind.PERSON, "Dario, my friend")]
+    model = [
+        NewEntry(PlanKind.PERSON, "Leila, sister", None, (1,)),
+        NewEntry(PlanKind.GOAL, "call more", None, (1,)),
+    ]
+    kept = with_people(model, lines, known, "Sam")
+    people = [p.text for p in kept if isinstance(p, NewEntry) and p.kind is PlanKind.PERSON]
+    assert people == ["Leila, my sister"], "the code's note, once; Dario is known already"
+    assert any(isinstance(p, NewEntry) and p.kind is PlanKind.GOAL for p in kept)
+
+
+LINES = [
+    Line(0, "Hey! How did the gym plan go this week?", FRIDAY),
+    Line(1, "did both!! legs are dead", FRIDAY),
+    Line(2, "also I had to push dinner with Sofia to friday next week", FRIDAY),
+]
+GYM = entry(1, PlanKind.COMMITMENT, "go to the gym on Monday and Thursday")
+DINNER = entry(2, PlanKind.COMMITMENT, "dinner with Sofia on Friday")
+SOFIA = entry(3, PlanKind.PERSON, "Sofia, my best friend")
+
+
+def test_an_entry_is_touched_by_a_shared_word_or_by_an_answer_to_joi_asking_about_it():
+    assert touched(GYM, LINES) == (1,), "line 1 answers Joi's question about the gym"
+    assert touched(DINNER, LINES) == (2,)
+    assert touched(entry(9, PlanKind.GOAL, "learn the cello"), LINES) == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        ("done", PlanStatus.DONE),
+        ("Missed.", PlanStatus.MISSED),
+        (" dropped", PlanStatus.DROPPED),
+        ("same", None),
+        ("I think it is done", None),
+        ("", None),
+    ],
+)
+def test_one_word_answers_are_read_strictly(answer, status):
+    assert read_answer(answer) is status
+
+
+class Scripted:
+    """Answers the questions in order; records what it was asked."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers, self.asked = list(answers), []
+
+    def __call__(self, messages, params):
+        self.asked.append(messages[-1]["content"])
+        return self.answers.pop(0)
+
+
+def test_the_focused_answer_adds_a_missed_change_and_overrules_a_wrong_one():
+    model = Scripted("done", "same")
+    noted = [StatusChange(2, PlanStatus.DONE, (2,))]  # the noting step got the dinner wrong
+    kept = check_statuses(model, "Sam", LINES, [GYM, DINNER, SOFIA], noted)
+    assert kept == [StatusChange(1, PlanStatus.DONE, (1,))]
+    assert len(model.asked) == 2, "people are not asked about"
+    assert '"go to the gym on Monday and Thursday"' in model.asked[0] and "did both" in model.asked[0]
+
+
+def test_a_changed_entry_gets_its_new_version_checked_like_any_note():
+    model = Scripted("changed", "dinner with Sofia (when: friday next week)")
+    (replacement,) = check_statuses(model, "Sam", LINES, [DINNER], [])
+    assert isinstance(replacement, NewEntry) and replacement.replaces == 2
+    assert replacement.text == "dinner with Sofia" and replacement.lines == (2,)
+    assert datetime.fromtimestamp(replacement.due_at, tz=timezone.utc).date().isoformat() == "2026-07-31"
+
+
+def test_a_new_version_with_an_invented_number_is_dropped():
+    model = Scripted("changed", "dinner with Sofia at 8 (when: none)")
+    assert check_statuses(model, "Sam", LINES, [DINNER], []) == []
+
+
+def test_notes_with_nothing_to_keep_are_dropped():
+    lines = [Line(1, "I feel guilt about it, no change there", FRIDAY)]
+    answer = "[1] limit: guilt\n[1] limit: no change\n[1] goal: <the note>\n[1] goal: feel less guilt"
+    assert parse_proposals(answer, lines, []) == [NewEntry(PlanKind.GOAL, "feel less guilt", None, (1,))]
