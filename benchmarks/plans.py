@@ -82,9 +82,10 @@ def load(path: Path) -> list[Case]:
                 )
             )
         user = item.get("user") or "Sam"
-        lines = [
-            Line(turn["n"] if turn["who"] == "person" else 0, turn["text"], now) for turn in item["turns"]
-        ]
+        lines, number = [], 0
+        for turn in item["turns"]:  # numbered as the app numbers them: the person's lines 1, 2, 3…
+            number += turn["who"] == "person"
+            lines.append(Line(number if turn["who"] == "person" else 0, turn["text"], now))
         expect = item.get("expect", {})
         cases.append(
             Case(item["id"], user, now, lines, known, refs, expect.get("new", []), expect.get("changes", []))

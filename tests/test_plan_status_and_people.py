@@ -109,7 +109,7 @@ class Scripted:
 
 
 def test_the_focused_answer_adds_a_missed_change_and_overrules_a_wrong_one():
-    model = Scripted("done", "same")
+    model = Scripted("did", "same")
     noted = [StatusChange(2, PlanStatus.DONE, (2,))]  # the noting step got the dinner wrong
     kept = check_statuses(model, "Sam", LINES, [GYM, DINNER, SOFIA], noted)
     assert kept == [StatusChange(1, PlanStatus.DONE, (1,))]

@@ -27,6 +27,7 @@ NEW_VERSION_PARAMS = GenerationParams(
 )
 CHANGED = PlanStatus.SUPERSEDED  # read_answer's word for "changed": a new version is asked for
 _ANSWERS = {
+    "did": PlanStatus.DONE,
     "done": PlanStatus.DONE,
     "missed": PlanStatus.MISSED,
     "dropped": PlanStatus.DROPPED,
@@ -36,11 +37,11 @@ _STANDS = frozenset({"same", "open", "unclear", "active", "none"})
 _CHECKED_KINDS = frozenset({PlanKind.COMMITMENT, PlanKind.GOAL, PlanKind.LIMIT})
 
 _SYSTEM = """You keep a coach's notebook. You are shown one notebook entry and what {user} said since. Say what became of the entry, in one word:
-done - {user} did it or reached it
-missed - the time came and {user} did not do it
-dropped - {user} gave it up, or the rule no longer applies
+same - it still stands as it is, or {user} did not say what became of it
 changed - it has a new version now: another day or time, another number, another way
-same - it still stands as it is, or {user} did not say
+dropped - {user} gave it up, or the rule no longer applies
+missed - the time came and {user} did not do it
+did - {user} did it or reached it
 Answer with the one word only."""
 
 _EXAMPLES = (
@@ -58,6 +59,17 @@ _EXAMPLES = (
     (
         'Entry: commitment "call the bank on Monday"\nLee said:\n- "ugh the bank. still dreading it tbh"\n',
         "same",
+    ),
+    (
+        'Entry: goal "learn Spanish before the trip"\n'
+        'Lee said:\n- "honestly I\'m letting the Spanish thing go, the trip is off anyway"\n',
+        "dropped",
+    ),
+    (
+        'Entry: commitment "book the dentist this week"\n'
+        'Joi asked: "Did the dentist call happen?"\n'
+        'Lee said:\n- "yes! booked for the 3rd"\n',
+        "did",
     ),
 )
 
