@@ -435,6 +435,7 @@ def reply_latency(embedder: Embedder, character: Character, args: argparse.Names
         base,
         reply=replace(base.reply, temperature=0.0, seed=0),
         reflection=replace(base.reflection, threshold=args.reflection_threshold),
+        plans=not args.no_plans,
     )
     messages = MESSAGES[: args.turns]
     if len(messages) < args.turns:
@@ -450,6 +451,7 @@ def reply_latency(embedder: Embedder, character: Character, args: argparse.Names
         "pause_s": args.pause,
         "max_tokens": settings.reply.max_tokens,
         "reflection_threshold": args.reflection_threshold,
+        "plans": not args.no_plans,
         "off": off,
         "on": on,
         "background": background,
@@ -769,6 +771,9 @@ def main() -> int:
     parser.add_argument("--reflection-threshold", type=int, default=15)
     parser.add_argument(
         "--drain", type=float, default=300.0, help="seconds to wait for background work after the run"
+    )
+    parser.add_argument(
+        "--no-plans", action="store_true", help="memory on without the plans ledger (its cost: run both)"
     )
     parser.add_argument("--gen-tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3, help="generation-speed runs per side")
