@@ -112,6 +112,8 @@ def test_the_background_step_applies_proposals_with_their_turns(tmp_path, embedd
 
         def model(messages, params):
             prompts.append(messages)
+            if "The sentence:" in messages[-1]["content"]:  # the cued sentence's own question
+                return "call my brother (when: on Sunday)"
             return "NEW commitment | call my brother | due: on Sunday | from: 1"
 
         assert note_plans(bank, model, "Ann", "Joi") == 1
@@ -122,6 +124,7 @@ def test_the_background_step_applies_proposals_with_their_turns(tmp_path, embedd
             and day(entry.due_at) == "2026-03-15"
         )
         assert bank.get_meta(PLANS_MARK) == str(ids[1])
-        assert note_plans(bank, model, "Ann", "Joi") == 0 and len(prompts) == 1  # nothing new: no call
+        assert len(prompts) == 2, "the noting step, and the cued sentence's question"
+        assert note_plans(bank, model, "Ann", "Joi") == 0 and len(prompts) == 2  # nothing new: no call
     finally:
         bank.close()

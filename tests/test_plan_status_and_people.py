@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 from joi_coach.cognition.people import people_in, with_people
+from joi_coach.cognition.plan_cues import cued_sentences, with_cued_notes
 from joi_coach.cognition.plan_notes import Line, NewEntry, StatusChange, parse_proposals
 from joi_coach.cognition.plan_status import check_statuses, read_answer, touched
 from joi_coach.memory.plans import PlanEntry, PlanKind, PlanStatus
@@ -134,3 +135,63 @@ def test_notes_with_nothing_to_keep_are_dropped():
     lines = [Line(1, "I feel guilt about it, no change there", FRIDAY)]
     answer = "[1] limit: guilt\n[1] limit: no change\n[1] goal: <the note>\n[1] goal: feel less guilt"
     assert parse_proposals(answer, lines, []) == [NewEntry(PlanKind.GOAL, "feel less guilt", None, (1,))]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "idk, guilt mostly. but ok. I'm calling him tomorrow after work. no more excuses",
+            PlanKind.COMMITMENT,
+        ),
+        ("I'll message her by wednesday", PlanKind.COMMITMENT),
+        ("gonna install a site blocker for youtube during work hours", PlanKind.COMMITMENT),
+        ("doc says I can jog again but max 20 minutes on flat ground", PlanKind.LIMIT),
+        ("with the commute I'll only have 30 minutes for exercise", PlanKind.LIMIT),
+    ],
+)
+def test_stated_commitments_and_limits_are_found_by_their_cue_words(text, kind):
+    (cue,) = cued_sentences([Line(1, text, FRIDAY)])
+    assert cue.kind is kind and cue.line == 1 and cue.sentence in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "maybe I'll go running tomorrow",  # a maybe
+        "should I call him tomorrow?",  # a question
+        "I'll try I guess",  # "try" is no step
+        "if it rains I'll stay in",  # a condition
+        "my cousin keeps telling me to try yoga",  # someone else's idea
+    ],
+)
+def test_wishes_questions_and_conditions_are_no_cues(text):
+    assert cued_sentences([Line(1, text, FRIDAY)]) == []
+
+
+def test_joi_lines_are_never_read_for_cues():
+    assert cued_sentences([Line(0, "I'll remind you tomorrow", FRIDAY)]) == []
+
+
+def test_a_cued_note_names_who_and_replaces_the_noting_steps_note_from_that_line():
+    lines = [
+        Line(1, "My brother Tomasz keeps texting me", FRIDAY),
+        Line(0, "What's made it hard to reply?", FRIDAY),
+        Line(2, "guilt mostly. I'm calling him tomorrow after work", FRIDAY),
+    ]
+    model = Scripted("call Tomasz after work (when: tomorrow)")
+    noted = [
+        NewEntry(PlanKind.COMMITMENT, "call him", None, (2,)),
+        NewEntry(PlanKind.GOAL, "feel less guilt", None, (2,)),
+    ]
+    kept = with_cued_notes(model, "Sam", lines, [], noted)
+    (call,) = [p for p in kept if isinstance(p, NewEntry) and p.kind is PlanKind.COMMITMENT]
+    assert call.text == "call Tomasz after work" and call.lines == (1, 2), "the line naming him is cited too"
+    assert datetime.fromtimestamp(call.due_at, tz=timezone.utc).date().isoformat() == "2026-07-23"
+    assert any(isinstance(p, NewEntry) and p.kind is PlanKind.GOAL for p in kept), "other kinds stay"
+    assert '"guilt mostly. I\'m calling him tomorrow after work"' in model.asked[0]
+
+
+def test_a_cued_note_with_a_name_the_line_lacks_is_dropped():
+    lines = [Line(1, "I'm calling him tomorrow after work", FRIDAY)]
+    assert with_cued_notes(Scripted("call Tomasz (when: tomorrow)"), "Sam", lines, [], []) == []

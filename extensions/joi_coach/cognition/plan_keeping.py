@@ -13,6 +13,7 @@ from ..memory.bank import MemoryBank
 from ..memory.models import Memory, Stream
 from ..memory.plans import PlanEntry, PlanError, PlanStatus
 from .people import with_people
+from .plan_cues import with_cued_notes
 from .plan_notes import MAX_LINES, Complete, Line, NewEntry, Proposal, StatusChange, propose
 from .plan_status import check_statuses
 
@@ -79,9 +80,11 @@ def apply(bank: MemoryBank, proposals: list[Proposal], lines: list[Line]) -> int
 
 
 def proposals_for(complete: Complete, user: str, lines: list[Line], known: list[PlanEntry]) -> list[Proposal]:
-    """The noting step's checked proposals, each touched entry's status asked about on its own,
-    and the people named with their relation read by code."""
-    proposals = check_statuses(complete, user, lines, known, propose(complete, user, lines, known))
+    """The noting step's checked proposals, with the focused steps' answers where they decide:
+    stated commitments and limits (:mod:`.plan_cues`), each touched entry's status
+    (:mod:`.plan_status`), and the people named with their relation (:mod:`.people`)."""
+    proposals = with_cued_notes(complete, user, lines, known, propose(complete, user, lines, known))
+    proposals = check_statuses(complete, user, lines, known, proposals)
     return with_people(proposals, lines, known, user)
 
 

@@ -222,7 +222,7 @@ def parse_proposals(
         entry = _checked_entry(new, replacing, person, known_ids, user)
         if entry is not None:
             proposals.append(entry)
-    return _without_repeats(proposals, known)
+    return without_repeats(proposals, known)
 
 
 def _line_about(entry: PlanEntry, person: dict[int, Line]) -> tuple[int, ...]:
@@ -280,7 +280,7 @@ def _names_someone(note: str, said: str, user: str) -> bool:
     return any(re.search(rf"\b{re.escape(n)}\b", said, re.I) for n in names)
 
 
-def _without_repeats(proposals: list[Proposal], known: Sequence[PlanEntry]) -> list[Proposal]:
+def without_repeats(proposals: list[Proposal], known: Sequence[PlanEntry]) -> list[Proposal]:
     """Drop a new entry that says again what an active entry (or an earlier proposal) says."""
     kept: list[Proposal] = []
     seen = [(e.kind, set(_fold(e.text).split())) for e in known if e.status is PlanStatus.ACTIVE]
