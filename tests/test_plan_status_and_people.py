@@ -195,3 +195,25 @@ def test_a_cued_note_names_who_and_replaces_the_noting_steps_note_from_that_line
 def test_a_cued_note_with_a_name_the_line_lacks_is_dropped():
     lines = [Line(1, "I'm calling him tomorrow after work", FRIDAY)]
     assert with_cued_notes(Scripted("call Tomasz (when: tomorrow)"), "Sam", lines, [], []) == []
+
+
+def test_a_commitment_is_cued_from_its_cue_words_on():
+    text = "plan is stretches every morning, and I'm gonna ring the clinic on Monday. keep forgetting"
+    (cue,) = cued_sentences([Line(1, text, FRIDAY)])
+    assert cue.sentence == "I'm gonna ring the clinic on Monday."
+
+
+@pytest.mark.parametrize(
+    ("note", "why"),
+    [
+        ("stretch for ten minutes after work", "an example's note, not the person's words"),
+        ("practice strength training exercises before work", "Joi's suggestion, not the person's"),
+    ],
+)
+def test_a_note_whose_words_are_not_the_cited_lines_is_dropped(note, why):
+    lines = [
+        Line(0, "You could practice strength training exercises before work.", FRIDAY),
+        Line(1, "I do quad sets and heel slides every morning", FRIDAY),
+    ]
+    assert parse_proposals(f"[1] commitment: {note}", lines, []) == [], why
+    assert parse_proposals("[1] commitment: quad sets and heel slides every morning", lines, [])

@@ -37,6 +37,10 @@ def test_the_first_reply_of_a_later_conversation_follows_up_an_open_commitment_o
     assert bank.plans.get(entry.id).followed_up_at == NOW
     second, _ = spoken_of(coach, "ann", "work was busy though", "c2", NOW + 60)
     assert "brother" not in second  # asked once
+    answer_prompt = backend.calls[-1].messages
+    assert any("is answering your question about their plan" in m["content"] for m in answer_prompt), (
+        "the message after the follow-up is heard as its answer"
+    )
     # the prompt carried the compact block of active plans
     assert any("<plans" in m["content"] for m in backend.calls[0].messages if m["role"] == "system")
 

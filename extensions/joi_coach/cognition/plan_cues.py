@@ -57,27 +57,30 @@ def _rules() -> dict[PlanKind, _Rules]:
     }
 
 
-def _cued(sentence: str, rules: _Rules) -> bool:
+def _cued(sentence: str, rules: _Rules) -> str:
+    """The part of ``sentence`` from its cue on ("" when it has none): "plan is stretching,
+    and I'm gonna ring the clinic on Monday" is cued from "I'm gonna"."""
     if sentence.rstrip().endswith("?"):
-        return False
+        return ""
     for cue in rules.cues:
         found = cue.search(sentence)
         if found and not any(h.search(sentence[: found.start() + 1]) for h in rules.hedges):
-            return True
-    return False
+            return sentence[found.start() :].lstrip(" ,.;:!-").strip()
+    return ""
 
 
 def cued_sentences(lines: Sequence[Line]) -> list[Cue]:
-    """The person's sentences that state a commitment or a limit (at most MAX_CUES)."""
-    text = lambda s: s.replace("’", "'")  # noqa: E731 - curly apostrophes as typed on phones
+    """The person's sentences that state a commitment (from its cue on) or a limit (whole), at
+    most MAX_CUES."""
     found: list[Cue] = []
     for line in lines:
         if not line.number:
             continue
-        for sentence in (s.strip() for s in _SENTENCE.findall(text(line.text))):
+        for sentence in (s.strip() for s in _SENTENCE.findall(line.text.replace("’", "'"))):
             for kind, rules in sorted(_rules().items(), key=lambda item: item[0] is not PlanKind.LIMIT):
-                if sentence and _cued(sentence, rules):
-                    found.append(Cue(kind, line.number, sentence))
+                clause = _cued(sentence, rules) if sentence else ""
+                if clause:  # a limit keeps its whole sentence: "doc says I can jog, but max 20 min"
+                    found.append(Cue(kind, line.number, clause if kind is PlanKind.COMMITMENT else sentence))
                     break
     return found[:MAX_CUES]
 

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from ..llm.base import ChatMessage, GenerationParams
 from ..memory.plans import MAX_PLAN_CHARS, PlanEntry, PlanKind, PlanStatus
 from .due_dates import resolve_due
+from .plan_use import content_words
 from .prompt import quote
 
 log = logging.getLogger(__name__)
 Complete = Callable[[Sequence[ChatMessage], GenerationParams], str]
 MAX_LINES = 8  # the person's lines read at once
 MAX_KNOWN = 12  # active entries shown
+SUPPORT = 0.5  # the share of a note's content words that must be in the lines it cites
 PARAMS = GenerationParams(max_tokens=220, temperature=0.0, top_p=1.0, repeat_penalty=1.0, stop=("\n\n\n",))
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -254,6 +256,9 @@ def _checked_entry(
     if not note or len(note) > MAX_PLAN_CHARS or _empty_note(note):
         return None
     said = " ".join(person[n].text for n in cited)
+    if kind is not PlanKind.PERSON and not _supported(note, said):
+        log.info("a proposed note was dropped: its words are not the cited lines'")
+        return None
     if invented := _invented(note, said, user):
         log.info("a proposed note was dropped: %s is not in the cited lines", invented.split()[0])
         return None
@@ -261,6 +266,13 @@ def _checked_entry(
         return None
     due = _due(match.group("due"), kind, said, max(person[n].at for n in cited))
     return NewEntry(kind, note, due, cited, replaces)
+
+
+def _supported(note: str, said: str) -> bool:
+    """Most of the note's content words are the cited lines' (stemmed): a note taken from an
+    example in the prompt, or from Joi's suggestion, is not the person's."""
+    words = content_words(note)
+    return not words or len(words & content_words(said)) >= SUPPORT * len(words)
 
 
 def _empty_note(note: str) -> bool:

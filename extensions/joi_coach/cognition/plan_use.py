@@ -32,6 +32,7 @@ __all__ = ["PlanCue", "as_you", "cheers_on", "choose_cue", "plans_block", "spoke
 
 CONNECT_CLOSE = 0.52  # cosine (MiniLM) at which a message touches an entry on meaning alone
 CONNECT_SHARED = 0.30  # cosine enough when a content word is shared too
+ANSWER_WINDOW = 3 * 3600.0  # a reply within this time of a follow-up question is its answer
 FOLLOW_UP_AFTER = 6 * 3600.0  # a commitment is followed up in a later conversation, not the same hour
 BLOCK_ENTRIES = 8
 _STOPPING = re.compile(
@@ -207,6 +208,16 @@ def _named_recently(entry: PlanEntry, joi_lines: Sequence[str]) -> bool:
     return any(said in line.lower() for line in joi_lines)
 
 
+def _asked_just_now(active: Sequence[PlanEntry], joi_lines: Sequence[str], now: float) -> PlanEntry | None:
+    """The commitment Joi's last line asked about (``joi_lines``: newest first), if it did."""
+    last = joi_lines[0].lower() if joi_lines else ""
+    for entry in active:
+        recent = entry.followed_up_at is not None and 0 <= now - entry.followed_up_at <= ANSWER_WINDOW
+        if recent and entry.kind is PlanKind.COMMITMENT and as_you(entry.text).lower() in last:
+            return entry
+    return None
+
+
 def choose_cue(
     user: str,
     message: str,
@@ -222,6 +233,14 @@ def choose_cue(
     active = [e for e in entries if e.active]
     if not active:
         return None
+    answered = _asked_just_now(active, joi_lines, now) if not first_of_conversation else None
+    if answered is not None:  # the person answers Joi's follow-up: hear it, nothing else
+        return PlanCue(
+            instruction=f"{user} is answering your question about their plan ({quote(as_you(answered.text))}): "
+            "reflect what they tell you, affirm any effort, and ask one open question about what helped or "
+            "got in the way.",
+            entries=(answered.id,),
+        )
     scores = closeness(message, message_vector, entries, vectors)
     due = [
         e
