@@ -223,3 +223,23 @@ def test_the_models_answer_decides_an_unsure_message(answer, crisis):
 
 def test_a_failing_model_leaves_the_message_as_screened():
     assert ask_model(ScriptedLLM([]), "it'll all be over soon", [], CrisisKind.SUICIDAL) is None
+
+
+UNSURE = "signed up on saturday, been three times already, my forearms are destroyed"
+
+
+def test_the_models_opinion_is_asked_only_when_turned_on(coach_on, embedder):
+    from joi_coach.coach import collect
+    from joi_coach.safety.detection import CrisisDetector
+
+    assert CrisisDetector(embedder).screen(UNSURE).uncertain is not None, "precondition: an unsure message"
+    reply = [" thinking.", " to listen.", " That sounds like a big week. What got you there?"]
+    off = ScriptedLLM(list(reply))
+    _, _, turn = collect(coach_on(off).reply("p", UNSURE, user_name="Ann", conversation="c"))
+    assert turn.crisis is None and len(off.calls) == 3, "off by default: no question, no card"
+    on = ScriptedLLM(["yes", *reply])
+    _, _, turn = collect(coach_on(on, llm_opinion=True).reply("q", UNSURE, user_name="Ann", conversation="c"))
+    assert on.calls[0].params.max_tokens <= 3, "the model was asked first"
+    assert turn.crisis is not None and turn.crisis.reason == "model:yes" and turn.care, (
+        "its yes brings the card"
+    )

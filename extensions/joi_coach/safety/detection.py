@@ -78,9 +78,10 @@ LEARNED_SURE = 0.85  # flagged on its own
 LEARNED_SURE_EN = 0.96  # flagged on its own in English
 LEARNED_GUARDED = 0.98  # ... when a pattern's guard held a sentence back (a negation, an idiom)
 LEARNED_UNSURE = 0.7  # below: no crisis; from here to LEARNED_SURE: read with context, then uncertain
-CONTEXT_FLOOR = 0.1  # from here (the message or one of its earlier turns), the turns are read together
+CONTEXT_FLOOR = 0.1  # from here on the message alone, it is read with the person's earlier turns
+CONTEXT_TURN_FLOOR = 0.5  # ... or when one of those turns scored this much on its own ("what now")
 CONCERNS_KEPT = 512  # how many messages' own scores are remembered (by digest) for the context rule
-CONTEXT_SURE = 0.93  # the message with the person's earlier turns, flagged
+CONTEXT_SURE = 0.97  # the message with the person's earlier turns, flagged
 CONTEXT_TURNS = 3  # how many earlier turns of the person are read with it
 CONTEXT_JOIN = " \n "  # how the turns are joined into one span (as the training script joins them)
 
@@ -222,8 +223,10 @@ class CrisisDetector:
                 CrisisSignal(best.kind, best.crisis, f"learned:{best.crisis:.2f}"), score=best.crisis
             )
         kept = [t for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
-        worry = max([best.crisis, *(self._concern(t) for t in kept)]) if not guarded else best.crisis
-        if worry < CONTEXT_FLOOR:  # neither the message nor its turns: the window is not read
+        worried = best.crisis >= CONTEXT_FLOOR or (
+            not guarded and any(self._concern(t) >= CONTEXT_TURN_FLOOR for t in kept)
+        )
+        if not worried:  # neither the message nor its turns: the window is not read
             return Screening(score=best.crisis)
         turns = [clean(t) for t in kept]
         if turns and not guarded:

@@ -15,13 +15,16 @@ class SafetySettings:
     person adds (a local crisis team, a friend), shown on the card. ``similarity``: also
     compare messages with crisis exemplars and the learned model (needs the embedder; more
     recall, a few ms). ``llm_opinion``: when the learned model is unsure about a message, ask
-    the person's own model before the reply (a second or so, on a few messages in a hundred)."""
+    the person's own model before the reply (a second or so, on a few messages in a hundred).
+    Off by default: the embedded 1.5B model says "crisis" to two thirds of the unsure everyday
+    lines it is asked about (false alarms 1.1% -> 3.6%, docs/benchmarks.md); turn it on with a
+    larger model."""
 
     country: str = ""
     language: str = ""
     own_contacts: tuple[str, ...] = ()
     similarity: bool = True
-    llm_opinion: bool = True
+    llm_opinion: bool = False
 
     def __post_init__(self) -> None:
         for name in ("country", "language"):
