@@ -166,7 +166,7 @@ def _new_version(
 ) -> Proposal | None:
     """The changed entry's replacement, written by the model and checked by the noting parser
     (its numbers and names must be in the cited lines; its due time is worked out by code)."""
-    messages = [
+    messages: list[ChatMessage] = [
         *asked,
         {"role": "assistant", "content": "changed"},
         {"role": "user", "content": _NEW_VERSION.format(user=user)},
