@@ -105,3 +105,36 @@ def test_words_said_back_and_times_said_aloud():
     assert spoken_when(NOW - 0.2 * DAY, NOW) == "earlier today"
     assert spoken_when(NOW - DAY, NOW) == "yesterday"
     assert spoken_when(NOW - 20 * DAY, NOW).startswith("on ")
+
+
+def test_a_plan_that_breaks_a_limit_on_the_same_habit_connects_without_a_shared_word(embedder):
+    """Written apart from the dev scenarios: the limit and the message share a habit, not a word."""
+    import numpy as np
+    from joi_coach.cognition.plan_use import closeness, topics_of
+    from joi_coach.memory.plans import PlanEntry, PlanKind, PlanStatus
+
+    limits = [
+        PlanEntry(
+            1,
+            PlanKind.LIMIT,
+            "no alcohol until the antibiotics are done",
+            PlanStatus.ACTIVE,
+            None,
+            0,
+            0,
+            "joi",
+        ),
+        PlanEntry(2, PlanKind.LIMIT, "no screens after 10pm", PlanStatus.ACTIVE, None, 0, 0, "joi"),
+    ]
+    vectors = embedder.embed_passages([e.text for e in limits])
+
+    def touched(message: str) -> set[int]:
+        scores = closeness(message, embedder.embed_query(message), limits, vectors)
+        return {plan_id for plan_id, score in scores.items() if score > 0}
+
+    assert touched("my mates are doing a pub crawl friday, I'll just have a few pints") == {1}
+    assert touched("gonna binge the whole new season in bed tonight until 2am") == {2}
+    assert touched("can you recommend a good podcast about history?") == set()
+    assert touched("my sister is visiting next week and I need to clean the flat") == set()
+    assert topics_of("I bet the bar was closed, in order to save money") == set(), "second senses left out"
+    assert np.isfinite(vectors).all()

@@ -22,8 +22,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from ..memory.plans import PlanEntry, PlanKind
 from .prompt import quote
@@ -31,7 +34,10 @@ from .prompt import quote
 __all__ = ["PlanCue", "as_you", "cheers_on", "choose_cue", "plans_block", "spoken_when"]
 
 CONNECT_CLOSE = 0.52  # cosine (MiniLM) at which a message touches an entry on meaning alone
-CONNECT_SHARED = 0.30  # cosine enough when a content word is shared too
+CONNECT_SHARED = 0.30
+CONNECT_TOPIC = 0.10  # cosine enough when both speak of the same habit (data/topics.yaml): "a few
+# pints" against "no alcohol until the antibiotics are done" scores 0.14 on meaning alone
+TOPICS = Path(__file__).with_name("data") / "topics.yaml"  # cosine enough when a content word is shared too
 ANSWER_WINDOW = 3 * 3600.0  # a reply within this time of a follow-up question is its answer
 FOLLOW_UP_AFTER = 6 * 3600.0  # a commitment is followed up in a later conversation, not the same hour
 BLOCK_ENTRIES = 8
@@ -183,6 +189,34 @@ def content_words(text: str) -> set[str]:
     return {_stem(w) for w in words if len(w) > 2 and w not in _STOP_WORDS}
 
 
+@cache
+def _topic_terms() -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
+    """The topic table: single words, and phrases as patterns."""
+    data = yaml.safe_load(TOPICS.read_text(encoding="utf-8"))
+    words: dict[str, str] = {}
+    phrases: list[tuple[re.Pattern[str], str]] = []
+    for topic, terms in data.items():
+        for term in map(str, terms):
+            if re.fullmatch(r"[a-z0-9']+", term):
+                words[term] = topic
+            else:
+                phrases.append((re.compile(rf"\b{re.escape(term)}\b"), topic))
+    return words, phrases
+
+
+def topics_of(text: str) -> set[str]:
+    """The habits a text speaks of ("sleep", "alcohol", …), from the topic table (a word
+    matches as written or with a plural "s"; other forms are listed in the table)."""
+    words, phrases = _topic_terms()
+    lowered = text.lower().replace("’", "'")
+    found = set()
+    for word in re.findall(r"[a-z0-9']+", lowered):
+        for form in (word, word[:-1] if word.endswith("s") else word):
+            if form in words:
+                found.add(words[form])
+    return found | {topic for pattern, topic in phrases if pattern.search(lowered)}
+
+
 def _is_stopping(entry: PlanEntry) -> bool:
     return entry.kind in (PlanKind.LIMIT, PlanKind.TRIGGER) or (
         entry.kind is PlanKind.GOAL and bool(_STOPPING.search(entry.text))
@@ -193,13 +227,15 @@ def closeness(
     message: str, message_vector: np.ndarray, entries: Sequence[PlanEntry], vectors: np.ndarray
 ) -> dict[int, float]:
     """Each entry's closeness to the message: its cosine, counted only when it is high, or
-    when a content word is shared too (else 0)."""
-    words = content_words(message)
+    when a content word is shared too, or when both are about the same habit (else 0)."""
+    words, topics = content_words(message), topics_of(message)
     scores = {}
     for entry, vector in zip(entries, vectors, strict=True):
         cosine = float(np.dot(message_vector, vector))
         shared = bool(words & content_words(entry.text))
-        scores[entry.id] = cosine if cosine >= CONNECT_CLOSE or (shared and cosine >= CONNECT_SHARED) else 0.0
+        same_topic = bool(topics & topics_of(entry.text))
+        close = cosine >= CONNECT_CLOSE or (shared and cosine >= CONNECT_SHARED)
+        scores[entry.id] = cosine if close or (same_topic and cosine >= CONNECT_TOPIC) else 0.0
     return scores
 
 
