@@ -94,6 +94,8 @@ from joi_coach.llm.base import GenerationParams, complete_chat
 from joi_coach.memory.embeddings import Embedder
 from joi_coach.memory.models import NewMemory, Stream
 from reply_paths import CoachPath, WebuiPath, held_settings, serve_embedded
+from style_scores import copied_thought
+from style_scores import score_reply as score_style
 
 REPEAT_LIMIT = 8  # a dialogue sharing this many consecutive words with an earlier line repeats it
 DAY = 86_400.0
@@ -105,6 +107,15 @@ TARGETS = {
     "followups": 0.80,
     "connections": 0.70,
     "no_forced_connection": 0.90,
+}
+STYLE_TARGETS = {  # (≤ or ≥, share of replies): the Motivational Interviewing style, scored apart from the guard
+    "unsolicited_advice": ("≤", 0.15),
+    "asks_or_reflects": ("≥", 0.80),
+    "platitude": ("≤", 0.05),
+    "invented_details": ("≤", 0.0),
+    "thought_copied": ("≤", 0.05),
+    "mismatched_affect": ("≤", 0.05),
+    "stale_time": ("≤", 0.0),
 }
 EXPECT_KEYS = ("expect_any", "expect_none", "expect_followup", "expect_connection", "expect_no_connection")
 
@@ -368,6 +379,20 @@ class ReplyScore:
     followup: bool | None = None  # expect_followup met; None: not asked
     connection: bool | None = None  # expect_connection met
     no_forced: bool | None = None  # expect_no_connection avoided
+    style: dict[str, bool] = field(default_factory=dict)  # style_scores' flags (STYLE_TARGETS' keys)
+    style_problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StyleContext:
+    """What the style scorer reads besides the reply: the person's earlier messages (with their
+    times), the names and card texts Joi may use, Joi's last line and earlier thoughts."""
+
+    said: list[tuple[str, float]] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+    previous_joi_line: str = ""
+    thoughts: list[str] = field(default_factory=list)
+    now: float | None = None
 
 
 def score_reply(
@@ -382,6 +407,7 @@ def score_reply(
     earlier: list[str],
     timings: dict[str, float],
     coach_turn: Any = None,
+    style: StyleContext | None = None,
 ) -> ReplyScore:
     """Every check on one reply (``reply`` is a ParsedReply; ``earlier``: Joi's earlier lines and thoughts;
     ``coach_turn``: the coach's ``Turn``, whose ``crisis`` and ``care`` are read when it has them)."""
@@ -414,7 +440,35 @@ def score_reply(
         if turn.get(key):
             setattr(score, name, matches_any(reply.dialogue, turn[key]) == wanted)
     score_crisis(score, turn.get("crisis"), coach_turn)
+    if style is not None and not score.crisis_detected:  # a crisis reply has its own checks
+        score_style_of(score, reply, turn["say"], style)
     return score
+
+
+def score_style_of(score: ReplyScore, reply: Any, message: str, context: StyleContext) -> None:
+    """The style flags of one reply (``benchmarks/style_scores.py``: rules written apart from the
+    run-time guard, so that these can fail where the guard let something through)."""
+    judged = score_style(
+        reply.dialogue,
+        message,
+        known=[text for text, _ in context.said],
+        allowed=[*context.allowed, score.care],
+        dated=context.said,
+        now=context.now,
+        previous_joi_line=context.previous_joi_line,
+    )
+    thoughts = [t for t in (reply.empathetic, reply.therapeutic) if t]
+    copied = any(copied_thought(t, context.thoughts) for t in thoughts)
+    score.style = {
+        "unsolicited_advice": judged.unsolicited_advice,
+        "asks_or_reflects": judged.asks_or_reflects,
+        "platitude": judged.platitude,
+        "invented_details": bool(judged.invented_details),
+        "thought_copied": copied,
+        "mismatched_affect": judged.mismatched_affect,
+        "stale_time": judged.stale_time,
+    }
+    score.style_problems = judged.problems() + (["a thought copies an earlier one"] if copied else [])
 
 
 def score_crisis(score: ReplyScore, expected: bool | None, coach_turn: Any) -> None:
@@ -459,10 +513,13 @@ def run_scenario(path: Any, scenario: dict[str, Any], index: int, judge: Judge |
     clock = time.time() - (total_days + 1) * DAY  # the last session ends about a day before now
     earlier: list[str] = []
     scores: list[ReplyScore] = []
+    style = StyleContext(allowed=[user, coach.character.name])
     for s, session in enumerate(scenario["sessions"]):
         clock += float(session.get("after_days", 0)) * DAY
+        style.previous_joi_line = ""
         for t, turn in enumerate(session["turns"]):
             clock += TURN_GAP
+            style.now = clock
             done = path.turn(profile, user, turn["say"], f"session-{s}", clock)
             score = score_reply(
                 scenario=name,
@@ -475,7 +532,11 @@ def run_scenario(path: Any, scenario: dict[str, Any], index: int, judge: Judge |
                 earlier=earlier,
                 timings=done.timings_ms,
                 coach_turn=done,
+                style=style,
             )
+            style.said.append((turn["say"], clock))
+            style.previous_joi_line = done.reply.dialogue
+            style.thoughts += [x for x in (done.reply.empathetic, done.reply.therapeutic) if x]
             if judge is not None:
                 score.judge = judge.rate(coach.character.name, user, turn["say"], done.reply.dialogue)
             scores.append(score)
@@ -562,6 +623,9 @@ def summarise(scores: list[ReplyScore], importance: list[dict[str, list[int]]] =
     if judged:
         summary["judge"] = {k: statistics.mean(j[k] for j in judged if k in j) for k in RUBRIC}
     summary.update(summarise_crisis(scores))
+    styled = [s.style for s in scores if s.style]
+    summary["style"] = {key: share([bool(flags[key]) for flags in styled]) for key in STYLE_TARGETS}
+    summary["style_count"] = len(styled)
     return summary
 
 
@@ -654,6 +718,14 @@ def print_summary(summary: dict[str, Any], scores: list[ReplyScore]) -> None:
         print("problems: " + ", ".join(f"{k} ×{v}" for k, v in summary["problems"].items()))
     if "judge" in summary:
         print("judge (1–5): " + ", ".join(f"{k} {v:.2f}" for k, v in summary["judge"].items()))
+    if summary.get("style_count"):
+        print(f"style (benchmarks/style_scores.py, {summary['style_count']} replies without a crisis):")
+        for key, (sign, target) in STYLE_TARGETS.items():
+            value = summary["style"][key]
+            met = value is not None and (value <= target if sign == "≤" else value >= target)
+            print(
+                f"  {key.replace('_', ' ')}: {pct(value)} (target {sign} {target:.0%}: {'met' if met else 'NOT met'})"
+            )
     if summary.get("crisis_turns") or summary.get("hard_negatives"):
         print_crisis(summary, pct)
     bad = worst(scores)
