@@ -22,14 +22,13 @@ import yaml
 
 from ..llm.base import ChatMessage, GenerationParams
 from ..memory.plans import PlanEntry, PlanKind
-from .plan_notes import Complete, Line, NewEntry, Proposal, parse_proposals, without_repeats
+from .plan_notes import Complete, Line, NewEntry, Proposal, parse_proposals, read_written, without_repeats
 from .prompt import quote
 
 DATA = Path(__file__).with_name("data") / "plan_cues.yaml"
 MAX_CUES = 4  # sentences asked about per group of lines
 PARAMS = GenerationParams(max_tokens=48, temperature=0.0, top_p=1.0, repeat_penalty=1.0, stop=("\n",))
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-_ANSWER = re.compile(r"^\s*(?P<text>[^(]+?)\s*(?:\(\s*when\s*:?\s*(?P<when>[^)]*)\)\s*)?\.?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -136,12 +135,12 @@ def cued_notes(
     """A checked note for each cued sentence (none where the model's answer fails a check)."""
     notes: list[NewEntry] = []
     for cue in cued_sentences(lines):
-        answer = (complete(cue_prompt(user, cue, lines), PARAMS).strip().splitlines() or [""])[0]
-        written = _ANSWER.match(answer.replace("|", "/"))
+        written = read_written(complete(cue_prompt(user, cue, lines), PARAMS))
         if written is None:
             continue
-        cited = ", ".join(str(n) for n in _lines_naming(written.group("text"), cue.line, lines))
-        line = f"NEW {cue.kind.value} | {written.group('text')} | due: {written.group('when') or 'none'} | from: {cited}"
+        text, when = written
+        cited = ", ".join(str(n) for n in _lines_naming(text, cue.line, lines))
+        line = f"NEW {cue.kind.value} | {text} | due: {when} | from: {cited}"
         notes += [p for p in parse_proposals(line, lines, known, user) if isinstance(p, NewEntry)]
     return notes
 

@@ -194,6 +194,16 @@ def _due(phrase: str | None, kind: PlanKind, said: str, at: float) -> float | No
     return resolve_due(words, at)
 
 
+_WRITTEN = re.compile(r"^\s*(?P<text>[^(]+?)\s*(?:\(\s*when\s*:?\s*(?P<when>[^)]*)\)\s*)?\.?\s*$", re.I)
+
+
+def read_written(answer: str) -> tuple[str, str] | None:
+    """A focused question's answer, "<note> (when: <when>)", as (note, when); None when the
+    first line is not in that form. Checked afterwards like every proposal."""
+    written = _WRITTEN.match((str(answer).strip().splitlines() or [""])[0].replace("|", "/"))
+    return (written.group("text"), written.group("when") or "none") if written else None
+
+
 def parse_proposals(
     text: str, lines: Sequence[Line], known: Sequence[PlanEntry], user: str = ""
 ) -> list[Proposal]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..llm.base import ChatMessage, GenerationParams
 from ..memory.plans import PlanEntry, PlanKind, PlanStatus
-from .plan_notes import Complete, Line, NewEntry, Proposal, StatusChange, parse_proposals
+from .plan_notes import Complete, Line, NewEntry, Proposal, StatusChange, parse_proposals, read_written
 from .plan_use import content_words
 from .prompt import quote
 
@@ -73,7 +73,6 @@ _EXAMPLES = (
     ),
 )
 
-_VERSION = re.compile(r"^\s*(?P<text>[^(]+?)\s*(?:\(\s*when\s*:?\s*(?P<when>[^)]*)\)\s*)?\.?\s*$", re.I)
 _NEW_VERSION = """Write the entry's new version in {user}'s words, then when it is due in {user}'s own words (or none), like this:
 <the new version> (when: <when, or none>)"""
 
@@ -171,11 +170,10 @@ def _new_version(
         {"role": "assistant", "content": "changed"},
         {"role": "user", "content": _NEW_VERSION.format(user=user)},
     ]
-    answer = (complete(messages, NEW_VERSION_PARAMS).strip().splitlines() or [""])[0]
-    written = _VERSION.match(answer.replace("|", "/"))
+    written = read_written(complete(messages, NEW_VERSION_PARAMS))
     if written is None:
         return None
-    text, when = written.group("text"), written.group("when") or "none"
+    text, when = written
     cites = ", ".join(str(n) for n in cited)
     parsed = parse_proposals(
         f"REPLACE #{entry.id} | {text} | due: {when} | from: {cites}", lines, known, user
