@@ -116,22 +116,6 @@ def test_a_veiled_message_is_read_with_the_persons_earlier_turns(embedder):
     assert detector.check(VEILED, harmless) is None
 
 
-@pytest.mark.parametrize(
-    ("earlier", "text"),
-    [
-        (["I counted the tablets I have saved up", "there are enough now"], "ok. what should I do"),
-        (["j'ai écrit des lettres d'adieu hier soir", "j'ai tout rangé chez moi"], "c'est calme ici"),
-    ],
-)
-def test_a_short_flat_message_is_read_with_its_turns_even_when_it_scores_low_alone(embedder, earlier, text):
-    """A flat message ("what should I do") scores near nothing alone; the turns before it
-    decide (the context rule once skipped every message scoring under 0.3 alone)."""
-    detector = CrisisDetector(embedder)
-    assert detector.check(text) is None
-    signal = detector.check(text, earlier)
-    assert signal is not None and signal.reason.startswith("context:"), signal
-
-
 def test_the_coach_screens_a_message_with_the_turns_before_it(tmp_path, embedder):
     from dataclasses import replace
 

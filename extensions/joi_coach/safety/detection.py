@@ -34,10 +34,7 @@ Limits: this is a screen, not a clinical instrument; figures in docs/benchmarks.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -78,10 +75,8 @@ LEARNED_SURE = 0.85  # flagged on its own
 LEARNED_SURE_EN = 0.96  # flagged on its own in English
 LEARNED_GUARDED = 0.98  # ... when a pattern's guard held a sentence back (a negation, an idiom)
 LEARNED_UNSURE = 0.7  # below: no crisis; from here to LEARNED_SURE: read with context, then uncertain
-CONTEXT_FLOOR = 0.1  # from here on the message alone, it is read with the person's earlier turns
-CONTEXT_TURN_FLOOR = 0.5  # ... or when one of those turns scored this much on its own ("what now")
-CONCERNS_KEPT = 512  # how many messages' own scores are remembered (by digest) for the context rule
-CONTEXT_SURE = 0.97  # the message with the person's earlier turns, flagged
+CONTEXT_FLOOR = 0.3  # from here, a message is also read with the person's earlier turns
+CONTEXT_SURE = 0.93  # the message with the person's earlier turns, flagged
 CONTEXT_TURNS = 3  # how many earlier turns of the person are read with it
 CONTEXT_JOIN = " \n "  # how the turns are joined into one span (as the training script joins them)
 
@@ -113,9 +108,8 @@ class CrisisDetector:
     the shipped weights were trained with that embedder, the learned model (one or two
     embedding calls per check). ``classifier`` replaces the shipped weights (tests, training).
 
-    ``screen`` is thread-safe: the detector holds compiled patterns, read-only arrays and a
-    locked table of recent messages' scores (keyed by a digest, never the text), and the
-    ``Embedder`` serialises its own model calls.
+    ``screen`` is thread-safe: the detector holds only compiled patterns and read-only arrays,
+    and the ``Embedder`` serialises its own model calls.
     """
 
     def __init__(self, embedder: Embedder | None = None, classifier: CrisisClassifier | None = None) -> None:
@@ -133,8 +127,6 @@ class CrisisDetector:
             if self._across is None:
                 classifier = None
         self._classifier = classifier if embedder is not None else None
-        self._concerns: OrderedDict[bytes, float] = OrderedDict()  # digest of a message -> its score
-        self._concerns_lock = threading.Lock()
 
     @property
     def uses_embeddings(self) -> bool:
@@ -151,34 +143,10 @@ class CrisisDetector:
 
     def screen(self, text: str, earlier: Sequence[str] = ()) -> Screening:
         """The message's screening. ``earlier``: the person's previous messages in this
-        conversation, oldest first (the last few are read with ``text`` when the learned model is
-        not sure of ``text`` alone and it, or one of them, scored above a floor)."""
+        conversation, oldest first (only the last few are read, and only when the learned model
+        is unsure about ``text`` alone)."""
         if not isinstance(text, str) or not text.strip():
             return Screening()
-        screening = self._screen(text, earlier)
-        self._remember_concern(text, 1.0 if screening.signal else screening.score)
-        return screening
-
-    def _remember_concern(self, text: str, score: float) -> None:
-        key = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
-        with self._concerns_lock:
-            self._concerns[key] = score
-            self._concerns.move_to_end(key)
-            while len(self._concerns) > CONCERNS_KEPT:
-                self._concerns.popitem(last=False)
-
-    def _concern(self, text: str) -> float:
-        """How worrying an earlier message read on its own: remembered from when it was sent
-        (only a digest of its text is kept), or screened now after a restart."""
-        key = hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
-        with self._concerns_lock:
-            known = self._concerns.get(key)
-        if known is not None:
-            return known
-        screening = self.screen(text)
-        return 1.0 if screening.signal else screening.score
-
-    def _screen(self, text: str, earlier: Sequence[str]) -> Screening:
         cleaned = clean(text)
         if not cleaned:
             return Screening()
@@ -222,13 +190,9 @@ class CrisisDetector:
             return Screening(
                 CrisisSignal(best.kind, best.crisis, f"learned:{best.crisis:.2f}"), score=best.crisis
             )
-        kept = [t for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
-        worried = best.crisis >= CONTEXT_FLOOR or (
-            not guarded and any(self._concern(t) >= CONTEXT_TURN_FLOOR for t in kept)
-        )
-        if not worried:  # neither the message nor its turns: the window is not read
+        if best.crisis < CONTEXT_FLOOR:
             return Screening(score=best.crisis)
-        turns = [clean(t) for t in kept]
+        turns = [clean(t) for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
         if turns and not guarded:
             window = CONTEXT_JOIN.join([*turns, " ".join(groups)])
             vector = self._with_languages([window], self._embedder.embed_passages([window]))[0]
