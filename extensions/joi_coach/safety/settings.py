@@ -17,7 +17,7 @@ class SafetySettings:
     recall, a few ms). ``llm_opinion``: when the learned model is unsure about a message, ask
     the person's own model before the reply (a second or so, on a few messages in a hundred).
     Off by default: the embedded 1.5B model says "crisis" to two thirds of the unsure everyday
-    lines it is asked about (false alarms 1.1% -> 3.6%, docs/benchmarks.md); turn it on with a
+    lines it is asked about (false alarms 1.3% -> 3.6%, docs/benchmarks.md); turn it on with a
     larger model."""
 
     country: str = ""
