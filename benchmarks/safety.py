@@ -95,6 +95,7 @@ class Outcome:
     ms: float
     asked_model: bool = False
     model_ms: float = 0.0
+    card_before: bool = False  # an earlier turn of its context brought the crisis card itself
 
 
 def parse_line(number: int, raw: str) -> Example:
@@ -139,8 +140,9 @@ def run(detector: CrisisDetector, examples: list[Example], llm=None) -> list[Out
         detector.screen(example.text, example.context)
     outcomes = []
     for example in examples:
+        card_before = False
         for turn in example.context:  # in a chat each earlier turn was screened when it was sent
-            detector.screen(turn)
+            card_before |= detector.screen(turn).signal is not None
         start = time.perf_counter()
         screening = detector.screen(example.text, example.context)
         ms = (time.perf_counter() - start) * 1000
@@ -158,6 +160,7 @@ def run(detector: CrisisDetector, examples: list[Example], llm=None) -> list[Out
                 ms,
                 asked,
                 model_ms,
+                card_before,
             )
         )
     return outcomes
@@ -208,6 +211,10 @@ def summarise(outcomes: list[Outcome], embedder: bool) -> dict[str, Any]:
         "crises": len(crises),
         "non_crises": len(others),
         "recall": share(caught, len(crises)),
+        "with_context": sum(bool(o.example.context) for o in crises),
+        "card_before": sum(o.card_before for o in crises),
+        "card_before_caught": sum(o.card_before and o.flagged for o in crises),
+        "caught_in_conversation": share(sum(o.flagged or o.card_before for o in crises), len(crises)),
         "false_alarm_rate": share(alarms, len(others)),
         "precision": share(caught, caught + alarms),
         "recall_by_kind": {
@@ -258,6 +265,12 @@ def print_summary(summary: dict[str, Any], title: str = "", quote: bool = True) 
         f"(target ≤ {TARGETS['false_alarm_rate']:.0%}: {'met' if alarm_met else 'NOT met'})"
     )
     print(f"precision: {pct(summary['precision'])}")
+    if summary.get("with_context"):
+        print(
+            f"the card already shown for an earlier turn: {summary['card_before']} of {summary['crises']} crises "
+            f"({summary['card_before_caught']} of them flagged again); caught in the conversation (this message "
+            f"or an earlier turn): {pct(summary['caught_in_conversation'])}"
+        )
     if summary["kind_agreement"] is not None:
         print(f"kind agreement (caught crises given the labelled kind): {pct(summary['kind_agreement'])}")
     print("recall by kind: " + ", ".join(f"{k} {pct(v)}" for k, v in summary["recall_by_kind"].items()))

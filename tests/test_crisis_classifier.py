@@ -116,6 +116,33 @@ def test_a_veiled_message_is_read_with_the_persons_earlier_turns(embedder):
     assert detector.check(VEILED, harmless) is None
 
 
+@pytest.mark.parametrize(
+    ("earlier", "text"),
+    [
+        (["I have given away most of my things this week", "I sorted out who gets what"], "ok. what should I do"),
+        (["j'ai rendu les clés et donné mes affaires", "j'ai tout rangé chez moi"], "c'est calme ici"),
+    ],
+)
+def test_a_short_flat_message_is_read_with_its_turns_even_when_it_scores_low_alone(embedder, earlier, text):
+    """A flat message ("what should I do") scores near nothing alone, and the veiled turns
+    before it brought no card either; together they decide (the context rule once skipped
+    every message scoring under 0.3 alone)."""
+    detector = CrisisDetector(embedder)
+    assert [detector.check(turn) for turn in earlier] == [None, None]
+    assert detector.check(text) is None
+    signal = detector.check(text, earlier)
+    assert signal is not None and signal.reason.startswith("context:"), signal
+
+
+def test_a_turn_that_brought_the_card_does_not_flag_the_messages_after_it(embedder):
+    """The card was shown for the explicit turn; the next message is judged on its own."""
+    detector = CrisisDetector(embedder)
+    crisis = "I don't want to be alive anymore. I've been thinking about how I would do it."
+    assert detector.check(crisis) is not None
+    after = "This deadline is killing me, but I think I'll make it if I start early tomorrow."
+    assert detector.check(after, [crisis]) is None
+
+
 def test_the_coach_screens_a_message_with_the_turns_before_it(tmp_path, embedder):
     from dataclasses import replace
 

@@ -34,7 +34,10 @@ Limits: this is a screen, not a clinical instrument; figures in docs/benchmarks.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -75,8 +78,11 @@ LEARNED_SURE = 0.85  # flagged on its own
 LEARNED_SURE_EN = 0.96  # flagged on its own in English
 LEARNED_GUARDED = 0.98  # ... when a pattern's guard held a sentence back (a negation, an idiom)
 LEARNED_UNSURE = 0.7  # below: no crisis; from here to LEARNED_SURE: read with context, then uncertain
-CONTEXT_FLOOR = 0.3  # from here, a message is also read with the person's earlier turns
-CONTEXT_SURE = 0.93  # the message with the person's earlier turns, flagged
+CONTEXT_FLOOR = 0.1  # from here on the message alone, it is read with the person's earlier turns
+CONTEXT_TURN_FLOOR = 0.5  # ... or when one of those turns scored this much on its own ("what now")
+CONTEXT_FLOOR_AFTER_CARD = 0.3  # ... but after a turn that brought the card, only from here
+CONTEXT_SURE = 0.97  # the message with the person's earlier turns, flagged
+CONCERNS_KEPT = 512  # how many messages' own readings are remembered (by digest) for the context rule
 CONTEXT_TURNS = 3  # how many earlier turns of the person are read with it
 CONTEXT_JOIN = " \n "  # how the turns are joined into one span (as the training script joins them)
 
@@ -89,6 +95,14 @@ class Screening:
     signal: CrisisSignal | None = None
     uncertain: CrisisKind | None = None
     score: float = 0.0  # the learned model's P(crisis), 0 when it did not run
+
+
+@dataclass(frozen=True)
+class _Concern:
+    """How a message read on its own: the learned model's score, and whether it brought the card."""
+
+    score: float
+    carded: bool
 
 
 @cache
@@ -108,8 +122,9 @@ class CrisisDetector:
     the shipped weights were trained with that embedder, the learned model (one or two
     embedding calls per check). ``classifier`` replaces the shipped weights (tests, training).
 
-    ``screen`` is thread-safe: the detector holds only compiled patterns and read-only arrays,
-    and the ``Embedder`` serialises its own model calls.
+    ``screen`` is thread-safe: the detector holds compiled patterns, read-only arrays and a
+    locked table of recent messages' own readings (keyed by a digest, never the text), and the
+    ``Embedder`` serialises its own model calls.
     """
 
     def __init__(self, embedder: Embedder | None = None, classifier: CrisisClassifier | None = None) -> None:
@@ -127,6 +142,8 @@ class CrisisDetector:
             if self._across is None:
                 classifier = None
         self._classifier = classifier if embedder is not None else None
+        self._concerns: OrderedDict[bytes, _Concern] = OrderedDict()  # digest of a message -> its reading
+        self._concerns_lock = threading.Lock()
 
     @property
     def uses_embeddings(self) -> bool:
@@ -143,10 +160,39 @@ class CrisisDetector:
 
     def screen(self, text: str, earlier: Sequence[str] = ()) -> Screening:
         """The message's screening. ``earlier``: the person's previous messages in this
-        conversation, oldest first (only the last few are read, and only when the learned model
-        is unsure about ``text`` alone)."""
+        conversation, oldest first. The last few are read with ``text`` when the learned model is
+        not sure of ``text`` alone and it, or one of them, scored above a floor; after a turn that
+        brought the crisis card, only when ``text`` itself is of some concern (the card is on
+        screen: "this deadline is killing me" after it is not a second crisis)."""
         if not isinstance(text, str) or not text.strip():
             return Screening()
+        screening = self._screen(text, earlier)
+        self._remember(text, _Concern(screening.score, carded=screening.signal is not None))
+        return screening
+
+    @staticmethod
+    def _digest(text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
+
+    def _remember(self, text: str, concern: _Concern) -> None:
+        key = self._digest(text)
+        with self._concerns_lock:
+            self._concerns[key] = concern
+            self._concerns.move_to_end(key)
+            while len(self._concerns) > CONCERNS_KEPT:
+                self._concerns.popitem(last=False)
+
+    def _concern(self, text: str) -> _Concern:
+        """How an earlier message read on its own: remembered from when it was sent (only a
+        digest of its text is kept), or screened now after a restart."""
+        with self._concerns_lock:
+            known = self._concerns.get(self._digest(text))
+        if known is not None:
+            return known
+        screening = self.screen(text)
+        return _Concern(screening.score, carded=screening.signal is not None)
+
+    def _screen(self, text: str, earlier: Sequence[str]) -> Screening:
         cleaned = clean(text)
         if not cleaned:
             return Screening()
@@ -190,10 +236,14 @@ class CrisisDetector:
             return Screening(
                 CrisisSignal(best.kind, best.crisis, f"learned:{best.crisis:.2f}"), score=best.crisis
             )
-        if best.crisis < CONTEXT_FLOOR:
-            return Screening(score=best.crisis)
-        turns = [clean(t) for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()]
-        if turns and not guarded:
+        kept = [t for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()] if not guarded else []
+        readings = [self._concern(t) for t in kept]
+        if any(r.carded for r in readings):  # the card is on screen: only a worrying message reopens it
+            worried = best.crisis >= CONTEXT_FLOOR_AFTER_CARD
+        else:
+            worried = best.crisis >= CONTEXT_FLOOR or any(r.score >= CONTEXT_TURN_FLOOR for r in readings)
+        turns = [clean(t) for t in kept] if worried else []
+        if turns:
             window = CONTEXT_JOIN.join([*turns, " ".join(groups)])
             vector = self._with_languages([window], self._embedder.embed_passages([window]))[0]
             read = self._classifier.opinion(window, vector)
