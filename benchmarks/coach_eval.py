@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import statistics
 import string
@@ -380,6 +381,7 @@ class ReplyScore:
     connection: bool | None = None  # expect_connection met
     no_forced: bool | None = None  # expect_no_connection avoided
     style: dict[str, bool] = field(default_factory=dict)  # style_scores' flags (STYLE_TARGETS' keys)
+    guard: dict[str, int] = field(default_factory=dict)  # what the run-time guard did to this reply
     style_problems: list[str] = field(default_factory=list)
 
 
@@ -504,6 +506,41 @@ class ScenarioResult:
     importance: dict[str, list[int]]  # "person" / "joi" -> ratings
 
 
+class GuardTally(logging.Handler):
+    """Counts what the run-time guard did to a reply, from its log records (reasons only):
+    sentences dropped (``talk_guard``: advice, platitude, thanks, invented fact) and retries or
+    fallbacks (``guard``: a thought or the spoken line asked again, a salvage, the open question).
+    So the report shows what the model itself wrote before the guard."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.counts: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        for attribute in ("talk_guard", "guard"):
+            reason = getattr(record, attribute, None)
+            if reason:
+                self.counts[f"dropped: {reason}" if attribute == "talk_guard" else reason] += 1
+
+    def take(self) -> dict[str, int]:
+        counts, self.counts = dict(self.counts), Counter()
+        return counts
+
+
+@contextmanager
+def guard_tally() -> Iterator[GuardTally]:
+    tally = GuardTally()
+    logger = logging.getLogger("joi_coach.cognition")
+    level = logger.level
+    logger.addHandler(tally)
+    logger.setLevel(logging.INFO)
+    try:
+        yield tally
+    finally:
+        logger.removeHandler(tally)
+        logger.setLevel(level)
+
+
 def run_scenario(path: Any, scenario: dict[str, Any], index: int, judge: Judge | None) -> ScenarioResult:
     """One person's sessions through ``path`` (a :mod:`reply_paths` path)."""
     coach: Coach = path.coach
@@ -520,7 +557,8 @@ def run_scenario(path: Any, scenario: dict[str, Any], index: int, judge: Judge |
         for t, turn in enumerate(session["turns"]):
             clock += TURN_GAP
             style.now = clock
-            done = path.turn(profile, user, turn["say"], f"session-{s}", clock)
+            with guard_tally() as tally:
+                done = path.turn(profile, user, turn["say"], f"session-{s}", clock)
             score = score_reply(
                 scenario=name,
                 session=s,
@@ -534,6 +572,7 @@ def run_scenario(path: Any, scenario: dict[str, Any], index: int, judge: Judge |
                 coach_turn=done,
                 style=style,
             )
+            score.guard = tally.take()
             style.said.append((turn["say"], clock))
             style.previous_joi_line = done.reply.dialogue
             style.thoughts += [x for x in (done.reply.empathetic, done.reply.therapeutic) if x]
@@ -626,6 +665,8 @@ def summarise(scores: list[ReplyScore], importance: list[dict[str, list[int]]] =
     styled = [s.style for s in scores if s.style]
     summary["style"] = {key: share([bool(flags[key]) for flags in styled]) for key in STYLE_TARGETS}
     summary["style_count"] = len(styled)
+    summary["guard"] = dict(sum((Counter(s.guard) for s in scores), Counter()).most_common())
+    summary["guard_touched"] = share([bool(s.guard) for s in scores])
     return summary
 
 
@@ -726,6 +767,9 @@ def print_summary(summary: dict[str, Any], scores: list[ReplyScore]) -> None:
             print(
                 f"  {key.replace('_', ' ')}: {pct(value)} (target {sign} {target:.0%}: {'met' if met else 'NOT met'})"
             )
+    if summary.get("guard_touched") is not None:
+        done = ", ".join(f"{k} ×{v}" for k, v in summary["guard"].items()) or "nothing"
+        print(f"the run-time guard touched {pct(summary['guard_touched'])} of replies: {done}")
     if summary.get("crisis_turns") or summary.get("hard_negatives"):
         print_crisis(summary, pct)
     bad = worst(scores)

@@ -86,7 +86,7 @@ def test_the_coach_keeps_joi_from_repeating_a_line_from_an_earlier_conversation(
 
     from joi_coach.coach import Coach, collect
 
-    old_line = "Small steps add up, and every run you finish is a vote for the runner you want to be."
+    old_line = "Two runs in one week is a real rhythm, and it shows how much this matters to you."
     backend = ScriptedLLM(
         [
             " hopeful.",

@@ -10,7 +10,7 @@ server, in one free generation parsed as it comes. Either way the text streams a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from ..llm.base import CancelToken, GenerationParams
@@ -19,6 +19,8 @@ from .memory_answer import Note, answer_from_memory
 from .reply_checks import sentence_count
 from .reply_format import EMPATHETIC_LABEL, THERAPIST_LABEL, THINK_CLOSE, THINK_OPEN
 from .spoken_guard import MAX_SENTENCES, SpokenLineGuard, lines_joi_wrote, salvage, without_leading_label
+from .talk_guard import TalkGuard
+from .thought_guard import CopyWatch
 from .voices import parse_reply
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ THOUGHT_TOKENS = 120
 SPOKEN_ATTEMPTS = 2
 # What Joi says when the model says nothing twice (it stopped after its thoughts): a reply is
 # never empty, and an open question is the one thing a coach can always say.
+THOUGHT_ATTEMPTS = 2  # a thought that copies an earlier line is asked for once more
 OPEN_QUESTION = "I'm listening, {user}. What feels most important about this for you right now?"
 # The thoughts are about the person, never to them: where the backend can, these are ruled out.
 SECOND_PERSON = ("you", "your", "yours", "yourself")
@@ -87,6 +90,7 @@ def speaking_messages(
     answered: bool = False,
     instruction: str = "",
     opened: bool = False,
+    dropped: Sequence[str] = (),
 ) -> list:
     """The conversation again, with the finished thoughts as private notes before Joi speaks.
 
@@ -101,10 +105,11 @@ def speaking_messages(
         f"- feeling: {empathetic.strip()}\n- what would help: {therapeutic.strip()}\n"
         + (f"- the most relevant thing you remember: {key_memory}\n" if key_memory else "")
         + "\n"
-        f"Now reply as {name}, speaking directly to {user}: answer what {user} just said in two to four "
-        f"warm, natural sentences. If {user} asks about something from an earlier conversation, answer "
-        "it plainly with the facts from what you remember. Do not thank them for sharing, and do not "
-        "repeat what you said before."
+        f"Now reply as {name}, speaking directly to {user}, in two to four warm, natural sentences: say "
+        f"back what {user} just said or feels, in your own words, then ask one open question or name a "
+        f"real effort of theirs. Offer advice only if {user} asked for it. If {user} asks about something "
+        "from an earlier conversation, answer it plainly with the facts from what you remember. Do not "
+        "thank them for sharing, and do not repeat what you said before."
     )
     if instruction:
         notes += f"\n\n{instruction}"
@@ -115,11 +120,29 @@ def speaking_messages(
             f" You have begun by answering {user}'s question from what they told you: go on with one or two "
             "sentences about what it means for them now."
         )
-    if retry:
+    if retry and dropped:
+        notes += (
+            f" Your first try was {' and '.join(sorted(set(dropped)))}: say it afresh, as {name}. Reflect what "
+            f"{user} said in your own words and ask one open question; give advice only if {user} asks for it."
+        )
+    elif retry:
         notes += (
             f" Your first try repeated earlier words or slipped out of your role: say it afresh, as {name}."
         )
     return [*messages, {"role": "system", "content": notes}]
+
+
+def talk_guard_for(messages: list, user: str, instruction: str = "", key_memory: str = "") -> TalkGuard:
+    """The coach's-talk guard for a spoken line answering the prompt's last message."""
+    joi_lines = [m["content"] for m in messages[:-1] if m["role"] == "assistant"]
+    known = "\n".join([*(m["content"] for m in messages[:-1]), instruction, key_memory])
+    return TalkGuard(messages[-1]["content"], joi_lines[-1] if joi_lines else "", known, user)
+
+
+def either(*drops: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """A sentence dropped by any of ``drops``."""
+    active = [d for d in drops if d is not None]
+    return lambda sentence: any(d(sentence) for d in active)
 
 
 def stream_reply(
@@ -167,17 +190,19 @@ def stream_reply(
     thinking = messages
     if frame is not None and frame.thought_note:  # late, beside the message, as the memories are
         thinking = [*messages[:-1], {"role": "system", "content": frame.thought_note}, messages[-1]]
+    wrote = lines_joi_wrote(messages, user_name)
     with llm.foreground():
         for index, (label, step_stops) in enumerate(thought_steps(user_name)):
             step = replace(params, max_tokens=THOUGHT_TOKENS, stop=step_stops, avoid_words=SECOND_PERSON)
             so_far += label
             yield label, False
-            written = ""
-            for chunk in llm.stream_chat(thinking, step, cancel, so_far):
-                written += chunk
-                if not checked:
-                    so_far += chunk
-                    yield chunk, True
+            if checked:
+                written = "".join(llm.stream_chat(thinking, step, cancel, so_far))
+            else:
+                written = yield from _unique_thought(
+                    llm, thinking, step, cancel, so_far, [*said_before, *wrote, *thoughts]
+                )
+                so_far += written
             if checked:
                 assert frame is not None and frame.thought_check is not None
                 kept = frame.thought_check(index, written)
@@ -217,6 +242,44 @@ def stream_reply(
             yield (" " if spoken.strip() else "") + ending, False
 
 
+def _unique_thought(
+    llm: PriorityLLM,
+    messages: list,
+    step: GenerationParams,
+    cancel: CancelToken | None,
+    so_far: str,
+    earlier: list[str],
+) -> Generator[tuple[str, bool], None, str]:
+    """One thought, streamed through a :class:`CopyWatch`; returns what was shown.
+
+    When the thought starts copying an earlier line or thought, the model is asked once more
+    (another seed, a little warmer) to go on from what was shown; a second copy ends the thought
+    where the copy began."""
+    watch = CopyWatch(earlier)
+    for attempt in range(THOUGHT_ATTEMPTS):
+        if attempt:
+            log.info("a thought copied an earlier line; asked again", extra={"guard": "thought copied"})
+            watch.start_from(watch.released)
+            step = replace(step, seed=(step.seed or 0) + attempt, temperature=max(step.temperature, 0.9))
+        stream = llm.stream_chat(messages, step, cancel, so_far + watch.released)
+        try:
+            for chunk in stream:
+                shown = watch.feed(chunk)
+                if shown:
+                    yield shown, True
+                if watch.copied:
+                    break
+            else:
+                shown = watch.finish()
+                if shown:
+                    yield shown, True
+        finally:
+            stream.close()
+        if not watch.copied or (cancel is not None and cancel.cancelled):
+            break
+    return watch.released
+
+
 def _one_pass(
     llm: PriorityLLM,
     params: GenerationParams,
@@ -246,7 +309,8 @@ def _one_pass(
             messages, name, user_name, parsed.empathetic, parsed.therapeutic, instruction=instruction
         )
         earlier = [*said_before, *lines_joi_wrote(messages, user_name), parsed.empathetic, parsed.therapeutic]
-        guard = SpokenLineGuard(name, user_name, earlier, message=messages[-1]["content"])
+        talk = talk_guard_for(messages, user_name, instruction)
+        guard = SpokenLineGuard(name, user_name, earlier, message=messages[-1]["content"], drop=talk)
         shown_any, raw = False, ""
         stream = llm.stream_chat(speaking, replace(params, stop=(*params.stop, f"\n{name}:")), cancel)
         try:
@@ -266,7 +330,7 @@ def _one_pass(
         finally:
             stream.close()
         if not shown_any and not (cancel is not None and cancel.cancelled):
-            kept = salvage(without_leading_label(raw, name, user_name), name, user_name, earlier)
+            kept = salvage(without_leading_label(raw, name, user_name), name, user_name, earlier, drop=talk)
             yield kept or OPEN_QUESTION.format(user=user_name), False
 
 
@@ -320,13 +384,15 @@ def _speak(
     # Anything Joi said or thought that the model can see, this reply's thoughts included: a
     # line that reads them out says nothing new (the person sees the thoughts anyway).
     earlier = [*said_before, *lines_joi_wrote(messages, user_name), *thoughts]
+    talk = talk_guard_for(messages, user_name, instruction, key_memory)
+    drop = either(frame.drop, talk)
     guard = SpokenLineGuard(
         name,
         user_name,
         earlier,
         message=messages[-1]["content"],
         max_sentences=frame.max_sentences,
-        drop=frame.drop,
+        drop=drop,
     )
     opening = frame.opening
     answered_with = _opening(answer, guard) if answer is not None else ""
@@ -352,6 +418,7 @@ def _speak(
             answered=answered,
             instruction=instruction,
             opened=bool(opening),
+            dropped=talk.dropped,
         )
         stream, raw = llm.stream_chat(speaking, step, cancel, guard.released), ""
         try:
@@ -370,17 +437,28 @@ def _speak(
             stream.close()
         if cancel is not None and cancel.cancelled:
             return
-        if not guard.rejected and not guard.released.strip() and not raw.strip():
-            guard.rejected = "said nothing"  # the model stopped after its thoughts: ask again
+        if not guard.rejected and not guard.released.strip():
+            # the model stopped after its thoughts, or every sentence was dropped: ask again
+            guard.rejected = "dropped every sentence" if raw.strip() else "said nothing"
         if not guard.rejected:
             return
-        log.info("spoken line stopped (attempt %d): %s", attempt + 1, guard.rejected)
+        log.info(
+            "spoken line stopped (attempt %d): %s",
+            attempt + 1,
+            guard.rejected,
+            extra={"guard": "line asked again"},
+        )
     if guard.failed_at_start:  # the good sentences of the last try, or failing that its words
         words_said = without_leading_label(raw, name, user_name)
         message = messages[-1]["content"]
-        kept = salvage(words_said, name, user_name, earlier, message)
-        line = kept or words_said.strip().split("\n\n")[0]
+        kept = salvage(words_said, name, user_name, earlier, message, drop=drop)
+        line = kept or ("" if talk.dropped else words_said.strip().split("\n\n")[0])
+        if line.strip():
+            log.info("the spoken line was salvaged from a failed try", extra={"guard": "salvaged"})
         if not line.strip():  # never an empty reply: an open question, in Joi's own words
-            log.info("the model said nothing twice; Joi asks an open question instead")
+            log.info(
+                "no usable spoken line twice; Joi asks an open question instead",
+                extra={"guard": "open question"},
+            )
             line = OPEN_QUESTION.format(user=user_name)
         yield line, False

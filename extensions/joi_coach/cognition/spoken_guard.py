@@ -123,16 +123,16 @@ class SpokenLineGuard:
         elif self._salutation:  # "Hi Sam,\n\nThank you…" is one paragraph: "Hi Sam, Thank you…"
             gap = "" if piece[:1].isspace() else " "
         piece = _DOUBLED_WORD.sub(r"\1", piece)
-        if self.drop is not None and self._started and self.drop(piece):
-            return ""
         if self._started and _said_in(piece, self.released):
             return ""  # said already in this line (a retry starting over, or the frame's opening)
-        reason = self._problem(piece)
+        reason = self._problem(piece)  # a slip out of role stops the line (the model is asked again)
         if reason:
             if self.skip_bad:
                 return ""
             self.rejected, self.done = reason, True
             return ""
+        if self.drop is not None and self.drop(piece):
+            return ""  # a sentence never to show: skipped, the line goes on
         if self.released and not self.released[-1].isspace() and not (gap + piece)[:1].isspace():
             piece = " " + piece  # a resumed line whose first piece came without its space
         short = len(words(piece)) < SALUTATION_WORDS  # "Hi Sam," is not a sentence
@@ -199,7 +199,14 @@ def without_leading_label(text: str, joi: str, user: str) -> str:
     return text
 
 
-def salvage(text: str, joi: str, user: str, earlier: list[str], message: str = "") -> str:
+def salvage(
+    text: str,
+    joi: str,
+    user: str,
+    earlier: list[str],
+    message: str = "",
+    drop: Callable[[str], bool] | None = None,
+) -> str:
     """The sentences of a line that pass the guard's checks (for a line that failed as a whole)."""
-    guard = SpokenLineGuard(joi, user, earlier, message=message, skip_bad=True)
+    guard = SpokenLineGuard(joi, user, earlier, message=message, skip_bad=True, drop=drop)
     return (guard.feed(text) + guard.finish()).strip()

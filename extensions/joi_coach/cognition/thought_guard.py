@@ -1,0 +1,90 @@
+"""Keeps a thought from copying an earlier one while it streams.
+
+A small model shown its recalled thoughts tends to write them again word for word, so the side
+panel says the same thing turn after turn. ``CopyWatch`` releases a streaming thought word by
+word, holding back the trailing words that could still become a copy (they run on from a
+passage of an earlier line or thought); when the held-back run reaches ``COPY_LIMIT`` words, the
+thought is a copy from there and the caller asks the model to go on afresh from what was
+released. Nothing is shown that is later taken back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+__all__ = ["COPY_LIMIT", "CopyWatch"]
+
+COPY_LIMIT = 8  # words in a row shared with an earlier line or thought that make a copy
+_WORD = re.compile(r"[\w']+")
+
+
+def _fold(word: str) -> str:
+    return word.strip("'").lower()
+
+
+@dataclass
+class CopyWatch:
+    """Releases a streaming thought, minus the trailing words that may be turning into a copy."""
+
+    earlier: Iterable[str]
+    limit: int = COPY_LIMIT
+    written: str = ""
+    released: str = ""
+    copied: bool = False
+    _runs: list[set[tuple[str, ...]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._runs = [set() for _ in range(self.limit + 1)]  # _runs[k]: the earlier runs of k words
+        for line in self.earlier:
+            said = [_fold(w) for w in _WORD.findall(line) if _fold(w)]
+            for k in range(1, self.limit + 1):
+                for i in range(len(said) - k + 1):
+                    self._runs[k].add(tuple(said[i : i + k]))
+
+    def start_from(self, text: str) -> None:
+        """Go on from ``text`` (already shown): a new try after a copy."""
+        self.written = self.released = text
+        self.copied = False
+
+    def feed(self, chunk: str) -> str:
+        """The part of the thought that can be shown now ("" while undecided or after a copy)."""
+        if self.copied:
+            return ""
+        self.written += chunk
+        return self._release(final=False)
+
+    def finish(self) -> str:
+        """The rest, once the model stopped (held-back words shorter than a copy are shown)."""
+        if self.copied:
+            return ""
+        return self._release(final=True)
+
+    def _run_ending_at(self, folded: list[str], end: int) -> int:
+        """The longest run of words ending at ``folded[end]`` that an earlier line has."""
+        for k in range(min(self.limit, end + 1), 0, -1):
+            if tuple(folded[end - k + 1 : end + 1]) in self._runs[k]:
+                return k
+        return 0
+
+    def _release(self, final: bool) -> str:
+        found = list(_WORD.finditer(self.written))
+        partial = not final and bool(found) and found[-1].end() == len(self.written)
+        complete = found[:-1] if partial else found
+        folded = [_fold(m.group(0)) for m in complete]
+        new = [i for i, m in enumerate(complete) if m.end() > len(self.released)]
+        runs = {i: self._run_ending_at(folded, i) for i in new}
+        if any(run >= self.limit for run in runs.values()):
+            self.copied = True
+            return ""
+        trailing = runs.get(len(complete) - 1, 0)
+        if final:
+            cut = len(self.written)
+        elif trailing:  # held back, with the space before it: it may be turning into a copy
+            cut = complete[-trailing - 1].end() if len(complete) > trailing else 0
+        else:  # up to the last whole word: what follows it waits for the next word
+            cut = complete[-1].end() if complete else len(self.released)
+        cut = max(cut, len(self.released))
+        out, self.released = self.written[len(self.released) : cut], self.written[:cut]
+        return out
