@@ -176,3 +176,23 @@ def test_a_new_conversation_starts_empty_and_the_earlier_one_can_be_continued(se
     page.get_by_role("option").filter(has_text="lines").first.click()
     page.wait_for_function("() => document.querySelector('#joi-chat').innerText.includes('Sunday nights')")
     assert any(u.strip() == HOSTILE for u in user_texts(page))
+
+
+def test_the_person_tells_joi_what_to_call_them_and_the_thoughts_use_it(server, page):
+    open_app(page, server.url)
+    page.locator("#joi-you-box button").first.click()
+    page.fill("#joi-you-name input", "<b>Robin</b>")  # not a name: refused, nothing kept
+    page.click("#joi-you-save")
+    page.get_by_text("Name not saved").first.wait_for(timeout=15_000)
+    page.fill("#joi-you-name input", "  Robin  ")
+    page.click("#joi-you-save")
+    page.get_by_text("Joi will call you Robin").first.wait_for(timeout=15_000)
+    page.reload()
+    open_app(page, server.url)
+    page.locator("#joi-you-box button").first.click()
+    assert page.input_value("#joi-you-name input") == "Robin", "kept across a reload"
+    send(page, "Quick one: I went for a walk at lunch today.")
+    page.wait_for_function(
+        "() => document.querySelector('#joi-thoughts').innerText.includes('Robin is')", timeout=300_000
+    )
+    wait_for_replies(page, len(dialogue_texts(page)))

@@ -59,12 +59,16 @@ def test_the_first_start_notice_says_what_joi_is_and_stays_closed_once_understoo
     text = notice.inner_text()
     assert "AI coach" in text and "not a person" in text and "emergency service" in text
     assert str(server.data_dir) in text, "where the memories live"
+    assert "What should Joi call you?" in text
     shot(page, "first-start-notice")
+    page.fill("#joi-first-start-name input", "Sam")
     page.click("#joi-first-start-ok")
     page.locator("#joi-first-start").first.wait_for(state="hidden")
     page.reload()
     open_app(page, server.url)
     assert not page.locator("#joi-first-start").first.is_visible()
+    page.locator("#joi-you-box button").first.click()
+    assert page.input_value("#joi-you-name input") == "Sam", "the name given with the notice is kept"
 
 
 def test_the_safety_tab_keeps_a_plan_and_shows_the_lines_for_the_country(server, page):

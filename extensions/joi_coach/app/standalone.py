@@ -8,6 +8,7 @@ import gradio as gr
 
 from ..chat_room import ChatRooms
 from ..coach import Coach
+from ..person_name import chosen_name
 from ..ui.chat_tab import CAPTURE_SENDS_JS, ChatTab
 from ..ui.compat import GRADIO_MAJOR, listen, make
 from ..ui.memory_tab import MemoryTab
@@ -41,7 +42,9 @@ class StandaloneApp:
         return _signed_in(request) or LOCAL_PROFILE
 
     def user_name_of(self, request: gr.Request) -> str:
-        return _signed_in(request) or self.default_user_name
+        """The name the person chose, else their sign-in name, else the app's default."""
+        chosen = chosen_name(self.coach.bank(self.profile_of(request)))
+        return chosen or _signed_in(request) or self.default_user_name
 
     def _build(self) -> gr.Blocks:
         # delete_cache: gradio's copies of downloads (exports) go after ten minutes.
@@ -59,6 +62,7 @@ class StandaloneApp:
             listen(blocks.load, None, None, None, js=CAPTURE_SENDS_JS)
             listen(blocks.load, load_chat, None, chat_outputs, concurrency_limit=None)
             listen(blocks.load, chat.notice_needed, None, [chat.first_start])
+            listen(blocks.load, chat.names_shown, None, chat.name_boxes)
             listen(safety_tab_handle.select, safety.refresh, None, safety.refresh_outputs)
             listen(blocks.load, safety.refresh, None, safety.refresh_outputs)
             listen(memory_tab_handle.select, memory.refresh, memory.refresh_inputs, memory.refresh_outputs)

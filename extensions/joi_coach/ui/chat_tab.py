@@ -14,6 +14,7 @@ import gradio as gr
 from ..chat_room import ChatRoom, ChatRooms, Exchange, RoomView, Status
 from ..cognition.reply_format import labelled_thoughts
 from ..cognition.text_input import InputError
+from ..person_name import CALL_ME_KEY, chosen_name, clean_name
 from ..persona import Character
 from .compat import GRADIO_MAJOR, accepts, listen, make
 from .notice import ACKNOWLEDGED_KEY, first_start_notice
@@ -219,10 +220,32 @@ class ChatTab:
         bank = self.rooms.coach.bank(self.profile_of(request))
         return gr.update(visible=not bank.get_meta(ACKNOWLEDGED_KEY))
 
-    def acknowledge(self, request: gr.Request) -> Any:
+    def acknowledge(self, name: str, request: gr.Request) -> tuple[Any, Any]:
+        """Close the first-start notice, keeping the name typed there (if any)."""
         bank = self.rooms.coach.bank(self.profile_of(request))
+        if (name or "").strip():
+            saved = self.save_name(name, request)
+            if not chosen_name(bank):  # not usable: the notice stays, with the warning shown
+                return gr.update(visible=True), saved
         bank.set_meta(ACKNOWLEDGED_KEY, str(int(time.time())))
-        return gr.update(visible=False)
+        return gr.update(visible=False), gr.update(value=chosen_name(bank))
+
+    def save_name(self, name: str, request: gr.Request) -> Any:
+        """Keep the name Joi should call the person (a warning, and nothing kept, if unusable)."""
+        bank = self.rooms.coach.bank(self.profile_of(request))
+        try:
+            cleaned = clean_name(name, self.character.name)
+        except InputError as exc:
+            gr.Warning(f"Name not saved: {exc}")
+            return gr.update(value=chosen_name(bank))
+        bank.set_meta(CALL_ME_KEY, cleaned)
+        gr.Info(f"Joi will call you {cleaned}.")
+        return gr.update(value=cleaned)
+
+    def names_shown(self, request: gr.Request) -> tuple[Any, Any]:
+        """The chosen name in the first-start box and the "You" box ("" when none yet)."""
+        name = chosen_name(self.rooms.coach.bank(self.profile_of(request)))
+        return gr.update(value=name), gr.update(value=name)
 
     def stop(self, request: gr.Request) -> None:
         self._room(request).stop()
@@ -248,11 +271,17 @@ class ChatTab:
                 value=first_start_notice(self.rooms.coach.data_dir),
                 elem_id="joi-first-start-text",
             )
+            first_name = make(
+                gr.Textbox,
+                label="What should Joi call you?",
+                placeholder="a first name or nickname (you can change it later)",
+                max_lines=1,
+                elem_id="joi-first-start-name",
+            )
             understood = make(
                 gr.Button, value="I understand", variant="primary", elem_id="joi-first-start-ok"
             )
         self.first_start = first_start
-        listen(understood.click, self.acknowledge, None, [first_start])
         notice = NOTICE if self.rooms.coach.llm.supports_prefix else f"{NOTICE} {CHAT_ONLY_NOTICE}"
         make(gr.Markdown, value=notice, elem_classes=["joi-notice"], elem_id="joi-notice")
         with gr.Row():
@@ -296,6 +325,13 @@ class ChatTab:
                     gr.Accordion, label="Plans Joi keeps with you", open=True, elem_id="joi-chat-plans-box"
                 ):
                     plans = make(gr.HTML, value="", elem_id="joi-chat-plans")
+                with make(gr.Accordion, label="You", open=False, elem_id="joi-you-box"):
+                    you_name = make(gr.Textbox, label="Joi calls you", max_lines=1, elem_id="joi-you-name")
+                    save_you = make(gr.Button, value="Save name", size="sm", elem_id="joi-you-save")
+        self.name_boxes = [first_name, you_name]
+        listen(understood.click, self.acknowledge, [first_name], [first_start, you_name])
+        listen(save_you.click, self.save_name, [you_name], [you_name])
+        listen(you_name.submit, self.save_name, [you_name], [you_name])
 
         shown = [chatbot, thoughts, recalled, plans]
         for trigger in (message.submit, send.click):
