@@ -119,7 +119,10 @@ def test_a_veiled_message_is_read_with_the_persons_earlier_turns(embedder):
 @pytest.mark.parametrize(
     ("earlier", "text"),
     [
-        (["I have given away most of my things this week", "I sorted out who gets what"], "ok. what should I do"),
+        (
+            ["I have given away most of my things this week", "I sorted out who gets what"],
+            "ok. what should I do",
+        ),
         (["j'ai rendu les clés et donné mes affaires", "j'ai tout rangé chez moi"], "c'est calme ici"),
     ],
 )

@@ -236,7 +236,9 @@ class CrisisDetector:
             return Screening(
                 CrisisSignal(best.kind, best.crisis, f"learned:{best.crisis:.2f}"), score=best.crisis
             )
-        kept = [t for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()] if not guarded else []
+        kept = (
+            [t for t in earlier[-CONTEXT_TURNS:] if isinstance(t, str) and t.strip()] if not guarded else []
+        )
         readings = [self._concern(t) for t in kept]
         if any(r.carded for r in readings):  # the card is on screen: only a worrying message reopens it
             worried = best.crisis >= CONTEXT_FLOOR_AFTER_CARD
