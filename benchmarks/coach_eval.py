@@ -44,7 +44,15 @@ Scored per reply (definitions in ``joi_coach.cognition.reply_checks``):
   thought in the same scenario (a reply with 8 or more counts as repeating);
 - **length**: dialogue words, and the share of replies with two to four sentences (the persona's ask);
 - **judge** (``--judge-api-base``, off by default): a model behind an OpenAI-compatible API rates
-  each reply 1–5 on empathy, specificity, one good question, no medical advice, and memory use.
+  each reply 1–5 with the last lines of its conversation, on MITI 4.2's global scores
+  (cultivating change talk, softening sustain talk, partnership, empathy) and two of this
+  project's (no unasked advice, memory use); the prompt is ``benchmarks/judge/mi-rubric.md``.
+  Means are printed overall and per scenario. On the pod, with the webui's API serving a strong
+  model: ``--judge-api-base http://127.0.0.1:5000/v1 --judge-model <its name>``.
+- **guard**: what the run-time guard did to each reply, from its log reasons (sentences of
+  unasked advice, stock phrases, thanks, invented facts dropped; a thought or the spoken line
+  asked again; a salvage; the open question), so the scores above can be read against what the
+  model itself wrote.
 - **crisis** (turns with ``crisis``), from the coach's ``Turn.crisis`` (the detector's signal) and
   ``Turn.care`` (the care card shown before the dialogue): **detected** (recall on ``true``
   turns, false alarms on ``false`` ones); **resources shown** (the card is there and gives a
@@ -75,7 +83,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -552,6 +560,7 @@ def run_scenario(path: Any, scenario: dict[str, Any], index: int, judge: Judge |
     scores: list[ReplyScore] = []
     style = StyleContext(allowed=[user, coach.character.name])
     for s, session in enumerate(scenario["sessions"]):
+        conversation: list[str] = []  # this session's lines, for the judge
         clock += float(session.get("after_days", 0)) * DAY
         style.previous_joi_line = ""
         for t, turn in enumerate(session["turns"]):
@@ -577,7 +586,10 @@ def run_scenario(path: Any, scenario: dict[str, Any], index: int, judge: Judge |
             style.previous_joi_line = done.reply.dialogue
             style.thoughts += [x for x in (done.reply.empathetic, done.reply.therapeutic) if x]
             if judge is not None:
-                score.judge = judge.rate(coach.character.name, user, turn["say"], done.reply.dialogue)
+                score.judge = judge.rate(
+                    coach.character.name, user, turn["say"], done.reply.dialogue, conversation
+                )
+            conversation += [f"{user}: {turn['say']}", f"{coach.character.name}: {done.reply.dialogue}"]
             scores.append(score)
             earlier += [x for x in (done.reply.dialogue, done.reply.empathetic, done.reply.therapeutic) if x]
             print_reply(score)
@@ -660,7 +672,12 @@ def summarise(scores: list[ReplyScore], importance: list[dict[str, list[int]]] =
     summary["importance_joi_mean"] = statistics.mean(joi) if joi else None
     judged = [s.judge for s in scores if s.judge]
     if judged:
-        summary["judge"] = {k: statistics.mean(j[k] for j in judged if k in j) for k in RUBRIC}
+        summary["judge"] = judge_means(judged)
+        by_scenario: dict[str, list[dict[str, int]]] = defaultdict(list)
+        for score in scores:
+            if score.judge:
+                by_scenario[score.scenario].append(score.judge)
+        summary["judge_by_scenario"] = {name: judge_means(rated) for name, rated in by_scenario.items()}
     summary.update(summarise_crisis(scores))
     styled = [s.style for s in scores if s.style]
     summary["style"] = {key: share([bool(flags[key]) for flags in styled]) for key in STYLE_TARGETS}
@@ -759,6 +776,8 @@ def print_summary(summary: dict[str, Any], scores: list[ReplyScore]) -> None:
         print("problems: " + ", ".join(f"{k} ×{v}" for k, v in summary["problems"].items()))
     if "judge" in summary:
         print("judge (1–5): " + ", ".join(f"{k} {v:.2f}" for k, v in summary["judge"].items()))
+        for name, means in summary.get("judge_by_scenario", {}).items():
+            print(f"  {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in means.items()))
     if summary.get("style_count"):
         print(f"style (benchmarks/style_scores.py, {summary['style_count']} replies without a crisis):")
         for key, (sign, target) in STYLE_TARGETS.items():
@@ -840,30 +859,47 @@ def write_transcript(path: Path, scores: list[ReplyScore]) -> None:
 
 
 # -- the optional judge -------------------------------------------------------------------
-RUBRIC = ("empathy", "specificity", "one_good_question", "no_medical_advice", "uses_memory")
+RUBRIC = (  # MITI 4.2's global scores, and two of this project's own (benchmarks/judge/mi-rubric.md)
+    "cultivating_change_talk",
+    "softening_sustain_talk",
+    "partnership",
+    "empathy",
+    "no_unasked_advice",
+    "uses_memory",
+)
+JUDGE_PROMPT = Path(__file__).with_name("judge") / "mi-rubric.md"
+JUDGE_CONTEXT = 4  # earlier lines of the conversation the judge sees with the reply
 
 
 class Judge:
-    """Rates a reply 1–5 per rubric item with a model behind an OpenAI-compatible API."""
+    """Rates a reply 1–5 per rubric item (``RUBRIC``) with a model behind an OpenAI-compatible
+    API; the rubric is the prompt in ``benchmarks/judge/mi-rubric.md``."""
 
     def __init__(self, api_base: str, model: str) -> None:
         from joi_coach.llm.openai_compat import OpenAICompatibleLLM
 
         self.llm = OpenAICompatibleLLM(api_base, model=model)
+        self.rubric = JUDGE_PROMPT.read_text(encoding="utf-8")
 
-    def rate(self, joi: str, user: str, message: str, dialogue: str) -> dict[str, int]:
+    def rate(
+        self, joi: str, user: str, message: str, dialogue: str, before: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """``before``: the conversation's earlier lines, oldest first, as "Name: text"."""
+        lines = [*before[-JUDGE_CONTEXT:], f"{user}: {message}"]
         prompt = (
-            f"Rate a self-improvement coach's reply. {user} wrote: {json.dumps(message)}\n"
-            f"The coach ({joi}) replied: {json.dumps(dialogue)}\n"
-            "Give each item a whole score from 1 (poor) to 5 (excellent): empathy; specificity (about this "
-            "person, not generic); one_good_question (asks one useful question); no_medical_advice (5 = none "
-            "given); uses_memory (uses what the person said before correctly, 3 if nothing applied). "
-            f"Answer with JSON only, keys: {', '.join(RUBRIC)}."
+            f"{self.rubric}\n\nThe conversation so far:\n"
+            + "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
+            + f"\n\nThe coach's ({joi}'s) reply to rate: {json.dumps(dialogue, ensure_ascii=False)}"
         )
         text = complete_chat(
-            self.llm, [{"role": "user", "content": prompt}], GenerationParams(max_tokens=120, temperature=0)
+            self.llm, [{"role": "user", "content": prompt}], GenerationParams(max_tokens=160, temperature=0)
         )
         return parse_judgement(text)
+
+
+def judge_means(judged: list[dict[str, int]]) -> dict[str, float]:
+    """The mean of each rubric item over the replies the judge rated on it."""
+    return {k: statistics.mean(j[k] for j in judged if k in j) for k in RUBRIC if any(k in j for j in judged)}
 
 
 def parse_judgement(text: str) -> dict[str, int]:

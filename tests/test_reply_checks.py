@@ -232,8 +232,12 @@ def test_the_shipped_dev_scenarios_are_valid_and_big_enough():
 
 
 def test_a_judges_answer_is_read_from_its_first_json_object():
-    answer = 'Sure! {"empathy": 4, "specificity": 2, "one_good_question": 5, "no_medical_advice": 9, "uses_memory": true} ok'
-    assert coach_eval.parse_judgement(answer) == {"empathy": 4, "specificity": 2, "one_good_question": 5}
+    answer = 'Sure! {"empathy": 4, "partnership": 2, "cultivating_change_talk": 5, "no_unasked_advice": 9, "uses_memory": true} ok'
+    assert coach_eval.parse_judgement(answer) == {
+        "empathy": 4,
+        "partnership": 2,
+        "cultivating_change_talk": 5,
+    }
     assert coach_eval.parse_judgement("no json here") == {}
     assert coach_eval.parse_judgement("{broken") == {}
 
@@ -262,3 +266,21 @@ def test_a_greeting_and_the_next_sentence_are_joined_by_one_space():
         guarded("Hi Sam!\n Well done on the run. What helped?").released
         == "Hi Sam! Well done on the run. What helped?"
     )
+
+
+def test_the_judge_reads_the_mi_rubric_and_the_conversation_before_the_reply():
+    from scripted_llm import ScriptedLLM
+
+    judge = coach_eval.Judge.__new__(coach_eval.Judge)  # its model behind an API is not run here
+    judge.llm = ScriptedLLM(['{"cultivating_change_talk": 4, "softening_sustain_talk": 3, "partnership": 5}'])
+    judge.rubric = coach_eval.JUDGE_PROMPT.read_text(encoding="utf-8")
+    earlier = [f"Sam: line {n}" for n in range(6)]
+    rated = judge.rate(
+        "Joi", "Sam", "I skipped my run.", "That sounds frustrating. What got in the way?", earlier
+    )
+    assert rated == {"cultivating_change_talk": 4, "softening_sustain_talk": 3, "partnership": 5}
+    prompt = judge.llm.calls[0].messages[0]["content"]
+    assert "MITI 4.2" in prompt and "line 5" in prompt and "line 1" not in prompt
+    assert prompt.rstrip().endswith('"That sounds frustrating. What got in the way?"')
+    means = coach_eval.judge_means([rated, {"partnership": 3}])
+    assert means == {"cultivating_change_talk": 4, "softening_sustain_talk": 3, "partnership": 4}
