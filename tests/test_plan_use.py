@@ -4,8 +4,9 @@ the tension with a limit (cheering not shown), and nothing forced in when nothin
 
 from __future__ import annotations
 
+import pytest
 from joi_coach.coach import collect
-from joi_coach.cognition.plan_use import as_you, spoken_when
+from joi_coach.cognition.plan_use import as_you, choose_cue, spoken_when
 from joi_coach.memory.models import NewMemory, Stream
 from scripted_llm import ScriptedLLM
 
@@ -138,3 +139,32 @@ def test_a_plan_that_breaks_a_limit_on_the_same_habit_connects_without_a_shared_
     assert touched("my sister is visiting next week and I need to clean the flat") == set()
     assert topics_of("I bet the bar was closed, in order to save money") == set(), "second senses left out"
     assert np.isfinite(vectors).all()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "My plan is to sleep in my gym clothes tonight so I can't talk myself out of it.",
+        "Ok. I'm going to ring my brother on Sunday.",
+    ],
+)
+def test_a_step_the_person_states_is_heard_and_built_on_not_asked_for(message):
+    import numpy as np
+
+    cue = choose_cue("Sam", message, np.zeros(384), [], np.zeros((0, 384)), 0.0, first_of_conversation=False)
+    assert cue is not None and not cue.opening
+    assert "just told you a step" in cue.instruction and "Do not ask Sam for a plan" in cue.instruction
+    assert "your" in cue.instruction.split("(")[1]  # said back as Joi would: "your brother"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["I skipped my run again.", "Maybe I'll try to go tomorrow?", "I might go running if it's dry."],
+)
+def test_a_message_with_no_firm_step_gets_no_such_cue(message):
+    import numpy as np
+
+    assert (
+        choose_cue("Sam", message, np.zeros(384), [], np.zeros((0, 384)), 0.0, first_of_conversation=False)
+        is None
+    )

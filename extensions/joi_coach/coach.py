@@ -25,7 +25,8 @@ import numpy as np
 from .cognition.background import BackgroundWorker
 from .cognition.importance import ImportanceRater
 from .cognition.memory_answer import NOTES, Note, asks_about_the_past, notes_from
-from .cognition.plan_use import PlanCue, cheers_on, choose_cue, plans_block
+from .cognition.plan_cue_rules import stated_commitment
+from .cognition.plan_use import PlanCue, cheers_on, choose_cue, heard_cue, plans_block
 from .cognition.prompt import build_messages, key_memory
 from .cognition.reply_steps import LineFrame, stream_reply
 from .cognition.review import make_review, review_due, store_review
@@ -341,8 +342,9 @@ class Coach:
     ) -> PlanCue | None:
         """What the person's active plans ask of the reply to ``message`` (None: nothing)."""
         entries = bank.plans.active()
-        if not entries:
-            return None
+        if not entries:  # nothing noted yet: only a step the person states now is heard
+            stated = stated_commitment(message)
+            return heard_cue(user_name, stated) if stated else None
         recent = bank.memories(Stream.DIALOGUE, conversation=conversation, limit=8)
         first = not any(m.speaker == self.character.name for m in recent)
         return choose_cue(

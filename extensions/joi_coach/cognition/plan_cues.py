@@ -15,20 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-
-import yaml
 
 from ..llm.base import ChatMessage, GenerationParams
 from ..memory.plans import PlanEntry, PlanKind
+from .plan_cue_rules import SENTENCE, cue_rules, cued_clause
 from .plan_notes import Complete, Line, NewEntry, Proposal, parse_proposals, read_written, without_repeats
 from .prompt import quote
 
-DATA = Path(__file__).with_name("data") / "plan_cues.yaml"
 MAX_CUES = 4  # sentences asked about per group of lines
 PARAMS = GenerationParams(max_tokens=48, temperature=0.0, top_p=1.0, repeat_penalty=1.0, stop=("\n",))
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 @dataclass(frozen=True)
@@ -38,36 +33,6 @@ class Cue:
     sentence: str
 
 
-@dataclass(frozen=True)
-class _Rules:
-    cues: tuple[re.Pattern[str], ...]
-    hedges: tuple[re.Pattern[str], ...]
-
-
-@cache
-def _rules() -> dict[PlanKind, _Rules]:
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
-    return {
-        PlanKind(kind): _Rules(
-            tuple(re.compile(p, re.I) for p in rules["cues"]),
-            tuple(re.compile(p, re.I) for p in rules.get("hedges", [])),
-        )
-        for kind, rules in data.items()
-    }
-
-
-def _cued(sentence: str, rules: _Rules) -> str:
-    """The part of ``sentence`` from its cue on ("" when it has none): "plan is stretching,
-    and I'm gonna ring the clinic on Monday" is cued from "I'm gonna"."""
-    if sentence.rstrip().endswith("?"):
-        return ""
-    for cue in rules.cues:
-        found = cue.search(sentence)
-        if found and not any(h.search(sentence[: found.start() + 1]) for h in rules.hedges):
-            return sentence[found.start() :].lstrip(" ,.;:!-").strip()
-    return ""
-
-
 def cued_sentences(lines: Sequence[Line]) -> list[Cue]:
     """The person's sentences that state a commitment (from its cue on) or a limit (whole), at
     most MAX_CUES."""
@@ -75,9 +40,9 @@ def cued_sentences(lines: Sequence[Line]) -> list[Cue]:
     for line in lines:
         if not line.number:
             continue
-        for sentence in (s.strip() for s in _SENTENCE.findall(line.text.replace("’", "'"))):
-            for kind, rules in sorted(_rules().items(), key=lambda item: item[0] is not PlanKind.LIMIT):
-                clause = _cued(sentence, rules) if sentence else ""
+        for sentence in (s.strip() for s in SENTENCE.findall(line.text.replace("’", "'"))):
+            for kind, rules in sorted(cue_rules().items(), key=lambda item: item[0] is not PlanKind.LIMIT):
+                clause = cued_clause(sentence, rules) if sentence else ""
                 if clause:  # a limit keeps its whole sentence: "doc says I can jog, but max 20 min"
                     found.append(Cue(kind, line.number, clause if kind is PlanKind.COMMITMENT else sentence))
                     break

@@ -29,6 +29,7 @@ import numpy as np
 import yaml
 
 from ..memory.plans import PlanEntry, PlanKind
+from .plan_cue_rules import stated_commitment
 from .prompt import quote
 
 __all__ = ["PlanCue", "as_you", "cheers_on", "choose_cue", "plans_block", "spoken_when"]
@@ -267,8 +268,9 @@ def choose_cue(
 ) -> PlanCue | None:
     """The ledger's cue for this reply, or None when nothing fits."""
     active = [e for e in entries if e.active]
+    stated = stated_commitment(message)
     if not active:
-        return None
+        return heard_cue(user, stated) if stated else None
     answered = _asked_just_now(active, joi_lines, now) if not first_of_conversation else None
     if answered is not None:  # the person answers Joi's follow-up: hear it, nothing else
         return PlanCue(
@@ -309,6 +311,8 @@ def choose_cue(
             thought_note=f"Some time ago {user} made a plan: {quote(entry.text)}. Joi is about to ask how it went.",
         )
     touched = [e for e in active if scores.get(e.id, 0.0) > 0 and not _named_recently(e, joi_lines)]
+    if stated and not any(_is_stopping(e) for e in touched):  # a new step of theirs comes first
+        return heard_cue(user, stated)
     if not touched:
         return None
     entry = max(touched, key=lambda e: scores[e.id])
@@ -336,6 +340,17 @@ def choose_cue(
         instruction=f"Connect what {user} says now with this ({quote(said)}) in your own words, and ask one open question.",
         entries=(entry.id,),
         thought_note=f"What {user} says touches something they told Joi earlier: {quote(entry.text)}.",
+    )
+
+
+def heard_cue(user: str, stated: str) -> PlanCue:
+    """The cue for a message that states a step the person will take: hear it, build on it."""
+    return PlanCue(
+        instruction=(
+            f"{user} has just told you a step they will take ({quote(as_you(stated))}). Say it back in your own "
+            f"words, affirm it, and build on it: ask one open question about what will help it happen or what "
+            f"might get in the way. Do not ask {user} for a plan: they just gave you one."
+        ),
     )
 
 
