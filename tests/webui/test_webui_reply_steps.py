@@ -39,6 +39,8 @@ def custom_generate_reply(question, original_question, state, stopping_strings=N
     for text in shared.model.generate_with_streaming(question, state):
         yield text.replace("Sam", "Samuel")
 """
+# The same, but its change is no invented name (Joi's talk guard would drop a sentence with one).
+OTHER_SHOUTING = OTHER_GENERATOR.replace('text.replace("Sam", "Samuel")', "text.upper()")
 
 
 def load(tmp_path, before: str = "", after: str = "", model=None):
@@ -227,11 +229,11 @@ def test_an_extension_with_its_own_generation_before_joi_is_the_one_the_host_cal
 def test_an_extension_with_its_own_generation_after_joi_generates_each_step(tmp_path, embedder):
     from modules import shared
 
-    joi = load(tmp_path, after=OTHER_GENERATOR, model=ScriptedModel(WRITER))
+    joi = load(tmp_path, after=OTHER_SHOUTING, model=ScriptedModel(WRITER))
     try:
         history = Conversation(joi_state()).send("I ran 3k today.")
         assert len(shared.model.prompts) == 3  # Joi's steps, each through the other extension
-        assert "That is a real step, Samuel." in history["internal"][-1][1]  # (Joi's forced words stay)
+        assert "THAT IS A REAL STEP, SAM." in history["internal"][-1][1]  # (Joi's forced words stay)
     finally:
         joi.close()
         unload()
