@@ -455,6 +455,19 @@ def score_reply(
     return score
 
 
+def model_written(thought: str, user: str) -> str:
+    """A thought without the voice's fixed opening, which Joi forces on every path where it can
+    ("Sam is", "What would help Sam most now is"): eight shared words of those are no copy."""
+    for opening in (
+        f"What would help {user} most now is",
+        "What would help the person most now is",
+        f"{user} is",
+    ):
+        if thought.lower().startswith(opening.lower()):
+            return thought[len(opening) :]
+    return thought
+
+
 def score_style_of(score: ReplyScore, reply: Any, message: str, context: StyleContext) -> None:
     """The style flags of one reply (``benchmarks/style_scores.py``: rules written apart from the
     run-time guard, so that these can fail where the guard let something through)."""
@@ -467,8 +480,10 @@ def score_style_of(score: ReplyScore, reply: Any, message: str, context: StyleCo
         now=context.now,
         previous_joi_line=context.previous_joi_line,
     )
-    thoughts = [t for t in (reply.empathetic, reply.therapeutic) if t]
-    copied = any(copied_thought(t, context.thoughts) for t in thoughts)
+    thoughts = [model_written(t, context.allowed[0]) for t in (reply.empathetic, reply.therapeutic) if t]
+    copied = any(
+        copied_thought(t, [model_written(x, context.allowed[0]) for x in context.thoughts]) for t in thoughts
+    )
     score.style = {
         "unsolicited_advice": judged.unsolicited_advice,
         "asks_or_reflects": judged.asks_or_reflects,
