@@ -30,7 +30,12 @@ EVERYDAY = "This deadline is killing me, but I think I'll make it if I start ear
 DIRECTORY = CrisisDirectory.load()
 
 
-def script(spoken: str = "I'm really glad you told me. Are you safe right now?") -> list[str]:
+CRISIS_SPOKEN = "I'm really glad you told me. Are you safe right now?"
+
+
+def script(spoken: str = CRISIS_SPOKEN) -> list[str]:
+    if spoken != CRISIS_SPOKEN:  # an everyday turn's thoughts (a thought that copies one is asked again)
+        return [" tired but steady today.", " to hear how the day went.", spoken]
     return [" in deep pain and exhausted.", " to stay with them and ask if they are safe.", spoken]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from joi_coach.cognition.reply_steps import OPEN_QUESTION, stream_reply
 from joi_coach.cognition.talk_guard import TalkGuard, asks_for_advice
 from joi_coach.config import CoachSettings
@@ -76,6 +75,20 @@ def test_advice_is_shown_when_the_person_asks_for_it_or_agrees_to_an_idea():
     assert reason(tip, "yes please", previous="How did the week go?") == "unsolicited advice"
     assert reason(tip, "I don't know what to do with myself lately, honestly.") == "unsolicited advice"
     assert not asks_for_advice("I ran twice this week!")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "why"),
+    [
+        ("Those exercises matter for Sam's recovery.", "speaks of the person"),
+        ("How often does Sam water it now?", "speaks of the person"),
+        ("Sam is feeling a little overwhelmed.", "speaks of the person"),
+        ("Sam, what helped this week?", ""),
+        ("That is good news for you, Sam.", ""),
+    ],
+)
+def test_the_person_is_spoken_to_not_about(sentence, why):
+    assert reason(sentence) == why
 
 
 def test_thanks_fit_when_the_person_thanked_joi():
@@ -193,6 +206,24 @@ def test_a_copying_thought_is_asked_for_again_from_where_the_copy_began():
     retry = backend.calls[1]
     assert retry.assistant_prefix.endswith("Sam is tired today, and")
     assert retry.params.temperature >= 0.9
+    assert "worried" in retry.params.avoid_words, "the next try cannot start the copy again"
+
+
+def test_a_thought_that_copies_on_every_try_from_its_first_word_is_shown_whole_not_empty():
+    copy = " worried that the new job will take all of his time away from running."
+    backend = ScriptedLLM(
+        [copy, copy, copy, " to be heard.", "That sounds like a lot at once. What matters most this week?"]
+    )
+    messages = [
+        {"role": "system", "content": f"You are Joi.\nJoi thought: {EARLIER_THOUGHT}"},
+        {"role": "user", "content": "New job starts Monday and I'm wiped."},
+    ]
+    text = "".join(
+        chunk
+        for chunk, _ in stream_reply(PriorityLLM(backend), CoachSettings().reply, "Joi", "Sam", messages)
+    )
+    assert f"Empathetic voice: Sam is{copy}" in text, text
+    assert len(backend.calls) == 5
 
 
 def test_the_benchmark_counts_what_the_guard_did_from_its_log_reasons():

@@ -28,7 +28,7 @@ THOUGHT_TOKENS = 120
 SPOKEN_ATTEMPTS = 2
 # What Joi says when the model says nothing twice (it stopped after its thoughts): a reply is
 # never empty, and an open question is the one thing a coach can always say.
-THOUGHT_ATTEMPTS = 2  # a thought that copies an earlier line is asked for once more
+THOUGHT_ATTEMPTS = 3  # a thought that copies an earlier line is asked for again, twice at most
 OPEN_QUESTION = "I'm listening, {user}. What feels most important about this for you right now?"
 # The thoughts are about the person, never to them: where the backend can, these are ruled out.
 SECOND_PERSON = ("you", "your", "yours", "yourself")
@@ -252,23 +252,32 @@ def _unique_thought(
 ) -> Generator[tuple[str, bool], None, str]:
     """One thought, streamed through a :class:`CopyWatch`; returns what was shown.
 
-    When the thought starts copying an earlier line or thought, the model is asked once more
-    (another seed, a little warmer) to go on from what was shown; a second copy ends the thought
-    where the copy began."""
+    When the thought starts copying an earlier line or thought, the model is asked again (another
+    seed, a little warmer, and kept from starting with the word the copy began with) to go on from
+    what was shown. If every try copies, the thought ends where the copy began; if that leaves it
+    empty, the last try is shown whole (a repeated thought reads better than a broken one)."""
     watch = CopyWatch(earlier)
+    last_try = ""
     for attempt in range(THOUGHT_ATTEMPTS):
         if attempt:
             log.info("a thought copied an earlier line; asked again", extra={"guard": "thought copied"})
+            last_try = watch.written
+            avoid = tuple(dict.fromkeys((*step.avoid_words, watch.copy_word.lower())))
             watch.start_from(watch.released)
-            step = replace(step, seed=(step.seed or 0) + attempt, temperature=max(step.temperature, 0.9))
+            step = replace(
+                step,
+                seed=(step.seed or 0) + attempt,
+                temperature=max(step.temperature, 0.9),
+                avoid_words=avoid,
+            )
         stream = llm.stream_chat(messages, step, cancel, so_far + watch.released)
         try:
             for chunk in stream:
                 shown = watch.feed(chunk)
                 if shown:
                     yield shown, True
-                if watch.copied:
-                    break
+                if watch.copied and attempt < THOUGHT_ATTEMPTS - 1:
+                    break  # (the last try reads on: it may be shown whole)
             else:
                 shown = watch.finish()
                 if shown:
@@ -277,6 +286,11 @@ def _unique_thought(
             stream.close()
         if not watch.copied or (cancel is not None and cancel.cancelled):
             break
+    else:
+        if not watch.released.strip() and not (cancel is not None and cancel.cancelled):
+            whole = watch.written or last_try
+            yield whole, True
+            return whole
     return watch.released
 
 

@@ -9,6 +9,8 @@ nothing is left.
 
 * **Advice** is kept when the person asked for it ("what should I do?", "any tips?") or said
   yes to Joi's offer of an idea ("Would it help if I shared an idea?" — "yes please").
+* **Speaking of the person**: their name in the third person in a line said to them ("it
+  matters for Emeka's recovery").
 * **Invented facts**: a number (digits), a phone number, or a name (a capitalised word inside
   a sentence) that appears nowhere in what the model was shown — the person's words, Joi's
   memories of them, Joi's resources (the crisis lines are in the prompt of a crisis turn).
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 RULES_FILE = Path(__file__).with_name("data") / "talk_guard.yaml"
 
+GENERIC_NAMES = frozenset({"user", "you", "anonymous", "local", "the person", "person"})
 _NUMBER = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{5,}\d(?![\w])|\d+(?:[.,:]\d+)?")
 _CAPITALISED = re.compile(r"(?<=[\w,;] )([A-Z][a-z]+(?:'s)?)\b")  # a capital inside a clause
 _WORD = re.compile(r"[\w']+")
@@ -53,6 +56,7 @@ class TalkRules:
     unearned_thanks: tuple[re.Pattern[str], ...]
     thanked: re.Pattern[str]
     common_capitals: frozenset[str]
+    about_the_person: tuple[str, ...]  # patterns with "{user}" in them
 
 
 def _compile(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
@@ -76,6 +80,7 @@ def talk_rules(path: Path = RULES_FILE) -> TalkRules:
         unearned_thanks=_compile(data["unearned_thanks"]),
         thanked=re.compile(data["thanked"], re.IGNORECASE),
         common_capitals=frozenset(str(w).lower() for w in data["common_capitals"]),
+        about_the_person=tuple(data["about_the_person"]),
     )
 
 
@@ -122,6 +127,15 @@ class TalkGuard:
         self._known_words = {w.lower() for w in _WORD.findall(seen)} | {self.user.lower()}
         self._known_numbers = set(re.findall(r"\d+", seen))
         self._known_digits = _digits(seen)
+        named = self.user.strip()
+        self._about = (
+            tuple(
+                re.compile(p.replace("{user}", re.escape(named)), re.IGNORECASE)
+                for p in self._rules.about_the_person
+            )
+            if named and named.lower() not in GENERIC_NAMES
+            else ()
+        )
 
     def __call__(self, sentence: str) -> bool:
         """Drop this sentence? (Logged with its reason when it is dropped.)"""
@@ -139,6 +153,8 @@ class TalkGuard:
             return "platitude"
         if not self._advice_wanted and _is_advice(sentence, rules):
             return "unsolicited advice"
+        if any(p.search(sentence) for p in self._about):
+            return "speaks of the person"
         if self._invents(sentence):
             return "invented fact"
         return ""

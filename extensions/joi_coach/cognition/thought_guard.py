@@ -33,6 +33,7 @@ class CopyWatch:
     written: str = ""
     released: str = ""
     copied: bool = False
+    copy_word: str = ""  # the word the copy began with (the next try is kept from starting it again)
     _runs: list[set[tuple[str, ...]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -50,9 +51,9 @@ class CopyWatch:
 
     def feed(self, chunk: str) -> str:
         """The part of the thought that can be shown now ("" while undecided or after a copy)."""
+        self.written += chunk  # (kept after a copy too: the caller may show a last try whole)
         if self.copied:
             return ""
-        self.written += chunk
         return self._release(final=False)
 
     def finish(self) -> str:
@@ -75,8 +76,10 @@ class CopyWatch:
         folded = [_fold(m.group(0)) for m in complete]
         new = [i for i, m in enumerate(complete) if m.end() > len(self.released)]
         runs = {i: self._run_ending_at(folded, i) for i in new}
-        if any(run >= self.limit for run in runs.values()):
+        copies = [i - run + 1 for i, run in runs.items() if run >= self.limit]
+        if copies:
             self.copied = True
+            self.copy_word = complete[min(copies)].group(0)
             return ""
         trailing = runs.get(len(complete) - 1, 0)
         if final:
