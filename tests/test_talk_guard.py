@@ -209,7 +209,7 @@ def test_a_copying_thought_is_asked_for_again_from_where_the_copy_began():
     assert "worried" in retry.params.avoid_words, "the next try cannot start the copy again"
 
 
-def test_a_thought_that_copies_on_every_try_from_its_first_word_is_shown_whole_not_empty():
+def test_a_thought_that_copies_on_every_try_ends_where_the_copy_began_never_empty():
     copy = " worried that the new job will take all of his time away from running."
     backend = ScriptedLLM(
         [copy, copy, copy, " to be heard.", "That sounds like a lot at once. What matters most this week?"]
@@ -222,8 +222,12 @@ def test_a_thought_that_copies_on_every_try_from_its_first_word_is_shown_whole_n
         chunk
         for chunk, _ in stream_reply(PriorityLLM(backend), CoachSettings().reply, "Joi", "Sam", messages)
     )
-    assert f"Empathetic voice: Sam is{copy}" in text, text
+    first = text.split("Empathetic voice: Sam is", 1)[1].split("\n", 1)[0]
+    assert first.strip() and "new job will take all of his time" not in first, text
     assert len(backend.calls) == 5
+    assert all("that" in call.params.avoid_words for call in backend.calls[1:3]), (
+        "the copy's next word, kept out"
+    )
 
 
 def test_the_benchmark_counts_what_the_guard_did_from_its_log_reasons():

@@ -274,8 +274,13 @@ def _unique_thought(
         try:
             for chunk in stream:
                 shown = watch.feed(chunk)
+                stopped = cancel is not None and cancel.cancelled
+                if stopped:  # what was held back is shown now: the caller may not ask for more
+                    shown += watch.finish()
                 if shown:
                     yield shown, True
+                if stopped:
+                    return watch.released
                 if watch.copied and attempt < THOUGHT_ATTEMPTS - 1:
                     break  # (the last try reads on: it may be shown whole)
             else:

@@ -2,10 +2,12 @@
 
 A small model shown its recalled thoughts tends to write them again word for word, so the side
 panel says the same thing turn after turn. ``CopyWatch`` releases a streaming thought word by
-word, holding back the trailing words that could still become a copy (they run on from a
-passage of an earlier line or thought); when the held-back run reaches ``COPY_LIMIT`` words, the
-thought is a copy from there and the caller asks the model to go on afresh from what was
-released. Nothing is shown that is later taken back.
+word, holding back a trailing run of ``HOLD`` or more words that could still become a copy (they
+run on from a passage of an earlier line or thought); when the run reaches ``COPY_LIMIT`` words,
+the thought is a copy from there and the caller asks the model to go on afresh from what was
+shown. Nothing shown is taken back. The step's first text is shown at once (a Stop may end the
+stream at any token, and the host reads nothing after it), so a copy that begins with the
+thought's first word may show that word.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 __all__ = ["COPY_LIMIT", "CopyWatch"]
 
 COPY_LIMIT = 8  # words in a row shared with an earlier line or thought that make a copy
+HOLD = 1  # a trailing run this long of an earlier line's words is held back until it is decided
 _WORD = re.compile(r"[\w']+")
 
 
@@ -79,14 +82,16 @@ class CopyWatch:
         copies = [i - run + 1 for i, run in runs.items() if run >= self.limit]
         if copies:
             self.copied = True
-            self.copy_word = complete[min(copies)].group(0)
+            run = complete[min(copies) :]
+            unshown = [m for m in run if m.start() >= len(self.released)]
+            self.copy_word = (unshown or run)[0].group(0)  # the next try may not start with it
             return ""
         trailing = runs.get(len(complete) - 1, 0)
-        if final:
+        if final or not self.released:  # the first text at once: a stop may end the stream any moment
             cut = len(self.written)
-        elif trailing:  # held back, with the space before it: it may be turning into a copy
+        elif trailing >= HOLD:  # held back, with the space before it: it may be turning into a copy
             cut = complete[-trailing - 1].end() if len(complete) > trailing else 0
-        else:  # up to the last whole word: what follows it waits for the next word
+        else:  # up to the last whole word: a word still being written waits for its end
             cut = complete[-1].end() if complete else len(self.released)
         cut = max(cut, len(self.released))
         out, self.released = self.written[len(self.released) : cut], self.written[:cut]
