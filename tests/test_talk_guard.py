@@ -28,6 +28,7 @@ def reason(sentence: str, message: str = VENTING, previous: str = "") -> str:
         ("You could try running with Maya in the mornings.", "unsolicited advice"),
         ("It might be helpful to set a reminder on your phone.", "unsolicited advice"),
         ("Consistency is key.", "unsolicited advice"),
+        ("It's important to talk to someone about your feelings and concerns.", "unsolicited advice"),
         ("Have you tried stretching before bed?", "unsolicited advice"),
         (
             "Consider talking with a trusted support system or seeking professional help.",
