@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from joi_coach.cognition.text_input import InputError
 from joi_coach.person_name import CALL_ME_KEY, chosen_name, clean_name
 
