@@ -26,9 +26,9 @@ from .voices import parse_reply
 log = logging.getLogger(__name__)
 THOUGHT_TOKENS = 120
 SPOKEN_ATTEMPTS = 2
+THOUGHT_ATTEMPTS = 3  # a thought that copies an earlier line is asked for again, twice at most
 # What Joi says when the model says nothing twice (it stopped after its thoughts): a reply is
 # never empty, and an open question is the one thing a coach can always say.
-THOUGHT_ATTEMPTS = 3  # a thought that copies an earlier line is asked for again, twice at most
 OPEN_QUESTION = "I'm listening, {user}. What feels most important about this for you right now?"
 # The thoughts are about the person, never to them: where the backend can, these are ruled out.
 SECOND_PERSON = ("you", "your", "yours", "yourself")
