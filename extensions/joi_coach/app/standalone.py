@@ -63,8 +63,8 @@ class StandaloneApp:
             listen(blocks.load, load_chat, None, chat_outputs, concurrency_limit=None)
             listen(blocks.load, chat.notice_needed, None, [chat.first_start])
             listen(blocks.load, chat.names_shown, None, chat.name_boxes)
-            listen(safety_tab_handle.select, safety.refresh, None, safety.refresh_outputs)
-            listen(blocks.load, safety.refresh, None, safety.refresh_outputs)
+            for opened in (safety_tab_handle.select, blocks.load):
+                listen(opened, safety.refresh, None, safety.refresh_outputs, concurrency_id=safety.queue)
             listen(memory_tab_handle.select, memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
             listen(blocks.load, memory.refresh, memory.refresh_inputs, memory.refresh_outputs)
         return blocks

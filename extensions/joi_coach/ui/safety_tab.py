@@ -28,12 +28,16 @@ INTRO = (
     "It stays in your profile on this machine, with your memories (exported and forgotten with them)."
 )
 PREVIEW_SIGNAL = CrisisSignal(CrisisKind.SUICIDAL, 1.0, "preview")
+# One queue for everything that reads or writes the plan's fields: a refresh that read the store
+# before a save must not land after the save's reply and put the old plan back on screen.
+SAFETY_QUEUE = "joi-safety"
 
 
 @dataclass(frozen=True)
 class SafetyTabParts:
     refresh: Callable[..., Any]
     refresh_outputs: list[Any]
+    queue: str = SAFETY_QUEUE  # pass as ``concurrency_id`` to every listener that runs ``refresh``
 
 
 class SafetyTab:
@@ -163,6 +167,7 @@ class SafetyTab:
                 gr.Markdown("#### What Joi shows in a crisis")
                 preview = make(gr.Markdown, value="", elem_id="joi-safety-preview")
 
-        listen(save.click, self.save, [country, language, contacts, *sections], [preview, status])
-        listen(clear.click, self.clear_plan, None, [*sections, preview, status])
+        fields = [country, language, contacts, *sections]
+        listen(save.click, self.save, fields, [preview, status], concurrency_id=SAFETY_QUEUE)
+        listen(clear.click, self.clear_plan, None, [*sections, preview, status], concurrency_id=SAFETY_QUEUE)
         return SafetyTabParts(self.refresh, [country, language, contacts, *sections, preview])

@@ -157,7 +157,7 @@ class WebuiTab:
 
         def then_refresh(event: Any) -> None:
             event.then(refresh_memory, memory.refresh_inputs, memory.refresh_outputs)
-            event.then(refresh_safety, None, safety.refresh_outputs)
+            event.then(refresh_safety, None, safety.refresh_outputs, concurrency_id=safety.queue)
 
         unlock_outputs = [passphrase, unlock_status, unlock_box, unlocked, profile]
         for trigger in (unlock_button.click, passphrase.submit):
