@@ -12,7 +12,7 @@ from joi_coach.config import CoachSettings
 from joi_coach.llm.priority import PriorityLLM
 from scripted_llm import ScriptedLLM
 
-KNOWN = "Sam said: my sister Maya runs the 5k with me in May. Samaritans: 116 123"
+KNOWN = "Sam said: my sister Maya runs the 5k with me in May, five days of it. Samaritans: 116 123"
 VENTING = "I skipped my run again today and I feel lazy."
 
 
@@ -42,6 +42,8 @@ def reason(sentence: str, message: str = VENTING, previous: str = "") -> str:
         ("You can call the counselling line on 0800 555 0199 any time.", "invented fact"),
         ("Running for 20 minutes is plenty.", "invented fact"),
         ("Did you tell Jessica how it went?", "invented fact"),
+        ("You can run again after five weeks.", "invented fact"),  # a count in words, never given
+        ("Maya said the 5k is three months away.", "invented fact"),
     ],
 )
 def test_what_a_coach_would_not_say_is_caught(sentence, why):
@@ -61,10 +63,20 @@ def test_what_a_coach_would_not_say_is_caught(sentence, why):
         "If things feel unsafe, Samaritans are there on 116 123.",  # Joi's own resources, in the prompt
         "So, Sam, what would make tomorrow a little easier?",
         "I wonder what lazy means to you here.",  # a reflection, with the person's word
+        "Five days in May with Maya sounds like a lot to hold.",  # "five days" is in what Joi knows
+        "What would one small step look like?",  # "one" is not a count of anything
     ],
 )
 def test_what_a_coach_would_say_is_left_alone(sentence):
     assert reason(sentence) == ""
+
+
+def test_a_count_said_another_way_is_not_invented():
+    assert reason("Two runs in one week is a real rhythm.", "I ran twice this week.") == ""
+    assert reason("Three runs in one week is a real rhythm.", "I ran twice this week.") == "invented fact"
+    assert reason("Three kilometres is no small thing.", "I ran 3k today.") == ""
+    assert reason("Twenty minutes a day adds up.", "I did 20mins of yoga.") == ""
+    assert reason("Four kilometres is no small thing.", "I ran 3k today.") == "invented fact"
 
 
 def test_advice_is_shown_when_the_person_asks_for_it_or_agrees_to_an_idea():
@@ -84,6 +96,11 @@ def test_advice_is_shown_when_the_person_asks_for_it_or_agrees_to_an_idea():
         ("Those exercises matter for Sam's recovery.", "speaks of the person"),
         ("How often does Sam water it now?", "speaks of the person"),
         ("Sam is feeling a little overwhelmed.", "speaks of the person"),
+        ("I heard Sam say the week was long.", "speaks of the person"),
+        ("Sam replied that the run was hard.", "speaks of the person"),
+        ('You said, "I skipped my run again today and I feel lazy."', "quotes the person back"),
+        ('"I skipped my run again today', "quotes the person back"),  # the quote runs on
+        ('So "lazy" is the word that came to you today.', ""),  # one word of theirs, quoted
         ("Sam, what helped this week?", ""),
         ("That is good news for you, Sam.", ""),
     ],

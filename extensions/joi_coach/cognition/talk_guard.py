@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -57,6 +58,9 @@ class TalkRules:
     thanked: re.Pattern[str]
     common_capitals: frozenset[str]
     about_the_person: tuple[str, ...]  # patterns with "{user}" in them
+    number_words: dict[str, int]
+    counted: dict[str, str]  # a unit's spellings → the name it is compared by
+    quoted_back_words: int
 
 
 def _compile(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
@@ -81,6 +85,9 @@ def talk_rules(path: Path = RULES_FILE) -> TalkRules:
         thanked=re.compile(data["thanked"], re.IGNORECASE),
         common_capitals=frozenset(str(w).lower() for w in data["common_capitals"]),
         about_the_person=tuple(data["about_the_person"]),
+        number_words={str(k).lower(): int(v) for k, v in data["number_words"].items()},
+        counted={str(k).lower(): str(v).lower() for k, v in data["counted"].items()},
+        quoted_back_words=int(data["quoted_back_words"]),
     )
 
 
@@ -102,6 +109,36 @@ def _is_advice(sentence: str, rules: TalkRules) -> bool:
 
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
+
+
+def _unit(word: str) -> str:
+    for ending in ("es", "s"):
+        if word.endswith(ending) and len(word) > len(ending) + 1:
+            stem = word[: -len(ending)]
+            if ending == "es" and not stem.endswith(("ss", "sh", "ch", "x")):
+                continue
+            return stem
+    return word
+
+
+def counts_in(text: str, rules: TalkRules) -> set[tuple[int, str]]:
+    """The counts of things a text names, in digits or words: "6-month" and "six months" are
+    both (6, "month"). "One" is left out (it is rarely a count: "one day", "one thing")."""
+    tokens = _GLUED.sub(r"\1 \2", text.lower().replace("-", " "))
+    words = _WORD.findall(tokens)
+    found = {(value, ANY_THING) for word, value in TIMES.items() if word in words}
+    for number, unit in pairwise(words):
+        value = int(number) if number.isdigit() else rules.number_words.get(number)
+        thing = rules.counted.get(_unit(unit)) or rules.counted.get(unit)
+        if value is not None and value != 1 and thing:
+            found.add((value, thing))
+    return found
+
+
+_GLUED = re.compile(r"\b(\d+)([a-z]+)\b")  # "3k", "20mins"
+ANY_THING = "*"  # "twice" counts anything: "I ran twice" lets Joi say "two runs"
+TIMES = {"twice": 2, "thrice": 3}
+_QUOTED = re.compile(r"[\"“]([^\"“”]{8,})(?:[\"”]|$)")  # a quote may run past the sentence
 
 
 @dataclass
@@ -127,6 +164,10 @@ class TalkGuard:
         self._known_words = {w.lower() for w in _WORD.findall(seen)} | {self.user.lower()}
         self._known_numbers = set(re.findall(r"\d+", seen))
         self._known_digits = _digits(seen)
+        self._known_counts = counts_in(seen, self._rules)
+        said = _WORD.findall(self.message.lower())
+        size = self._rules.quoted_back_words
+        self._message_runs = {tuple(said[i : i + size]) for i in range(len(said) - size + 1)}
         named = self.user.strip()
         self._about = (
             tuple(
@@ -155,11 +196,27 @@ class TalkGuard:
             return "unsolicited advice"
         if any(p.search(sentence) for p in self._about):
             return "speaks of the person"
+        if self._quotes_back(sentence):
+            return "quotes the person back"
         if self._invents(sentence):
             return "invented fact"
         return ""
 
+    def _quotes_back(self, sentence: str) -> bool:
+        size = self._rules.quoted_back_words
+        for quoted in _QUOTED.finditer(sentence):
+            spoken = _WORD.findall(quoted.group(1).lower())
+            if any(tuple(spoken[i : i + size]) in self._message_runs for i in range(len(spoken) - size + 1)):
+                return True
+        return False
+
     def _invents(self, sentence: str) -> bool:
+        known = self._known_counts
+        if any(
+            (n, thing) not in known and (n, ANY_THING) not in known
+            for n, thing in counts_in(sentence, self._rules)
+        ):
+            return True
         for found in _NUMBER.finditer(sentence):
             number = found.group(0)
             digits = _digits(number)
