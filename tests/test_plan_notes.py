@@ -57,6 +57,15 @@ def test_invented_numbers_names_and_due_times_are_not_kept():
     assert isinstance(kept, NewEntry) and kept.text == "swim at the lake" and kept.due_at is None
 
 
+def test_a_limit_that_lost_its_no_is_kept_in_the_persons_own_words():
+    [limit] = parse_proposals("NEW limit | running for 3 weeks | due: none | from: 1", LINES, KNOWN)
+    assert isinstance(limit, NewEntry) and limit.text == "physio said no running for 3 weeks"
+    [kept] = parse_proposals("NEW limit | no running for 3 weeks | due: none | from: 1", LINES, KNOWN)
+    assert (
+        isinstance(kept, NewEntry) and kept.text == "no running for 3 weeks"
+    )  # a good note stays as written
+
+
 def test_a_repeat_of_an_active_entry_and_nothing_are_dropped():
     assert parse_proposals("NOTHING", LINES, KNOWN) == []
     assert parse_proposals("NEW commitment | stretch every day | due: none | from: 3", LINES, KNOWN) == []

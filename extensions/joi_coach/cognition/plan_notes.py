@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from ..llm.base import ChatMessage, GenerationParams
 from ..memory.plans import MAX_PLAN_CHARS, PlanEntry, PlanKind, PlanStatus
 from .due_dates import resolve_due
+from .plan_cue_rules import SENTENCE, cue_rules, cued_clause
 from .plan_use import content_words
 from .prompt import quote
 
@@ -35,6 +36,12 @@ MAX_KNOWN = 12  # active entries shown
 SUPPORT = 0.5  # the share of a note's content words that must be in the lines it cites
 PARAMS = GenerationParams(max_tokens=220, temperature=0.0, top_p=1.0, repeat_penalty=1.0, stop=("\n\n\n",))
 _WORD = re.compile(r"[a-z0-9']+")
+# A limit says what it limits by: "no football until…" noted as "football until…" is its opposite.
+_LIMITING = re.compile(
+    r"\b(?:no|not|never|nothing|none|don't|dont|can't|cannot|mustn't|without|max(?:imum)?|only|until|"
+    r"till|under|less|fewer|at most|up to|limit\w*|avoid\w*|stop\w*|quit|cut|budget|rule|before|after)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -269,6 +276,11 @@ def _checked_entry(
     if kind is not PlanKind.PERSON and not _supported(note, said):
         log.info("a proposed note was dropped: its words are not the cited lines'")
         return None
+    if kind is PlanKind.LIMIT and not _LIMITING.search(note):
+        note = _limit_as_said(said)
+        if not note or len(note) > MAX_PLAN_CHARS:
+            log.info("a proposed limit was dropped: it lost what it limits by")
+            return None
     if invented := _invented(note, said, user):
         log.info("a proposed note was dropped: %s is not in the cited lines", invented.split()[0])
         return None
@@ -276,6 +288,15 @@ def _checked_entry(
         return None
     due = _due(match.group("due"), kind, said, max(person[n].at for n in cited))
     return NewEntry(kind, note, due, cited, replaces)
+
+
+def _limit_as_said(said: str) -> str:
+    """The person's own words for a limit, from its cue on ("" when no sentence has one)."""
+    rules = cue_rules()[PlanKind.LIMIT]
+    for sentence in SENTENCE.findall(said.replace("’", "'")):
+        if clause := cued_clause(sentence.strip(), rules):
+            return clause.rstrip(".!")
+    return ""
 
 
 def _supported(note: str, said: str) -> bool:
