@@ -131,6 +131,12 @@ def test_the_guard_releases_whole_sentences_and_drops_a_leading_label():
     assert not guard.rejected
 
 
+def test_a_word_the_model_never_finished_is_not_shown_after_the_line():
+    assert guarded("That took courage, Sam.\n\nWhat").released == "That took courage, Sam."
+    assert guarded("That took courage, Sam. What made it possible").released.endswith("made it possible")
+    assert guarded("Hi Sam").released == "Hi Sam"  # the whole line is never dropped
+
+
 def test_the_guard_stops_at_a_repeat_a_slip_of_role_or_a_second_paragraph():
     earlier = ["What helped me last time was knowing that there are resources available to help."]
     repeat = guarded(

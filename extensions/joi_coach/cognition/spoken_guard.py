@@ -67,6 +67,8 @@ class SpokenLineGuard:
             self._pending = ""
             return ""
         rest, self._pending = self._pending, ""
+        if self.released.strip() and _cut_off(rest):
+            return ""  # "…following it.\n\nWhat": the model stopped mid-sentence
         return self._take(rest, last=True)
 
     def _skip_leading_thoughts(self) -> bool:
@@ -157,6 +159,12 @@ class SpokenLineGuard:
         if new:
             return ", ".join(sorted(new))
         return ""
+
+
+def _cut_off(rest: str) -> bool:
+    """A last piece of one word with no end mark: a sentence the model never finished."""
+    text = rest.strip()
+    return len(words(text)) == 1 and not re.search(r"[.!?…)\]\"'”’]$", text)
 
 
 def _said_in(sentence: str, released: str) -> bool:
