@@ -168,3 +168,19 @@ def test_a_message_with_no_firm_step_gets_no_such_cue(message):
         choose_cue("Sam", message, np.zeros(384), [], np.zeros((0, 384)), 0.0, first_of_conversation=False)
         is None
     )
+
+
+def test_a_step_worded_as_a_rule_is_one_a_message_can_go_against():
+    """A rule the noting filed as a commitment ("weekends only, max 2 glasses") still brings the
+    tension, not a cheer; an ordinary step does not."""
+    from joi_coach.cognition.plan_use import _is_stopping
+    from joi_coach.memory.plans import PlanEntry, PlanKind, PlanStatus
+
+    def entry(kind: PlanKind, text: str) -> PlanEntry:
+        return PlanEntry(1, kind, text, PlanStatus.ACTIVE, None, 0, 0, "joi")
+
+    assert _is_stopping(entry(PlanKind.COMMITMENT, "weekends only, max 2 glasses on Friday and Saturday"))
+    assert _is_stopping(entry(PlanKind.COMMITMENT, "no coffee after 2pm until the exams are over"))
+    assert not _is_stopping(entry(PlanKind.COMMITMENT, "call my brother on Sunday"))
+    assert not _is_stopping(entry(PlanKind.COMMITMENT, "swim twice a week with Tomas"))
+    assert _is_stopping(entry(PlanKind.LIMIT, "physio said no running for 3 weeks"))

@@ -29,7 +29,7 @@ import numpy as np
 import yaml
 
 from ..memory.plans import PlanEntry, PlanKind
-from .plan_cue_rules import stated_commitment
+from .plan_cue_rules import cue_rules, stated_commitment
 from .prompt import quote
 
 __all__ = ["PlanCue", "as_you", "cheers_on", "choose_cue", "plans_block", "spoken_when"]
@@ -219,8 +219,14 @@ def topics_of(text: str) -> set[str]:
 
 
 def _is_stopping(entry: PlanEntry) -> bool:
-    return entry.kind in (PlanKind.LIMIT, PlanKind.TRIGGER) or (
-        entry.kind is PlanKind.GOAL and bool(_STOPPING.search(entry.text))
+    """An entry a message can go against: a limit or trigger, a goal of doing less, or a step
+    worded as a rule ("weekends only, max 2 glasses", noted as a commitment)."""
+    if entry.kind in (PlanKind.LIMIT, PlanKind.TRIGGER):
+        return True
+    if entry.kind is PlanKind.GOAL:
+        return bool(_STOPPING.search(entry.text))
+    return entry.kind is PlanKind.COMMITMENT and any(
+        c.search(entry.text) for c in cue_rules()[PlanKind.LIMIT].cues
     )
 
 
