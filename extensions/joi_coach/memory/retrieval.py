@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models import IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
-from .scoring import SECONDS_PER_HOUR, ScoreBreakdown, ScoreWeights, combine
+from .models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
+from .scoring import SECONDS_PER_HOUR, ScoreBreakdown, ScoreWeights, top_k
 from .sqlite_store import SqliteMemoryStore
 from .vector_index import VectorIndex
 
@@ -57,12 +57,38 @@ class Retriever:
     (FTS5), and the most recently accessed and most important memories; every candidate
     is then scored on all four signals. A memory outside every candidate list cannot
     outrank the candidates on the combined score when the pool is well above ``k``.
+
+    The lexical matches of every stream come from one FTS5 query (:meth:`retrieve_many`);
+    :meth:`retrieve`, called stream after stream for one message, reuses that query's
+    answer while the store is unchanged.
     """
 
     def __init__(self, store: SqliteMemoryStore, index: VectorIndex, settings: RetrievalSettings) -> None:
         self.store = store
         self.index = index
         self.settings = settings
+        # (query text, limit, context weight, store generation) -> matches per stream
+        self._lexical_memo: tuple[tuple[str, int, float, int], dict[Stream, list[tuple[int, float]]]] | None
+        self._lexical_memo = None
+
+    def _pool(self, k: int) -> int:
+        return max(self.settings.candidate_pool, 4 * k)
+
+    def lexical(self, query_text: str, limits: dict[Stream, int]) -> dict[Stream, list[tuple[int, float]]]:
+        """BM25 matches per stream (stream -> limit) in one FTS5 query."""
+        return self.store.lexical_search_streams(
+            limits, query_text, self.settings.context_weight, stream_of=self.index.streams_of
+        )
+
+    def _lexical_all(self, query_text: str, limit: int) -> dict[Stream, list[tuple[int, float]]]:
+        """Every stream's matches for one message, asked once while the store is unchanged."""
+        key = (query_text, limit, float(self.settings.context_weight), self.store.generation())
+        memo = self._lexical_memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        found = self.lexical(query_text, dict.fromkeys(ALL_STREAMS, limit))
+        self._lexical_memo = (key, found)
+        return found
 
     def retrieve(
         self,
@@ -77,13 +103,47 @@ class Retriever:
         """Top k of a stream; refreshing last access is the caller's (one write for all streams)."""
         if k <= 0:
             return []
-        settings = self.settings
-        pool = max(settings.candidate_pool, 4 * k)
         excluded = set(exclude)
+        limit = self._pool(k) + len(excluded)
+        bm25 = self._lexical_all(query_text, limit)[Stream(stream)]
+        return self._rank(Stream(stream), query_vector, k, now, excluded, bm25)
+
+    def retrieve_many(
+        self,
+        k_per_stream: dict[Stream, int],
+        query_text: str,
+        query_vector: np.ndarray,
+        now: float,
+        *,
+        exclude: Iterable[int] = (),
+    ) -> dict[Stream, list[Recollection]]:
+        """Top k of each stream (stream -> k), with one FTS5 query for all of them."""
+        excluded = set(exclude)
+        wanted = {Stream(s): k for s, k in k_per_stream.items() if k > 0}
+        lexical = self.lexical(query_text, {s: self._pool(k) + len(excluded) for s, k in wanted.items()})
+        return {
+            Stream(s): (
+                self._rank(Stream(s), query_vector, k, now, excluded, lexical[Stream(s)])
+                if Stream(s) in wanted
+                else []
+            )
+            for s, k in k_per_stream.items()
+        }
+
+    def _rank(
+        self,
+        stream: Stream,
+        query_vector: np.ndarray,
+        k: int,
+        now: float,
+        excluded: set[int],
+        lexical: list[tuple[int, float]],
+    ) -> list[Recollection]:
+        """Gather a stream's candidates, score them, and read the top k's memories."""
+        settings = self.settings
+        pool = self._pool(k)
         similarity = dict(self.index.search(stream, query_vector, pool + len(excluded)))
-        bm25 = dict(
-            self.store.lexical_search(stream, query_text, pool + len(excluded), settings.context_weight)
-        )
+        bm25 = dict(lexical)
         candidates = set(similarity) | set(bm25)
         if settings.weights.recency > 0:
             candidates.update(self.store.most_recent(stream, pool // 4 + len(excluded)))
@@ -93,21 +153,30 @@ class Retriever:
         if not candidates:
             return []
         missing = [i for i in candidates if i not in similarity]
-        if missing:
-            q = query_vector.astype(np.float32).ravel()
-            similarity.update((i, float(v @ q)) for i, v in self.store.vectors_for(missing).items())
-        memories = self.store.get(sorted(candidates))
-        scores = combine(
-            similarity=np.array([similarity.get(m.id, 0.0) for m in memories]),
-            bm25=np.array([bm25.get(m.id, 0.0) for m in memories]),
-            hours_since_access=np.array([(now - m.last_accessed) / SECONDS_PER_HOUR for m in memories]),
-            importance=np.array([np.nan if m.importance is None else m.importance for m in memories]),
+        if missing:  # recent, important or lexical matches beyond the nearest: cosine from the cache
+            similarity.update(self.index.similarities(stream, missing, query_vector))
+            unindexed = [i for i in missing if i not in similarity]
+            if unindexed:
+                q = query_vector.astype(np.float32).ravel()
+                similarity.update((i, float(v @ q)) for i, v in self.store.vectors_for(unindexed).items())
+        fields = self.store.ranking_fields(sorted(candidates))
+        ids = list(fields)
+        created, accessed, importance = (
+            np.array([fields[i][0] for i in ids], dtype=np.float64),
+            np.array([fields[i][1] for i in ids], dtype=np.float64),
+            np.array([np.nan if fields[i][2] is None else fields[i][2] for i in ids], dtype=np.float64),
+        )
+        best = top_k(
+            similarity=np.array([similarity.get(i, 0.0) for i in ids]),
+            bm25=np.array([bm25.get(i, 0.0) for i in ids]),
+            hours_since_access=(now - accessed) / SECONDS_PER_HOUR,
+            importance=importance,
             weights=settings.weights,
             decay_per_hour=settings.decay_per_hour,
             neutral_importance=settings.neutral_importance,
+            k=k,
+            created_at=created,
+            ids=np.array(ids, dtype=np.int64),
         )
-        ranked = sorted(
-            (Recollection(m, s) for m, s in zip(memories, scores, strict=True)),
-            key=lambda r: (-r.score.total, -r.memory.created_at, -r.memory.id),
-        )[:k]
-        return ranked
+        memories = {m.id: m for m in self.store.get([ids[i] for i, _ in best])}
+        return [Recollection(memories[ids[i]], score) for i, score in best if ids[i] in memories]

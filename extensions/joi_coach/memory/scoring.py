@@ -79,6 +79,24 @@ def importance_signal(importance: np.ndarray, neutral: float) -> np.ndarray:
     return (values - IMPORTANCE_MIN) / (IMPORTANCE_MAX - IMPORTANCE_MIN)
 
 
+def _signals(
+    similarity: np.ndarray,
+    bm25: np.ndarray,
+    hours_since_access: np.ndarray,
+    importance: np.ndarray,
+    weights: ScoreWeights,
+    decay_per_hour: float,
+    neutral_importance: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(relevance, lexical, recency, importance, total), one entry per candidate."""
+    rel = min_max(similarity)
+    lex = min_max(bm25)
+    rec = recency(hours_since_access, decay_per_hour)
+    imp = importance_signal(importance, neutral_importance)
+    total = weights.relevance * rel + weights.lexical * lex + weights.recency * rec + weights.importance * imp
+    return rel, lex, rec, imp, total
+
+
 def combine(
     similarity: np.ndarray,
     bm25: np.ndarray,
@@ -89,21 +107,55 @@ def combine(
     neutral_importance: float,
 ) -> list[ScoreBreakdown]:
     """Score candidates; arrays are aligned, one entry per candidate memory."""
-    rel = min_max(similarity)
-    lex = min_max(bm25)
-    rec = recency(hours_since_access, decay_per_hour)
-    imp = importance_signal(importance, neutral_importance)
-    total = weights.relevance * rel + weights.lexical * lex + weights.recency * rec + weights.importance * imp
+    signals = _signals(
+        similarity, bm25, hours_since_access, importance, weights, decay_per_hour, neutral_importance
+    )
+    return [_breakdown(signals, similarity, bm25, hours_since_access, i) for i in range(len(signals[4]))]
+
+
+def top_k(
+    similarity: np.ndarray,
+    bm25: np.ndarray,
+    hours_since_access: np.ndarray,
+    importance: np.ndarray,
+    weights: ScoreWeights,
+    decay_per_hour: float,
+    neutral_importance: float,
+    *,
+    k: int,
+    created_at: np.ndarray,
+    ids: np.ndarray,
+) -> list[tuple[int, ScoreBreakdown]]:
+    """The ``k`` best candidates as (position, breakdown), best first: as :func:`combine`
+    ranked by total, then newest, then highest id, without a breakdown for the rest."""
+    signals = _signals(
+        similarity, bm25, hours_since_access, importance, weights, decay_per_hour, neutral_importance
+    )
+    total = signals[4]
+    order = np.lexsort(
+        (-np.asarray(ids, dtype=np.float64), -np.asarray(created_at, dtype=np.float64), -total)
+    )
     return [
-        ScoreBreakdown(
-            relevance=float(rel[i]),
-            lexical=float(lex[i]),
-            recency=float(rec[i]),
-            importance=float(imp[i]),
-            total=float(total[i]),
-            similarity=float(similarity[i]),
-            bm25=float(bm25[i]),
-            hours_since_access=float(hours_since_access[i]),
-        )
-        for i in range(len(total))
+        (int(i), _breakdown(signals, similarity, bm25, hours_since_access, int(i)))
+        for i in order[: max(k, 0)]
     ]
+
+
+def _breakdown(
+    signals: tuple[np.ndarray, ...],
+    similarity: np.ndarray,
+    bm25: np.ndarray,
+    hours_since_access: np.ndarray,
+    i: int,
+) -> ScoreBreakdown:
+    rel, lex, rec, imp, total = signals
+    return ScoreBreakdown(
+        relevance=float(rel[i]),
+        lexical=float(lex[i]),
+        recency=float(rec[i]),
+        importance=float(imp[i]),
+        total=float(total[i]),
+        similarity=float(similarity[i]),
+        bm25=float(bm25[i]),
+        hours_since_access=float(hours_since_access[i]),
+    )

@@ -11,7 +11,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -162,6 +162,17 @@ STOPWORDS = frozenset(
 )
 
 
+# A query word found in more than this share of the memories (and in more than
+# COMMON_TERM_MIN_DOCS of them) is left out of the FTS5 query: BM25 gives it little weight
+# (idf = log((N - n + 0.5) / (n + 0.5)) is under 3 at 5 %) yet matching it makes FTS5 score
+# a large part of the store. A rule by document frequency, so it follows each person's own
+# words (their name, their partner's) rather than a list; the floor keeps small stores exact.
+COMMON_TERM_SHARE = 0.05
+COMMON_TERM_MIN_DOCS = 500
+_DF_CACHE_WORDS = 20_000  # cached document frequencies (words) before the cache starts afresh
+_DF_RECOUNT_SHARE = 0.05  # the store grew by this share since the count: frequencies are recounted
+
+
 # Meta values that are bookkeeping, not the person's: kept when everything is forgotten.
 KEPT_META = ("schema_version", "vector_generation")
 
@@ -177,15 +188,27 @@ class StoreError(RuntimeError):
     """The store file cannot be used (corrupt, or from an unknown future schema)."""
 
 
-def fts_query(text: str, max_terms: int = 64) -> str | None:
-    """Turn free text into a safe FTS5 query: the distinct non-stopwords, OR-ed, each quoted."""
+def query_words(text: str, max_terms: int = 64) -> list[str]:
+    """The distinct non-stopwords of free text, lower-cased, in order (at most ``max_terms``)."""
     words: list[str] = []
     for word in _WORD.findall(text.lower()):
         if word not in words and word not in STOPWORDS:
             words.append(word)
-    if not words:
-        return None
-    return " OR ".join(f'"{w}"' for w in words[:max_terms])
+    return words[:max_terms]
+
+
+def fts_query(text: str, max_terms: int = 64) -> str | None:
+    """Turn free text into a safe FTS5 query: the distinct non-stopwords, OR-ed, each quoted."""
+    return _or_query(query_words(text, max_terms))
+
+
+def _or_query(words: Sequence[str]) -> str | None:
+    """Words (from :func:`query_words`: letters, digits, underscores) as a quoted FTS5 OR."""
+    return " OR ".join(f'"{w}"' for w in words) if words else None
+
+
+def _ranked_rows(rows: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:
+    return [(int(i), float(score)) for i, score in rows]
 
 
 def _insert_row(
@@ -217,6 +240,11 @@ class SqliteMemoryStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        # word -> memories it is found in (text or context), counted when the store held
+        # _df_docs memories and its highest id was _df_max_id (see common_words)
+        self._df: dict[str, int] = {}
+        self._df_docs = 0
+        self._df_max_id = -1
         errors = db_errors()
         try:
             if key is None:
@@ -389,6 +417,7 @@ class SqliteMemoryStore:
         with self.transaction() as db:
             count = sum(db.execute("DELETE FROM memories WHERE id = ?", (i,)).rowcount for i in ids)
             self._bump_generation(db)
+            self._df_max_id = -1  # frequencies are counted afresh
         return count
 
     def forget(self, ids: Iterable[int]) -> int:
@@ -419,6 +448,8 @@ class SqliteMemoryStore:
                         (text.strip(),),
                     )
             self._bump_generation(db)
+            self._df_max_id = -1  # frequencies are counted afresh (and no forgotten word is kept)
+            self._df.clear()
         self.purge()
         return count
 
@@ -434,6 +465,8 @@ class SqliteMemoryStore:
             db.execute("DELETE FROM plans")
             db.execute("DELETE FROM meta WHERE key NOT IN (?, ?)", (KEPT_META[0], KEPT_META[1]))
             self._bump_generation(db)
+            self._df_max_id = -1
+            self._df.clear()
         with self._lock:
             self._db.execute("VACUUM")
         self.purge()
@@ -629,26 +662,146 @@ class SqliteMemoryStore:
                     out[memory_id] = np.frombuffer(blob, dtype=np.float32)
         return out
 
+    def common_words(self, words: Sequence[str]) -> set[str]:
+        """Those of ``words`` found in more than :data:`COMMON_TERM_SHARE` of the memories
+        (and more than :data:`COMMON_TERM_MIN_DOCS`), by counts cached per word.
+
+        The counts are recounted once the store has grown (or lost memories) by
+        :data:`_DF_RECOUNT_SHARE`; a word costs one FTS5 count the first time it is seen.
+        """
+        with self._lock:
+            max_id = self.max_id()
+            if self._df_max_id < 0 or max_id - self._df_max_id > _DF_RECOUNT_SHARE * max(self._df_docs, 1):
+                self._df.clear()
+                self._df_docs = self.count()
+                self._df_max_id = max_id
+            if len(self._df) > _DF_CACHE_WORDS:
+                self._df.clear()
+            limit = max(COMMON_TERM_MIN_DOCS, int(COMMON_TERM_SHARE * self._df_docs))
+            if self._df_docs <= limit:
+                return set()
+            common = set()
+            for word in words:
+                if word not in self._df:
+                    self._df[word] = int(
+                        self._db.execute(
+                            "SELECT COUNT(*) FROM memories_fts WHERE memories_fts MATCH ?",
+                            (f'{{text context}} : "{word}"',),
+                        ).fetchone()[0]
+                    )
+                if self._df[word] > limit:
+                    common.add(word)
+            return common
+
+    def lexical_words(self, text: str, *, drop_common: bool = True) -> list[str]:
+        """The words of ``text`` that the FTS5 query asks for: its non-stopwords less the
+        common ones (:meth:`common_words`); if all are common, the rarest of them."""
+        words = query_words(text)
+        if not drop_common or not words:
+            return words
+        common = self.common_words(words)
+        kept = [w for w in words if w not in common]
+        if kept:
+            return kept
+        with self._lock:
+            return [min(words, key=lambda w: self._df.get(w, 0))]
+
     def lexical_search(
-        self, stream: Stream, text: str, limit: int, context_weight: float = 0.5
+        self,
+        stream: Stream,
+        text: str,
+        limit: int,
+        context_weight: float = 0.5,
+        *,
+        drop_common: bool = True,
     ) -> list[tuple[int, float]]:
         """BM25 matches of the words of ``text`` in one stream: (id, score), best first.
 
         Scores are positive (FTS5's bm25() is negated); the context column (the turn a
         memory answered) counts with ``context_weight``. The stream is an FTS column, so
-        FTS5 filters by it before scoring.
+        FTS5 filters by it before scoring. Words in much of the store are left out
+        (:meth:`lexical_words`). :meth:`lexical_search_streams` does every stream at once.
         """
-        words = fts_query(text)
+        words = _or_query(self.lexical_words(text, drop_common=drop_common))
         if words is None:
             return []
         query = f'{{stream}} : "{Stream(stream).value}" AND {{text context}} : ({words})'
         with self._lock:
             rows = self._db.execute(
                 "SELECT rowid, -bm25(memories_fts, 1.0, ?, 0.0) AS score FROM memories_fts "
-                "WHERE memories_fts MATCH ? ORDER BY score DESC LIMIT ?",
+                "WHERE memories_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?",
                 (float(context_weight), query, limit),
             ).fetchall()
-        return [(int(i), float(s)) for i, s in rows]
+        return _ranked_rows(rows)
+
+    def lexical_search_streams(
+        self,
+        limits: dict[Stream, int],
+        text: str,
+        context_weight: float = 0.5,
+        *,
+        stream_of: Callable[[np.ndarray], np.ndarray] | None = None,
+        drop_common: bool = True,
+    ) -> dict[Stream, list[tuple[int, float]]]:
+        """:meth:`lexical_search` for several streams (stream -> limit) in one FTS5 query.
+
+        The same scores and order as one query per stream: BM25 counts over the whole
+        store either way, and the stream column weighs nothing. ``stream_of`` maps ids to
+        indexes into ``ALL_STREAMS`` (-1 where unknown; those are read from the table).
+        Rows are read best first only until every stream has its ``limit``.
+        """
+        out: dict[Stream, list[tuple[int, float]]] = {Stream(s): [] for s in limits}
+        wanted = {Stream(s): int(n) for s, n in limits.items() if n > 0}
+        words = _or_query(self.lexical_words(text, drop_common=drop_common))
+        if words is None or not wanted:
+            return out
+        streams = list(Stream)
+        open_streams = set(wanted)
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT rowid, -bm25(memories_fts, 1.0, ?, 0.0) AS score FROM memories_fts "
+                "WHERE memories_fts MATCH ? ORDER BY score DESC, rowid",
+                (float(context_weight), f"{{text context}} : ({words})"),
+            )
+            while open_streams and (rows := cursor.fetchmany(512)):
+                ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                codes = np.full(len(ids), -1, dtype=np.int64) if stream_of is None else stream_of(ids)
+                unknown = [int(i) for i, c in zip(ids, codes, strict=True) if c < 0]
+                named = self._streams_by_id(unknown) if unknown else {}
+                for (memory_id, score), code in zip(rows, codes, strict=True):
+                    stream = streams[code] if code >= 0 else named.get(memory_id)
+                    if stream in open_streams:
+                        found = out[stream]
+                        found.append((int(memory_id), float(score)))
+                        if len(found) >= wanted[stream]:
+                            open_streams.discard(stream)
+            cursor.close()
+        return out
+
+    def _streams_by_id(self, ids: Sequence[int]) -> dict[int, Stream]:
+        found: dict[int, Stream] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                (int(i), Stream(s))
+                for i, s in self._db.execute(f"SELECT id, stream FROM memories WHERE id IN ({marks})", chunk)
+            )
+        return found
+
+    def ranking_fields(self, ids: Sequence[int]) -> dict[int, tuple[float, float, int | None]]:
+        """(created_at, last_accessed, importance) by id: what scoring needs, no words read."""
+        out: dict[int, tuple[float, float, int | None]] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for memory_id, created, accessed, importance in self._db.execute(
+                    f"SELECT id, created_at, last_accessed, importance FROM memories WHERE id IN ({marks})",
+                    chunk,
+                ):
+                    out[int(memory_id)] = (float(created), float(accessed), importance)
+        return out
 
     def most_recent(self, stream: Stream, limit: int) -> list[int]:
         with self._lock:
