@@ -46,6 +46,9 @@ BAD_LINES = {
     "I'm sorry, but I can't assist with that.": "a refusal",
     "As an AI, I don't have feelings.": "a refusal",
     "Hi Tunde! It's great that you're still coming to walk with me.": "talks to someone else",
+    "<reflect>": "reads the prompt out",
+    "I will definitely try sticking to them and see if it helps.": "the person's voice",
+    "Thank you for giving me the sleep rules.": "the person's voice",
     "": "empty",
 }
 

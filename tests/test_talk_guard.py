@@ -98,6 +98,7 @@ def test_advice_is_shown_when_the_person_asks_for_it_or_agrees_to_an_idea():
         ("Sam is feeling a little overwhelmed.", "speaks of the person"),
         ("I heard Sam say the week was long.", "speaks of the person"),
         ("Sam replied that the run was hard.", "speaks of the person"),
+        ("What Sam really wants to know is how to rest.", "speaks of the person"),
         ('You said, "I skipped my run again today and I feel lazy."', "quotes the person back"),
         ('"I skipped my run again today', "quotes the person back"),  # the quote runs on
         ('So "lazy" is the word that came to you today.', ""),  # one word of theirs, quoted

@@ -34,6 +34,8 @@ _SEEKER_PHRASES = re.compile(
     r"|(?:can|could) you (?:help me|give me (?:some )?(?:advice|tips)|suggest|recommend)"
     r"|do you have any (?:tips|advice|suggestions|ideas)"
     r"|i(?:'ll| will) (?:try|give) (?:that|this|your (?:advice|suggestion))"
+    r"|i(?:'ll| will) (?:definitely |certainly |really )?(?:try (?:sticking|to stick)|stick to (?:them|it|these|this|those))"
+    r"|thank you for giving me (?:the|your|these|those)\b"
     r")\b",
     re.IGNORECASE,
 )
@@ -82,7 +84,9 @@ def starts_with_label(text: str, joi: str, user: str) -> bool:
 
 # Words of Joi's own prompt that never belong in what Joi says.
 _PROMPT_WORDS = re.compile(
-    r"<\s*/?\s*memories|\bprivate notes\b|\bempathetic voice\b|\btherapist voice\b|\\u003c", re.IGNORECASE
+    r"<\s*/?\s*memories|\bprivate notes\b|\bempathetic voice\b|\btherapist voice\b|\\u003c"
+    r"|<\s*/?\s*[a-z_]{2,20}\s*>",  # a markup tag of the model's own ("<reflect>", "</answer>")
+    re.IGNORECASE,
 )
 # A chatbot's stock refusal, or stepping out of the persona: never a coach's answer.
 _REFUSAL = re.compile(
