@@ -845,6 +845,27 @@ class StyleScore:
         return out
 
 
+_AGO = re.compile(r"\b(\d+) (day|week)s? ago\b", re.I)
+
+
+def _without_true_ages(reply: str, dated: Sequence[tuple[str, float]], now: float | None) -> str:
+    """The reply with each "N days ago" / "N weeks ago" that is how long ago a dated memory was
+    said taken out: a count Joi works out from the clock is not a detail the person never gave."""
+    if now is None or not dated:
+        return reply
+    ages: dict[str, set[int]] = {"day": set(), "week": set()}
+    for _, at in dated:
+        days = max(0.0, now - at) / 86400
+        ages["day"] |= {int(days), round(days)}
+        ages["week"] |= {int(days // 7), round(days / 7)}
+
+    def drop(match: re.Match[str]) -> str:
+        true = int(match.group(1)) in ages[match.group(2).lower()]
+        return f"some {match.group(2)}s ago" if true else match.group(0)
+
+    return _AGO.sub(drop, reply)
+
+
 def score_reply(
     reply: str,
     message: str,
@@ -869,7 +890,9 @@ def score_reply(
         asks_or_reflects=asks,
         platitude=any(_is_platitude(s, message_words) for s in sentences),
         mismatched_affect=_mismatched(reply, message),
-        invented_details=_invented_details(reply, [message, *known, *allowed]),
+        invented_details=_invented_details(
+            _without_true_ages(reply, dated, now), [message, *known, *allowed]
+        ),
         stale_time=_stale(reply, message, dated, now, message_words),
     )
 

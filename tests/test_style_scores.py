@@ -322,3 +322,11 @@ def test_the_scorer_is_written_apart_from_the_run_time_guard():
     if rules.exists():
         assert not any(part in rules.read_text(encoding="utf-8") for part in forbidden)
     assert style_scores.__doc__ and "Advice" in style_scores.__doc__
+
+
+def test_how_long_ago_worked_out_from_the_clock_is_not_invented():
+    dated = [("I'll practise ten minutes a day", NOW - 6 * DAY)]
+    said = "You told me 6 days ago your plan: practise ten minutes a day. How did it go?"
+    assert score_reply(said, "hi", dated=dated, now=NOW).invented_details == ()
+    wrong = "You told me 9 days ago your plan: practise ten minutes a day. How did it go?"
+    assert score_reply(wrong, "hi", dated=dated, now=NOW).invented_details == ("9",)
