@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from joi_coach.cognition.reply_checks import (
     check_reply,
+    claims_the_persons_things,
     dialogue_problems,
     echoes_in_first_person,
     longest_shared_run,
@@ -73,6 +74,16 @@ def test_the_persons_words_said_back_in_the_first_person_are_their_voice():
     assert (
         dialogue_problems("You skipped two runs this week. What got in the way?", "Joi", "Sam", message) == []
     )
+
+
+def test_the_persons_things_spoken_of_as_jois_own_are_their_voice():
+    message = "I practise maybe ten minutes a day but my fingers hurt."
+    slip = "Yes, I've been practicing for a while now but my fingers are still hurting."
+    assert claims_the_persons_things(slip, message)
+    assert "the person's voice" in dialogue_problems(slip, "Joi", "Noor", message)
+    assert not claims_the_persons_things("Your fingers hurt after ten minutes a day.", message)
+    assert not claims_the_persons_things('You said "my fingers hurt". What helps?', message)
+    assert not claims_the_persons_things("It's my pleasure, my friend.", "my friend and my pleasure")
 
 
 def test_a_thought_is_about_the_person_not_to_them():

@@ -111,6 +111,46 @@ def echoes_in_first_person(dialogue: str, message: str) -> bool:
     )
 
 
+_MY = re.compile(r"\bmy\s+([a-z'-]+)(?:\s+([a-z'-]+))?", re.IGNORECASE)
+_QUOTE = re.compile(r"[\"“][^\"“”]*[\"”]")
+# Words after "my" that Joi may well say of itself or to the person ("my friend", "my pleasure").
+_JOIS_OWN = frozenset(
+    [
+        "own",
+        "best",
+        "pleasure",
+        "goal",
+        "role",
+        "hope",
+        "guess",
+        "thoughts",
+        "thought",
+        "mind",
+        "heart",
+        "friend",
+        "dear",
+        "apologies",
+        "question",
+        "questions",
+        "sense",
+        "understanding",
+    ]
+)
+
+
+def claims_the_persons_things(dialogue: str, message: str) -> bool:
+    """The line speaks of the person's things as its own: they wrote "my fingers hurt", Joi says
+    "my fingers are still hurting" (Joi has no fingers, knee, mum or boss)."""
+
+    def owned(text: str) -> set[str]:
+        found = set()
+        for match in _MY.finditer(_QUOTE.sub(" ", text)):
+            found |= {w.lower() for w in match.groups() if w and len(w) > 2}
+        return found - _JOIS_OWN
+
+    return bool(message) and bool(owned(dialogue) & owned(message))
+
+
 def dialogue_problems(dialogue: str, joi: str, user: str, message: str = "") -> list[str]:
     """Why this spoken line is not Joi talking to the person (empty list: it is).
 
@@ -145,7 +185,9 @@ def dialogue_problems(dialogue: str, joi: str, user: str, message: str = "") -> 
     greeted = _GREETING.match(text)
     if greeted and greeted.group("name").lower() not in _speaker_names(joi, user) - {joi.lower()}:
         problems.append("talks to someone else")
-    if _SEEKER_PHRASES.search(text) or (message and echoes_in_first_person(text, message)):
+    if _SEEKER_PHRASES.search(text) or (
+        message and (echoes_in_first_person(text, message) or claims_the_persons_things(text, message))
+    ):
         problems.append("the person's voice")
     about_user = user and user.lower() not in GENERIC_SPEAKERS
     if about_user and re.search(rf"\b{re.escape(user)}(?:'s)?\s+{_THIRD_PERSON_VERBS}\b", text):
