@@ -270,3 +270,25 @@ def test_the_benchmark_counts_what_the_guard_did_from_its_log_reasons():
         "dropped: platitude": 1,
         "line asked again": 1,
     }
+
+
+def test_an_opening_that_asks_nothing_is_never_left_alone():
+    """A connection's opening ("You told me …") and no usable sentence after it, twice: the line
+    goes on with an open question instead of ending flat on the opening."""
+    from joi_coach.cognition.reply_steps import LineFrame
+
+    backend = ScriptedLLM([" down on himself.", " to be heard.", "Try a shorter run.", "Consider yoga."])
+    messages = [
+        {"role": "system", "content": f"You are Joi.\n{KNOWN}"},
+        {"role": "user", "content": VENTING},
+    ]
+    frame = LineFrame(opening="You told me last week your plan: run with Maya on Sundays.")
+    text = "".join(
+        chunk
+        for chunk, _ in stream_reply(
+            PriorityLLM(backend), CoachSettings().reply, "Joi", "Sam", messages, frame=frame
+        )
+    )
+    spoken = text.split("</think>\n", 1)[1]
+    assert spoken == f"{frame.opening} {OPEN_QUESTION.format(user='Sam')}"
+    assert len(backend.calls) == 4, "the model was asked again before Joi's own question"

@@ -416,8 +416,13 @@ def _speak(
     opening = frame.opening
     answered_with = _opening(answer, guard) if answer is not None else ""
     answered = bool(answered_with)
+    opened = ""
     if answered or opening:
-        yield guard.open_with(answered_with or opening), answered
+        opened = guard.open_with(answered_with or opening)
+        yield opened, answered
+    # an opening that asks nothing ("You told me … your plan: …") needs the model's words after it
+    # (a frame with its own closing, a crisis, ends its line itself)
+    needs_more = bool(opened) and not opened.rstrip().endswith("?") and frame.closing is None
     step, raw = replace(params, stop=spoken_stops), ""
     for attempt in range(SPOKEN_ATTEMPTS):
         retry = attempt > 0
@@ -456,7 +461,8 @@ def _speak(
             stream.close()
         if cancel is not None and cancel.cancelled:
             return
-        if not guard.rejected and not guard.released.strip():
+        nothing_added = guard.released.strip() == opened.strip()
+        if not guard.rejected and (not guard.released.strip() or (needs_more and nothing_added)):
             # the model stopped after its thoughts, or every sentence was dropped: ask again
             guard.rejected = "dropped every sentence" if raw.strip() else "said nothing"
         if not guard.rejected:
@@ -467,6 +473,12 @@ def _speak(
             guard.rejected,
             extra={"guard": "line asked again"},
         )
+    if needs_more and guard.released.strip() == opened.strip():  # the opening, and nothing after it
+        log.info(
+            "nothing usable after the opening; Joi asks an open question", extra={"guard": "open question"}
+        )
+        yield " " + OPEN_QUESTION.format(user=user_name), False
+        return
     if guard.failed_at_start:  # the good sentences of the last try, or failing that its words
         words_said = without_leading_label(raw, name, user_name)
         message = messages[-1]["content"]
