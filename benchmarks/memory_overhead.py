@@ -10,12 +10,23 @@ path does before the model runs: embed the message, retrieve every stream, build
 "store" is what it does after: the message, the reply and its two thoughts written in one
 transaction each (message; reply with thoughts), as the coach does. The "encrypted" variant
 runs the same in a data folder with a passphrase (SQLCipher store, sealed cache files).
+The overhead is reported whole and without the query embedding (timed apart, the rest given
+the vector), with the load average of the machine while it ran.
+
+    python benchmarks/memory_overhead.py --levers --sizes 10000,100000 [--queries 50]
+
+measures the retrieval levers on one store per size, query by query in alternation (so each
+sees the same machine load): the previous retrieval (one FTS5 query per stream with every
+word, every candidate read whole, FAISS on its default OpenMP threads) against today's, and
+the lexical step alone four ways (per stream / one query, every word / common words left
+out), and how often both retrievals recall the same memories.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -32,6 +43,8 @@ from joi_coach.memory.bank import STORE_FILE, MemoryBank
 from joi_coach.memory.embeddings import Embedder
 from joi_coach.memory.migrations import CHECKSUM_MISMATCH, register_functions
 from joi_coach.memory.models import NewMemory, Stream
+from joi_coach.memory.retrieval import Recollection
+from joi_coach.memory.scoring import SECONDS_PER_HOUR, combine
 from joi_coach.persona import Character
 
 STREAM_SHARE = [
@@ -76,6 +89,11 @@ def fill(
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
+
+
+def load() -> float:
+    """The 1-minute load average (on 2 cores, above 2 means the timings wait for a core)."""
+    return os.getloadavg()[0]
 
 
 def bank_folder(root: Path, encrypted: bool) -> str:
@@ -142,15 +160,21 @@ def measure_sizes(
             bank = MemoryBank(Path(folder), embedder, settings.retrieval, progress=False)
             open_s = time.perf_counter() - started
             cached = bool(bank.cache_was_loaded)
-            timings, stores = [], []
+            timings, embeds, rests, stores, loads = [], [], [], [], [load()]
             for query in queries[:queries_n]:
                 t0 = time.perf_counter()
-                recalled = bank.recall(query, settings.k)
+                query_vector = embedder.embed_query(query)
+                t1 = time.perf_counter()
+                recalled = bank.recall(query, settings.k, query_vector=query_vector)
                 build_messages(character, "Sam", recalled, [], query, time.time())
-                timings.append((time.perf_counter() - t0) * 1000)
+                t2 = time.perf_counter()
+                embeds.append((t1 - t0) * 1000)
+                rests.append((t2 - t1) * 1000)
+                timings.append((t2 - t0) * 1000)
                 t0 = time.perf_counter()
                 store_turn(bank, vectors, rng, query)
                 stores.append((time.perf_counter() - t0) * 1000)
+            loads.append(load())
             bank.close()
             for path in Path(folder).glob("vectors*"):  # the rebuild path after a crash
                 path.unlink()
@@ -166,6 +190,10 @@ def measure_sizes(
             "store_p95_ms": percentile(stores, 95),
             "overhead_median_ms": statistics.median(timings),
             "overhead_p95_ms": percentile(timings, 95),
+            "embed_median_ms": statistics.median(embeds),
+            "no_embed_median_ms": statistics.median(rests),
+            "no_embed_p95_ms": percentile(rests, 95),
+            "load": max(loads),
             "queries": len(timings),
             "open_cached_s": open_s,
             "opened_from_cache": cached,
@@ -176,7 +204,9 @@ def measure_sizes(
         rows.append(row)
         print(
             f"  {row['variant']:>9} {size:>7,} memories: overhead median {row['overhead_median_ms']:.1f} ms, "
-            f"p95 {row['overhead_p95_ms']:.1f} ms ({len(timings)} queries); store median "
+            f"p95 {row['overhead_p95_ms']:.1f} ms ({len(timings)} queries; without the embedding "
+            f"{row['no_embed_median_ms']:.1f} / {row['no_embed_p95_ms']:.1f} ms, embedding "
+            f"{row['embed_median_ms']:.1f} ms; load {row['load']:.1f}); store median "
             f"{row['store_median_ms']:.1f} ms, p95 {row['store_p95_ms']:.1f} ms; open {open_s:.2f} s "
             f"(cache{'' if cached else ' NOT used'}) / {rebuild_s:.2f} s (rebuild)"
             + ("" if scan_s is None else f"; checksum scan (part of every open) {scan_s * 1000:.0f} ms")
@@ -242,6 +272,129 @@ def compare_encryption(
     return rows
 
 
+def previous_recall(
+    bank: MemoryBank, query: str, query_vector: np.ndarray, k_per_stream: dict[Stream, int], now: float
+) -> dict[Stream, list[Recollection]]:
+    """The retrieval as it was before issue 24, for comparison on the same store: per stream
+    one FTS5 query with every word, FAISS on its default OpenMP threads, the vectors of the
+    other candidates read from SQLite, every candidate read whole and given a breakdown."""
+    import faiss
+
+    store, index, settings = bank._store, bank._index, bank.settings  # private parts: a benchmark
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    recalled = {}
+    for stream, k in k_per_stream.items():
+        pool = max(settings.candidate_pool, 4 * k)
+        similarity = dict(index.search(stream, query_vector, pool))
+        bm25 = dict(store.lexical_search(stream, query, pool, settings.context_weight, drop_common=False))
+        candidates = set(similarity) | set(bm25)
+        candidates.update(store.most_recent(stream, pool // 4))
+        candidates.update(store.most_important(stream, pool // 4))
+        missing = [i for i in candidates if i not in similarity]
+        q = query_vector.astype(np.float32).ravel()
+        similarity.update((i, float(v @ q)) for i, v in store.vectors_for(missing).items())
+        memories = store.get(sorted(candidates))
+        scores = combine(
+            similarity=np.array([similarity.get(m.id, 0.0) for m in memories]),
+            bm25=np.array([bm25.get(m.id, 0.0) for m in memories]),
+            hours_since_access=np.array([(now - m.last_accessed) / SECONDS_PER_HOUR for m in memories]),
+            importance=np.array([np.nan if m.importance is None else m.importance for m in memories]),
+            weights=settings.weights,
+            decay_per_hour=settings.decay_per_hour,
+            neutral_importance=settings.neutral_importance,
+        )
+        recalled[stream] = sorted(
+            (Recollection(m, sc) for m, sc in zip(memories, scores, strict=True)),
+            key=lambda r: (-r.score.total, -r.memory.created_at, -r.memory.id),
+        )[:k]
+    return recalled
+
+
+def lexical_ways(bank: MemoryBank, query: str, streams: Sequence[Stream], pool: int) -> dict[str, float]:
+    """The lexical step alone (ms), four ways: per stream or one query, every word or not."""
+    store, retriever, context = bank._store, bank._retriever, bank.settings.context_weight
+    out = {}
+    for drop in (False, True):
+        tag = "common words left out" if drop else "every word"
+        t0 = time.perf_counter()
+        for stream in streams:
+            store.lexical_search(stream, query, pool, context, drop_common=drop)
+        out[f"per stream, {tag}"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        store.lexical_search_streams(
+            dict.fromkeys(streams, pool),
+            query,
+            context,
+            stream_of=retriever.index.streams_of,
+            drop_common=drop,
+        )
+        out[f"one query, {tag}"] = (time.perf_counter() - t0) * 1000
+    return out
+
+
+def compare_levers(
+    sizes: Sequence[int], queries_n: int, cases: Path, embedder: Embedder, character: Character
+) -> list[dict[str, Any]]:
+    """Previous vs current retrieval (and the lexical step four ways) on one store per size,
+    query by query in alternation; the query embedding is made once and shared. Neither
+    refreshes last access (so each sees the same store, and their answers can be compared)."""
+    lines, queries = load_lines(cases)
+    vectors = embedder.embed_passages(lines)
+    settings = CoachSettings()
+    rows = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="joi-levers-") as root:
+            bank = MemoryBank(Path(root), embedder, settings.retrieval, progress=False)
+            fill(bank, size, lines, vectors, np.random.default_rng(0))
+            query_vectors = [embedder.embed_query(q) for q in queries[:queries_n]]
+            turn: dict[str, list[float]] = {"previous": [], "current": []}
+            lexical: dict[str, list[float]] = {}
+            same, asked, loads = 0, 0, [load()]
+            for n, (query, query_vector) in enumerate(zip(queries[:queries_n], query_vectors, strict=True)):
+                got = {}
+                for way in ("previous", "current") if n % 2 == 0 else ("current", "previous"):
+                    now = time.time()
+                    t0 = time.perf_counter()
+                    if way == "previous":
+                        recalled = previous_recall(bank, query, query_vector, settings.k, now)
+                    else:
+                        recalled = bank.recall(
+                            query, settings.k, now=now, query_vector=query_vector, touch=False
+                        )
+                    build_messages(character, "Sam", recalled, [], query, time.time())
+                    turn[way].append((time.perf_counter() - t0) * 1000)
+                    got[way] = {s: [r.memory.id for r in items] for s, items in recalled.items()}
+                for stream in settings.k:
+                    asked += 1
+                    same += got["previous"][stream] == got["current"][stream]
+                for way, ms in lexical_ways(
+                    bank, query, list(settings.k), settings.retrieval.candidate_pool
+                ).items():
+                    lexical.setdefault(way, []).append(ms)
+            loads.append(load())
+            bank.close()
+        row: dict[str, Any] = {
+            "memories": size,
+            "queries": len(turn["current"]),
+            "load": max(loads),
+            "same_top_k_share": same / asked,
+            **{f"{way}_median_ms": statistics.median(ms) for way, ms in turn.items()},
+            **{f"{way}_p95_ms": percentile(ms, 95) for way, ms in turn.items()},
+            "lexical_median_ms": {way: statistics.median(ms) for way, ms in lexical.items()},
+        }
+        rows.append(row)
+        print(
+            f"  {size:>7,} memories (load {row['load']:.1f}): retrieve+prompt without the embedding, previous "
+            f"{row['previous_median_ms']:.1f} ms (p95 {row['previous_p95_ms']:.1f}), current "
+            f"{row['current_median_ms']:.1f} ms (p95 {row['current_p95_ms']:.1f}), x"
+            f"{row['previous_median_ms'] / row['current_median_ms']:.1f}; the same memories in "
+            f"{100 * row['same_top_k_share']:.0f}% of stream recalls; lexical step: "
+            + ", ".join(f"{way} {ms:.1f} ms" for way, ms in row["lexical_median_ms"].items()),
+            flush=True,
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -259,6 +412,11 @@ def main() -> int:
         help="plain, encrypted or both (plain,encrypted; needs the 'encryption' extra)",
     )
     parser.add_argument(
+        "--levers",
+        action="store_true",
+        help="previous vs current retrieval and the lexical step four ways, in alternation",
+    )
+    parser.add_argument(
         "--compare-encryption",
         action="store_true",
         help="the same stores plain and encrypted, turn by turn in alternation: the encryption overhead",
@@ -267,6 +425,9 @@ def main() -> int:
 
     embedder = Embedder()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.levers:
+        compare_levers(sizes, args.queries, args.cases, embedder, Character.load())
+        return 0
     if args.compare_encryption:
         rows = compare_encryption(sizes, args.queries, args.cases, embedder, Character.load())
         print(
@@ -287,15 +448,17 @@ def main() -> int:
             sizes, args.queries, args.cases, embedder, Character.load(), encrypted=variant == "encrypted"
         )
     print(
-        "\n| variant | memories | overhead median (ms) | p95 (ms) | store median (ms) | p95 (ms) "
+        "\n| variant | memories | overhead median (ms) | p95 (ms) | without embedding median / p95 (ms) "
+        "| embedding (ms) | load | store median (ms) | p95 (ms) "
         "| open with cache (s) | open, cache rebuilt (s) | checksum scan at open (ms) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         scan = "n/a" if r["checksum_scan_s"] is None else f"{r['checksum_scan_s'] * 1000:.0f}"
         print(
             f"| {r['variant']} | {r['memories']:,} | {r['overhead_median_ms']:.1f} | {r['overhead_p95_ms']:.1f} "
-            f"| {r['store_median_ms']:.1f} | {r['store_p95_ms']:.1f} "
+            f"| {r['no_embed_median_ms']:.1f} / {r['no_embed_p95_ms']:.1f} | {r['embed_median_ms']:.1f} "
+            f"| {r['load']:.1f} | {r['store_median_ms']:.1f} | {r['store_p95_ms']:.1f} "
             f"| {r['open_cached_s']:.2f} | {r['open_rebuild_s']:.2f} "
             f"| {scan} |"
         )

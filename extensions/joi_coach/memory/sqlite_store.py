@@ -171,6 +171,7 @@ COMMON_TERM_SHARE = 0.05
 COMMON_TERM_MIN_DOCS = 500
 _DF_CACHE_WORDS = 20_000  # cached document frequencies (words) before the cache starts afresh
 _DF_RECOUNT_SHARE = 0.05  # the store grew by this share since the count: frequencies are recounted
+_OPEN_MMAP_BYTES = 1 << 34  # the file is mapped (up to 16 GiB) while it is checked at open
 
 
 # Meta values that are bookkeeping, not the person's: kept when everything is forgotten.
@@ -245,6 +246,9 @@ class SqliteMemoryStore:
         self._df: dict[str, int] = {}
         self._df_docs = 0
         self._df_max_id = -1
+        # memories per embedding model (when all share one), counted in the checksum scan at
+        # open; valid while the vector generation is the one recorded beside it
+        self._models: tuple[int, dict[str, int]] | None = None
         errors = db_errors()
         try:
             if key is None:
@@ -259,9 +263,13 @@ class SqliteMemoryStore:
             # Deleted rows and freed pages are overwritten with zeros, not left in the file.
             self._db.execute("PRAGMA secure_delete=ON")
             register_functions(self._db)
+            # the checks at open read the whole file: mapped, not copied page by page
+            # (SQLCipher ignores this; it decrypts each page anyway)
+            self._db.execute(f"PRAGMA mmap_size={_OPEN_MMAP_BYTES}")
             self._check_integrity()
             upgraded = migrate(self._db)
             self._check_checksums()
+            self._db.execute("PRAGMA mmap_size=0")
         except BaseException as exc:
             if hasattr(self, "_db"):
                 self._db.close()  # no connection (or -wal file) is left behind by a failed open
@@ -299,18 +307,26 @@ class SqliteMemoryStore:
             raise StoreError(f"memory store {self.path} failed its integrity check: {row}")
 
     def _check_checksums(self) -> None:
-        damaged = [
-            row[0]
-            for row in self._db.execute(
-                f"SELECT id FROM memories WHERE {CHECKSUM_MISMATCH} ORDER BY id LIMIT 20"
-            )
-        ]
-        if damaged:
+        """Every memory's words against their checksum; in the same scan, the memories per
+        embedding model (so the bank's re-embedding check at open reads nothing more)."""
+        count, bad, low, high = self._db.execute(
+            f"SELECT COUNT(*), SUM({CHECKSUM_MISMATCH}), MIN(embedding_model), MAX(embedding_model) "
+            "FROM memories"
+        ).fetchone()
+        if bad:
+            damaged = [
+                row[0]
+                for row in self._db.execute(
+                    f"SELECT id FROM memories WHERE {CHECKSUM_MISMATCH} ORDER BY id LIMIT 20"
+                )
+            ]
             raise StoreError(
                 f"memory store {self.path} is damaged: the words of memories {', '.join(map(str, damaged))} "
                 "no longer match their checksum (the file was changed outside Joi). Nothing was changed; "
                 "restore a backup (joi-coach restore) or move the file aside to start afresh."
             )
+        if low == high:  # one model for all (or no memories): the bank's check needs no scan
+            self._models = (self.generation(), {str(low): int(count)} if count else {})
 
     def close(self) -> None:
         with self._lock:
@@ -644,6 +660,9 @@ class SqliteMemoryStore:
 
     def count_with_other_model(self, model_id: str) -> int:
         with self._lock:
+            models = self._models
+            if models is not None and models[0] == self.generation():
+                return sum(n for model, n in models[1].items() if model != model_id)
             return int(
                 self._db.execute(
                     "SELECT COUNT(*) FROM memories WHERE embedding_model != ?", (model_id,)
