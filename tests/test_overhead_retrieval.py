@@ -233,3 +233,19 @@ def test_retrieval_ranks_as_before(filled):
             assert [r.memory.id for r in ranked] == [m.id for m, _ in expected]
             for r, (_, score) in zip(ranked, expected, strict=True):
                 assert r.score.total == pytest.approx(score.total, abs=1e-6)
+
+
+def test_models_counted_at_open_answer_until_the_vectors_change(tmp_path):
+    path = tmp_path / "memories.sqlite3"
+    store = SqliteMemoryStore(path)
+    rng = np.random.default_rng(8)
+    ids = store.insert([NewMemory(Stream.DIALOGUE, f"line {i}", NOW) for i in range(6)], unit(rng, 6), "a#16")
+    store.close()
+    store = SqliteMemoryStore(path)  # counted in the checksum scan at open
+    assert store.count_with_other_model("a#16") == 0 and store.count_with_other_model("b#16") == 6
+    store.replace_vectors([(ids[0], unit(rng, 1)[0]), (ids[1], unit(rng, 1)[0])], "b#16")
+    assert store.count_with_other_model("b#16") == 4 and store.count_with_other_model("a#16") == 2
+    store.close()
+    store = SqliteMemoryStore(path)  # two models: the scan at open leaves the count to SQL
+    assert store.count_with_other_model("b#16") == 4 and store.count_with_other_model("c#16") == 6
+    store.close()
