@@ -138,6 +138,7 @@ def test_a_plan_that_breaks_a_limit_on_the_same_habit_connects_without_a_shared_
     assert touched("can you recommend a good podcast about history?") == set()
     assert touched("my sister is visiting next week and I need to clean the flat") == set()
     assert topics_of("I bet the bar was closed, in order to save money") == set(), "second senses left out"
+    assert topics_of("40% off everything and I have 6 things in my basket") == {"spending"}
     assert np.isfinite(vectors).all()
 
 

@@ -37,6 +37,8 @@ def reason(sentence: str, message: str = VENTING, previous: str = "") -> str:
         ("Every day is a gift.", "platitude"),
         ("Life is full of ups and downs.", "platitude"),
         ("Remember, you've got this!", "platitude"),
+        ("Thank you for sharing your thoughts.", "platitude"),
+        ("Is there anything else I can help you with?", "platitude"),
         ("You're welcome!", "thanks nobody gave"),
         ("Thank you for your kind words.", "thanks nobody gave"),
         ("You can call the counselling line on 0800 555 0199 any time.", "invented fact"),
@@ -75,6 +77,7 @@ def test_a_count_said_another_way_is_not_invented():
     assert reason("Two runs in one week is a real rhythm.", "I ran twice this week.") == ""
     assert reason("Three runs in one week is a real rhythm.", "I ran twice this week.") == "invented fact"
     assert reason("Three kilometres is no small thing.", "I ran 3k today.") == ""
+    assert reason("You ran twice, and that shows effort.", "I went out for a run.") == ""
     assert reason("Twenty minutes a day adds up.", "I did 20mins of yoga.") == ""
     assert reason("Four kilometres is no small thing.", "I ran 3k today.") == "invented fact"
 

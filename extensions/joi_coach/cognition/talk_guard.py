@@ -121,12 +121,13 @@ def _unit(word: str) -> str:
     return word
 
 
-def counts_in(text: str, rules: TalkRules) -> set[tuple[int, str]]:
+def counts_in(text: str, rules: TalkRules, *, shown: bool = False) -> set[tuple[int, str]]:
     """The counts of things a text names, in digits or words: "6-month" and "six months" are
     both (6, "month"). "One" is left out (it is rarely a count: "one day", "one thing")."""
     tokens = _GLUED.sub(r"\1 \2", text.lower().replace("-", " "))
     words = _WORD.findall(tokens)
-    found = {(value, ANY_THING) for word, value in TIMES.items() if word in words}
+    # in what was shown, "twice" stands for any count of two; in Joi's line it counts nothing
+    found = {(value, ANY_THING) for word, value in TIMES.items() if shown and word in words}
     for number, unit in pairwise(words):
         value = int(number) if number.isdigit() else rules.number_words.get(number)
         thing = rules.counted.get(_unit(unit)) or rules.counted.get(unit)
@@ -164,7 +165,7 @@ class TalkGuard:
         self._known_words = {w.lower() for w in _WORD.findall(seen)} | {self.user.lower()}
         self._known_numbers = set(re.findall(r"\d+", seen))
         self._known_digits = _digits(seen)
-        self._known_counts = counts_in(seen, self._rules)
+        self._known_counts = counts_in(seen, self._rules, shown=True)
         said = _WORD.findall(self.message.lower())
         size = self._rules.quoted_back_words
         self._message_runs = {tuple(said[i : i + size]) for i in range(len(said) - size + 1)}
