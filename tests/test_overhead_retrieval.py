@@ -116,7 +116,7 @@ def test_word_counts_follow_forgetting(filled, low_floor):
     store, _, _ = filled
     assert "w250" not in store.common_words(["w250"])
     rng = np.random.default_rng(2)
-    ids = store.insert([NewMemory(Stream.DIALOGUE, "w250", NOW) for _ in range(100)], unit(rng, 100), MODEL)
+    ids = store.insert([NewMemory(Stream.DIALOGUE, "w250", NOW) for _ in range(300)], unit(rng, 300), MODEL)
     assert "w250" in store.common_words(["w250"])  # the store grew by more than 5 %: recounted
     store.forget(ids)
     assert "w250" not in store.common_words(["w250"])
