@@ -148,6 +148,7 @@ def test_notes_with_nothing_to_keep_are_dropped():
         ("gonna install a site blocker for youtube during work hours", PlanKind.COMMITMENT),
         ("doc says I can jog again but max 20 minutes on flat ground", PlanKind.LIMIT),
         ("with the commute I'll only have 30 minutes for exercise", PlanKind.LIMIT),
+        ("my GP told me to cut caffeine to one cup a day", PlanKind.LIMIT),
     ],
 )
 def test_stated_commitments_and_limits_are_found_by_their_cue_words(text, kind):
