@@ -221,3 +221,20 @@ def test_an_answer_that_repeats_is_asked_for_again_briefly():
     plain, brief = backend.calls[2], backend.calls[3]
     assert "at most ten words" in brief.messages[0]["content"]
     assert "at most ten words" not in plain.messages[0]["content"]
+
+
+def test_an_answer_with_a_count_the_person_never_gave_is_not_used():
+    """The notes say a 5k in May; an answer of "six weeks" is the model's, not the person's."""
+    backend = ScriptedLLM(
+        [
+            " curious.",
+            " a clear answer.",
+            " my sister Maya is running it with me for six weeks.",
+            " Maya is running it with me.",
+            " How are your runs going with her?",
+        ]
+    )
+    text = answered(backend)
+    assert text.endswith(
+        "</think>\nYou told me that Maya is running it with you. How are your runs going with her?"
+    )

@@ -145,6 +145,17 @@ def test_the_guard_releases_whole_sentences_and_drops_a_leading_label():
     assert not guard.rejected
 
 
+def test_a_quote_mark_left_from_a_sentence_not_shown_is_not_shown_either():
+    guard = SpokenLineGuard("Joi", "Sam", [], drop=lambda sentence: sentence.startswith("I heard"))
+    shown = (
+        guard.feed('I heard you say: "I will go and watch instead." " That sounds fair. ') + guard.finish()
+    )
+    assert shown == "That sounds fair."
+    assert (
+        guarded('You said "no football". That is clear.').released == 'You said "no football". That is clear.'
+    )
+
+
 def test_a_word_the_model_never_finished_is_not_shown_after_the_line():
     assert guarded("That took courage, Sam.\n\nWhat").released == "That took courage, Sam."
     assert guarded("That took courage, Sam. What made it possible").released.endswith("made it possible")

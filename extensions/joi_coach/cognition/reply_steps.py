@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from ..llm.base import CancelToken, GenerationParams
 from ..llm.priority import PriorityLLM
 from .memory_answer import Note, answer_from_memory
+from .plan_cue_rules import SENTENCE
 from .reply_checks import sentence_count
 from .reply_format import EMPATHETIC_LABEL, THERAPIST_LABEL, THINK_CLOSE, THINK_OPEN
 from .spoken_guard import MAX_SENTENCES, SpokenLineGuard, lines_joi_wrote, salvage, without_leading_label
@@ -233,6 +234,7 @@ def stream_reply(
             answer if memory_notes else None,
             instruction,
             frame or LineFrame(),
+            notes="\n".join(f"{n.when}: {n.text}" for n in memory_notes),
         ):
             spoken += chunk
             yield chunk, generated
@@ -353,17 +355,17 @@ def _one_pass(
             yield kept or OPEN_QUESTION.format(user=user_name), False
 
 
-def _opening(answer: Callable[[bool], str], guard: SpokenLineGuard) -> str:
-    """The first answer from memory the guard passes, plain then brief ("" if none)."""
+def _opening(answer: Callable[[bool], str], guard: SpokenLineGuard, talk: TalkGuard) -> str:
+    """The first answer from memory the guards pass, plain then brief ("" if none): not a repeat,
+    not out of role, and nothing in it the person never said ("five weeks" for "six months")."""
     for brief in (False, True):
         candidate = answer(brief)
         if not candidate:
             return ""  # nothing found in the notes: a briefer try would find nothing either
-        if guard.acceptable(candidate):
+        invented = any(talk.reason(s) == "invented fact" for s in SENTENCE.findall(candidate))
+        if guard.acceptable(candidate) and not invented:
             return candidate
-        log.info(
-            "answer from memory not used (brief=%s): it repeats an earlier line or slips out of role", brief
-        )
+        log.info("answer from memory not used (brief=%s): it repeats, slips out of role or invents", brief)
     return ""
 
 
@@ -387,6 +389,7 @@ def _speak(
     answer: Callable[[bool], str] | None = None,
     instruction: str = "",
     frame: LineFrame = LineFrame(),
+    notes: str = "",
 ) -> Iterator[tuple[str, bool]]:
     """The spoken line, released a sentence at a time through a :class:`SpokenLineGuard`.
 
@@ -403,7 +406,9 @@ def _speak(
     # Anything Joi said or thought that the model can see, this reply's thoughts included: a
     # line that reads them out says nothing new (the person sees the thoughts anyway).
     earlier = [*said_before, *lines_joi_wrote(messages, user_name), *thoughts]
-    talk = talk_guard_for(messages, user_name, instruction, key_memory)
+    talk = talk_guard_for(
+        messages, user_name, instruction, f"{key_memory}\n{notes}"
+    )  # notes: the person's words
     drop = either(frame.drop, talk)
     guard = SpokenLineGuard(
         name,
@@ -414,7 +419,7 @@ def _speak(
         drop=drop,
     )
     opening = frame.opening
-    answered_with = _opening(answer, guard) if answer is not None else ""
+    answered_with = _opening(answer, guard, talk) if answer is not None else ""
     answered = bool(answered_with)
     opened = ""
     if answered or opening:

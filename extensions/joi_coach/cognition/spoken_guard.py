@@ -23,6 +23,7 @@ SALUTATION_WORDS = 3  # a piece of fewer words ("Hi Sam,", "Oh!") does not count
 MAX_SENTENCES = 5  # the persona asks for two to four; one more is tolerated, never a sixth
 # A small word said twice in a row ("You told me me that…"), a slip of small models.
 _DOUBLED_WORD = re.compile(r"\b(me|you|I|a|an|the|to|that|and|is|it|of|in)\s+\1\b", re.IGNORECASE)
+_STRAY_QUOTE = re.compile(r"^\s*[\"”]\s+(?=\S)(?=[^\"“”]*$)")  # a lone quote mark before a sentence
 _SENTENCE = re.compile(r".*?(?:[.!?…]+[\"'”’)\]]*(?=\s)|\n)", re.DOTALL)
 
 
@@ -125,6 +126,7 @@ class SpokenLineGuard:
         elif self._salutation:  # "Hi Sam,\n\nThank you…" is one paragraph: "Hi Sam, Thank you…"
             gap = "" if piece[:1].isspace() else " "
         piece = _DOUBLED_WORD.sub(r"\1", piece)
+        piece = _STRAY_QUOTE.sub("", piece)  # the closing mark of a quote that was not shown
         if self._started and _said_in(piece, self.released):
             return ""  # said already in this line (a retry starting over, or the frame's opening)
         reason = self._problem(piece)  # a slip out of role stops the line (the model is asked again)
