@@ -38,6 +38,8 @@ def reason(sentence: str, message: str = VENTING, previous: str = "") -> str:
         ("Life is full of ups and downs.", "platitude"),
         ("Remember, you've got this!", "platitude"),
         ("Thank you for sharing your thoughts.", "platitude"),
+        ("Thank you for sharing that information.", "platitude"),
+        ("Thank you for your kindness.", "thanks nobody gave"),
         ("Is there anything else I can help you with?", "platitude"),
         ("You're welcome!", "thanks nobody gave"),
         ("Thank you for your kind words.", "thanks nobody gave"),
