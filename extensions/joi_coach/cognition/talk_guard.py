@@ -11,8 +11,10 @@ nothing is left.
   yes to Joi's offer of an idea ("Would it help if I shared an idea?" — "yes please").
 * **Speaking of the person**: their name in the third person in a line said to them ("it
   matters for Emeka's recovery").
-* **Invented facts**: a number (digits), a phone number, or a name (a capitalised word inside
-  a sentence) that appears nowhere in what the model was shown — the person's words, Joi's
+* **Quoting the person back**: six or more of their words in a row inside quotation marks.
+* **Invented facts**: a number (digits), a count in words ("five weeks", compared with "six
+  months" or "5 weeks" as shown), a phone number, or a name (a capitalised word inside a
+  sentence) that appears nowhere in what the model was shown — the person's words, Joi's
   memories of them, Joi's resources (the crisis lines are in the prompt of a crisis turn).
 
 The phrase tables are data (``data/talk_guard.yaml``). Each drop is logged with its reason only,
