@@ -131,7 +131,7 @@ def counts_in(text: str, rules: TalkRules, *, shown: bool = False) -> set[tuple[
     # in what was shown, "twice" stands for any count of two; in Joi's line it counts nothing
     found = {(value, ANY_THING) for word, value in TIMES.items() if shown and word in words}
     for number, unit in pairwise(words):
-        value = int(number) if number.isdigit() else rules.number_words.get(number)
+        value = int(number) if number.isdecimal() else rules.number_words.get(number)  # not "²"
         thing = rules.counted.get(_unit(unit)) or rules.counted.get(unit)
         if value is not None and value != 1 and thing:
             found.add((value, thing))
