@@ -82,7 +82,9 @@ def test_a_count_said_another_way_is_not_invented():
     assert reason("You ran twice, and that shows effort.", "I went out for a run.") == ""
     assert reason("Twenty minutes a day adds up.", "I did 20mins of yoga.") == ""
     assert reason("Four kilometres is no small thing.", "I ran 3k today.") == "invented fact"
-    assert reason("Two weeks of ² days is a lot.", "² days, ٣ days") == "invented fact"  # odd digits: no crash
+    assert (
+        reason("Two weeks of ² days is a lot.", "² days, ٣ days") == "invented fact"
+    )  # odd digits: no crash
 
 
 def test_advice_is_shown_when_the_person_asks_for_it_or_agrees_to_an_idea():
