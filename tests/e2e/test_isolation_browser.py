@@ -326,7 +326,11 @@ def test_two_people_in_two_webui_sessions_see_only_their_own_profile(webui, brow
                 assert them["marker"] not in page.inner_text("#joi-unlocked")
                 open_safety_accordion(page)
                 if reloaded:  # the fields come from the profile's store, not from what was typed
-                    assert page.input_value("#joi-plan-what-helps textarea") == own["plan"]
+                    page.wait_for_function(  # the safety refresh's own output, like the preview below
+                        "t => document.querySelector('#joi-plan-what-helps textarea').value === t",
+                        arg=own["plan"],
+                        timeout=45_000,
+                    )
                 assert them["plan"] not in page.inner_text("#joi-unlocked")
                 # the preview is the safety refresh's own output, which may land after the memory table's
                 page.wait_for_function(
