@@ -336,10 +336,7 @@ class MemoryBank:
         now = time.time() if now is None else now
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
-        recalled = {
-            stream: self._retriever.retrieve(stream, query, query_vector, k, now, exclude=exclude)
-            for stream, k in k_per_stream.items()
-        }
+        recalled = self._retriever.retrieve_many(k_per_stream, query, query_vector, now, exclude=exclude)
         if touch:  # one write for all streams: recalling refreshes last access
             self._store.touch([r.memory.id for items in recalled.values() for r in items], now)
         return recalled
