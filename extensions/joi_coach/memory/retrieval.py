@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models import ALL_STREAMS, IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
+from .models import IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
 from .scoring import SECONDS_PER_HOUR, ScoreBreakdown, ScoreWeights, top_k
 from .sqlite_store import SqliteMemoryStore
 from .vector_index import VectorIndex
@@ -58,18 +58,13 @@ class Retriever:
     is then scored on all four signals. A memory outside every candidate list cannot
     outrank the candidates on the combined score when the pool is well above ``k``.
 
-    The lexical matches of every stream come from one FTS5 query (:meth:`retrieve_many`);
-    :meth:`retrieve`, called stream after stream for one message, reuses that query's
-    answer while the store is unchanged.
+    The lexical matches of every stream come from one FTS5 query (:meth:`retrieve_many`).
     """
 
     def __init__(self, store: SqliteMemoryStore, index: VectorIndex, settings: RetrievalSettings) -> None:
         self.store = store
         self.index = index
         self.settings = settings
-        # (query text, limit, context weight, store generation) -> matches per stream
-        self._lexical_memo: tuple[tuple[str, int, float, int], dict[Stream, list[tuple[int, float]]]] | None
-        self._lexical_memo = None
 
     def _pool(self, k: int) -> int:
         return max(self.settings.candidate_pool, 4 * k)
@@ -79,16 +74,6 @@ class Retriever:
         return self.store.lexical_search_streams(
             limits, query_text, self.settings.context_weight, stream_of=self.index.streams_of
         )
-
-    def _lexical_all(self, query_text: str, limit: int) -> dict[Stream, list[tuple[int, float]]]:
-        """Every stream's matches for one message, asked once while the store is unchanged."""
-        key = (query_text, limit, float(self.settings.context_weight), self.store.generation())
-        memo = self._lexical_memo
-        if memo is not None and memo[0] == key:
-            return memo[1]
-        found = self.lexical(query_text, dict.fromkeys(ALL_STREAMS, limit))
-        self._lexical_memo = (key, found)
-        return found
 
     def retrieve(
         self,
@@ -100,13 +85,10 @@ class Retriever:
         *,
         exclude: Iterable[int] = (),
     ) -> list[Recollection]:
-        """Top k of a stream; refreshing last access is the caller's (one write for all streams)."""
-        if k <= 0:
-            return []
-        excluded = set(exclude)
-        limit = self._pool(k) + len(excluded)
-        bm25 = self._lexical_all(query_text, limit)[Stream(stream)]
-        return self._rank(Stream(stream), query_vector, k, now, excluded, bm25)
+        """Top k of one stream (for several, :meth:`retrieve_many` asks FTS5 once)."""
+        return self.retrieve_many({Stream(stream): k}, query_text, query_vector, now, exclude=exclude)[
+            Stream(stream)
+        ]
 
     def retrieve_many(
         self,
