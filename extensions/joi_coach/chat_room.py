@@ -106,6 +106,12 @@ class ChatRoom:
             self._changed()
         return exchange
 
+    def draft(self, text: str, user_name: str) -> None:
+        """The person is typing ``text``: the model reads the reply's prompt ahead (see
+        :meth:`Coach.prepare`). An emptied box (a message just sent) changes nothing."""
+        if text.strip():
+            self.coach.prepare(self.profile, text, user_name=user_name, conversation=self._conversation)
+
     def stop(self) -> None:
         """Stop the reply being written now (what was said so far is kept)."""
         with self._cond:

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +29,15 @@ from .cognition.memory_answer import NOTES, Note, asks_about_the_past, notes_fro
 from .cognition.plan_cue_rules import stated_commitment
 from .cognition.plan_use import PlanCue, cheers_on, choose_cue, heard_cue, plans_block
 from .cognition.prompt import build_messages, key_memory
-from .cognition.reply_steps import LineFrame, stream_reply
+from .cognition.reply_steps import LineFrame, stream_reply, thought_steps
 from .cognition.review import make_review, review_due, store_review
-from .cognition.text_input import clean_message
+from .cognition.text_input import InputError, clean_message
 from .cognition.thinking import USER_NAME, Thinking
 from .cognition.voices import ParsedReply, Section, VoiceDelta, VoiceParser
 from .config import CoachSettings
 from .llm.base import CancelToken, ChatMessage, LLMBackend
 from .llm.priority import PriorityLLM
+from .llm.warming import PromptWarmer
 from .memory import backup as backups
 from .memory.bank import MemoryBank
 from .memory.embeddings import Embedder
@@ -149,6 +151,7 @@ class Coach:
         self.importance = ImportanceRater(self.llm.complete_background, coach=self.character.name)
         self.thinking = Thinking(self.llm, embedder, self.importance, self.character.name)
         self._worker = BackgroundWorker(self._think_after_reply)
+        self._warmer = PromptWarmer(self.llm)
         self.crisis_lines = crisis_lines or CrisisDirectory.load()
         self.crisis_detector = CrisisDetector(embedder if self.settings.safety.similarity else None)
         self._forget_listeners: list[Callable[[str], None]] = []
@@ -170,10 +173,54 @@ class Coach:
         message = clean_message(text)
         bank = self.bank(profile)
         settings = self.settings_for(profile)
+        self._warmer.drop()  # the draft read ahead is this message, or older
         with self.turn_lock(profile):
             yield from self._turn(bank, settings, message, user_name, conversation, now, cancel)
+        self.prepare(profile, "", user_name=user_name, conversation=conversation)
         if settings.background:
             self.queue_thinking(profile)
+
+    # -- reading ahead while the person types ----------------------------------------------
+    def prepare(
+        self, profile: str, draft: str, *, user_name: str = "User", conversation: str = "default"
+    ) -> None:
+        """The person is typing ``draft`` ("": Joi just replied): have the model read the
+        next reply's prompt as it would be now, at low priority, so that sending it finds most
+        of it read (:mod:`.llm.warming`). Only on a backend that can (the embedded model)."""
+        if self.llm.can_warm and self.settings_for(profile).read_ahead:
+            build = partial(self.draft_prompt, profile, draft, user_name, conversation)
+            self._warmer.offer(build, typing=bool(draft.strip()))
+
+    def draft_prompt(
+        self, profile: str, draft: str, user_name: str, conversation: str
+    ) -> tuple[list[ChatMessage], str] | None:
+        """The reply's prompt for ``draft`` and its forced start, recalled now without marking
+        anything as recalled (None for a draft that could not be sent)."""
+        try:
+            message = clean_message(draft) if draft.strip() else ""
+        except InputError:
+            return None
+        bank, settings = self.bank(profile), self.settings_for(profile)
+        with self.turn_lock(profile):  # after a reply being stored, never beside it
+            now = self.clock()
+            recalled: dict[Stream, list[Recollection]] = {}
+            if not message:  # the persona and the dialogue so far: what every next prompt starts with
+                history = self.recent_dialogue(bank, settings, conversation)
+            else:
+                history, _, recalled = self.recall(bank, settings, message, conversation, now, touch=False)
+            messages = build_messages(
+                self.character,
+                user_name,
+                recalled,
+                history,
+                message,
+                now,
+                self.plans_in_prompt(bank, settings, user_name, now) if message else "",
+            )
+        if not message:
+            return messages[:-1], ""
+        guided = settings.prime_format and self.llm.supports_prefix
+        return messages, thought_steps(user_name)[0][0] if guided else ""
 
     # -- for hosts that generate the reply themselves (the webui) -------------------------
     @property
@@ -457,18 +504,31 @@ class Coach:
         bank.set_meta(FOLLOW_UP_KEY, follow_up_record(signal, now, conversation))
         return memory_id
 
+    def recent_dialogue(self, bank: MemoryBank, settings: CoachSettings, conversation: str) -> list[Memory]:
+        """The conversation's last ``history_messages`` lines, oldest first."""
+        recent = bank.memories(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
+        return list(reversed(recent))
+
     def recall(
-        self, bank: MemoryBank, settings: CoachSettings, message: str, conversation: str, now: float
+        self,
+        bank: MemoryBank,
+        settings: CoachSettings,
+        message: str,
+        conversation: str,
+        now: float,
+        *,
+        touch: bool = True,
     ) -> tuple[list[Memory], np.ndarray, dict[Stream, list[Recollection]]]:
         """(recent dialogue, the message's query vector, what it recalls beyond that dialogue)."""
-        history = list(
-            reversed(
-                bank.memories(Stream.DIALOGUE, conversation=conversation, limit=settings.history_messages)
-            )
-        )
+        history = self.recent_dialogue(bank, settings, conversation)
         query_vector = self.query_vector(message)
         recalled = bank.recall(
-            message, settings.k, now=now, query_vector=query_vector, exclude=[m.id for m in history]
+            message,
+            settings.k,
+            now=now,
+            query_vector=query_vector,
+            exclude=[m.id for m in history],
+            touch=touch,
         )
         return history, query_vector, recalled
 
@@ -697,6 +757,7 @@ class Coach:
 
     def stop_thinking(self, timeout: float = 60) -> bool:
         """Stop background thinking for good, cutting short a generation in flight; True once stopped."""
+        self._warmer.close(timeout=timeout)
         self._worker.close(timeout=timeout, interrupt=self.llm.cancel_background)
         return self._worker.stopped
 

@@ -29,6 +29,7 @@ class CoachSettings:
     prime_format: bool = True  # start the reply with the first voice label where the backend allows
     background: bool = True  # importance and reflection after each reply
     plans: bool = True  # note goals, commitments and limits in the background; use them in replies
+    read_ahead: bool = True  # while the person types, the model reads the reply's prompt (embedded model)
     safety: SafetySettings = field(default_factory=SafetySettings)
 
     def __post_init__(self) -> None:
@@ -73,7 +74,7 @@ class CoachSettings:
             changes["k"] = k
         if "history_messages" in data:
             changes["history_messages"] = data["history_messages"]
-        for flag in ("prime_format", "background", "plans"):
+        for flag in ("prime_format", "background", "plans", "read_ahead"):
             if flag in data:
                 changes[flag] = bool(data[flag])
         if "retrieval" in data:

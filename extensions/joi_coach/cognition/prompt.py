@@ -74,7 +74,10 @@ def memory_block(
     """The recalled memories, delimited and quoted, for the system message."""
     sections = []
     for stream in STREAM_ORDER:
-        items = recalled.get(stream) or []
+        # Oldest first, not best first: a draft and the message finally sent recall mostly the
+        # same memories, and in time order a memory that changes moves less of the block
+        # (everything before it is a prompt prefix the model has read already).
+        items = sorted(recalled.get(stream) or [], key=lambda r: (r.memory.created_at, r.memory.id))
         if not items:
             continue
         lines = [memory_line(item.memory, stream, user, character, now) for item in items]

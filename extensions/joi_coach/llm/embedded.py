@@ -62,6 +62,7 @@ class EmbeddedLLM:
         # them it found already read (in the KV cache or the saved prompt states).
         self.last_prefill: tuple[int, int] = (0, 0)
         self.prefill_resumed_at = 0
+        self._warm_key: tuple[int, ...] = ()  # the saved state of the last draft read ahead
         try:
             self._llama = LeanLlama(
                 model_path=str(path),
@@ -125,6 +126,25 @@ class EmbeddedLLM:
                         yield text
             finally:
                 stream.close()
+
+    def warm(self, messages: Sequence[ChatMessage], cancel: CancelToken, assistant_prefix: str = "") -> bool:
+        """Read a prompt without generating (all but its last token), keeping what was read in
+        the KV cache and the saved prompt states, so a completion of the same prompt, or one
+        that shares its beginning, reads only the rest. Stops at the next chunk of prompt once
+        ``cancel`` is set; True when read whole."""
+        prompt = self.template.render(messages, add_generation_prompt=True) + assistant_prefix
+        with self._lock:
+            if self.count_tokens(prompt) >= self.n_ctx:
+                return False
+            whole = self._prefill(prompt, cancel)
+            llama = self._llama
+            key = tuple(llama.input_ids[: llama.n_tokens].tolist())
+            if self._warm_key and self._warm_key != key and llama.cache is not None:
+                # An older draft's state: the newer one serves the message; keep the room for
+                # the states of background work cut short.
+                cast(Any, llama.cache).discard(self._warm_key)
+            self._warm_key = key
+            return whole
 
     def _bias_against(self, avoid: tuple[str, ...]) -> dict[int, float] | None:
         """A logit bias that rules out the single tokens spelling these words (any case, with or without a space)."""

@@ -7,6 +7,10 @@ flight is cancelled at its next token, or at its next chunk of prompt on backend
 prompts in preemptible chunks, and raises :class:`Preempted`, so its job can be retried.
 A backend with a ``ready()`` method (the webui's) holds background work while it answers
 False, and the quiet moment counts from when it is ready again.
+
+Between the two sits the *warm* (:meth:`PriorityLLM.warm`): reading the prompt of the reply
+the person is typing, so that pressing Enter finds most of it read. Background work gives
+way to a warm; a warm gives way to a reply and to the next warm.
 """
 
 from __future__ import annotations
@@ -46,7 +50,10 @@ class PriorityLLM:
         self._busy = False
         self._foreground_waiting = 0
         self._background_token: CancelToken | None = None
+        self._warm_token: CancelToken | None = None  # the newest warm asked for (waiting or reading)
+        self._warm_waiting = 0
         self._holder = threading.local()
+        self.can_warm = callable(getattr(backend, "warm", None))
 
     def _acquire(self, foreground: bool) -> CancelToken | None:
         with self._turn:
@@ -71,7 +78,8 @@ class PriorityLLM:
                     self._turn.wait(timeout=BACKEND_POLL_SECONDS)
                     continue
                 quiet_for = time.monotonic() - self._last_foreground
-                if not (self._busy or self._foreground_waiting) and quiet_for >= self.idle_before_background:
+                waiting = self._foreground_waiting or self._warm_waiting
+                if not (self._busy or waiting) and quiet_for >= self.idle_before_background:
                     break
                 self._turn.wait(
                     timeout=max(0.05, min(BACKEND_POLL_SECONDS, self.idle_before_background - quiet_for))
@@ -79,6 +87,24 @@ class PriorityLLM:
             self._busy = True
             self._background_token = BackgroundToken()
             return self._background_token
+
+    def _acquire_warm(self, token: CancelToken) -> bool:
+        """Take the model for a warm: after any reply, before background thinking (which gives
+        way, as does an older warm); False when ``token`` is cancelled first."""
+        with self._turn:
+            self._warm_waiting += 1
+            try:
+                while not token.cancelled and not self._refuse_background:
+                    if not (self._busy or self._foreground_waiting):
+                        self._busy = True
+                        self._background_token = token
+                        return True
+                    if self._busy and self._background_token is not None:
+                        self._background_token.cancel()  # background work or an older warm
+                    self._turn.wait(timeout=BACKEND_POLL_SECONDS)
+                return False
+            finally:
+                self._warm_waiting -= 1
 
     def _backend_ready(self) -> bool:
         """A backend may say it cannot take background work now (``ready()``: e.g. no model)."""
@@ -112,6 +138,40 @@ class PriorityLLM:
             self._turn.notify_all()
             if self._background_token is not None:
                 self._background_token.cancel()
+
+    def warm(
+        self, messages: Sequence[ChatMessage], assistant_prefix: str = "", *, typing: bool = True
+    ) -> bool:
+        """Have the backend read a prompt about to be asked for (the person is still typing),
+        so that the reply finds it read; True when it was read whole.
+
+        Only backends with a ``warm(messages, cancel, assistant_prefix)`` method can (the
+        embedded model). A reply, :meth:`stop_warming` or a newer warm stops it at its next
+        chunk of prompt. Background thinking gives way to it; after a warm for a person
+        ``typing``, it waits for the quiet after it, as after a reply (the message is near).
+        """
+        warm = getattr(self.backend, "warm", None)
+        if not callable(warm):
+            return False
+        token = BackgroundToken()
+        with self._turn:
+            if self._warm_token is not None:
+                self._warm_token.cancel()
+            self._warm_token = token
+        if not self._acquire_warm(token):
+            return False
+        try:
+            log_prompt("warm", messages, assistant_prefix)
+            return bool(warm(messages, token, assistant_prefix)) and not token.cancelled
+        finally:
+            self._release(foreground=typing)
+
+    def stop_warming(self) -> None:
+        """Stop the warm in flight or waiting (the draft it reads changed, or was sent)."""
+        with self._turn:
+            if self._warm_token is not None:
+                self._warm_token.cancel()
+                self._turn.notify_all()
 
     @contextmanager
     def foreground(self) -> Iterator[None]:

@@ -142,6 +142,11 @@ class PromptStateCache(BaseLlamaCache):
         while self._bytes > self.capacity_bytes or len(self._states) > self.max_states:
             self._drop(next(iter(self._states)))
 
+    def discard(self, key: Sequence[int]) -> None:
+        """Forget the state saved under exactly ``key``, if any (one no prompt will need)."""
+        if tuple(key) in self._states:
+            self._drop(tuple(key))
+
     def _drop(self, key: tuple[int, ...]) -> None:
         self._bytes -= state_bytes(self._states.pop(key))
 

@@ -247,6 +247,10 @@ class ChatTab:
         name = chosen_name(self.rooms.coach.bank(self.profile_of(request)))
         return gr.update(value=name), gr.update(value=name)
 
+    def drafting(self, text: str, request: gr.Request) -> None:
+        """The person typed: Joi's model reads the reply's prompt for the draft meanwhile."""
+        self._room(request).draft(text or "", self.user_name_of(request))
+
     def stop(self, request: gr.Request) -> None:
         self._room(request).stop()
 
@@ -344,6 +348,17 @@ class ChatTab:
                 concurrency_limit=None,
                 trigger_mode="multiple",
                 show_progress="hidden",
+            )
+        if self.rooms.coach.llm.can_warm:  # only a model in this process reads ahead
+            listen(
+                message.input,
+                self.drafting,
+                [message],
+                None,
+                queue=False,
+                trigger_mode="always_last",
+                show_progress="hidden",
+                concurrency_limit=None,
             )
         listen(stop.click, self.stop, None, None, concurrency_limit=None)
         listen(new.click, self.new_conversation, None, [*shown, conversation])
