@@ -26,6 +26,9 @@ from .voices import parse_reply
 
 log = logging.getLogger(__name__)
 THOUGHT_TOKENS = 120
+# Each voice is one sentence: what the spoken line needs from it is in the first one, and on a
+# CPU every further sentence of thought is a second or more before Joi says a word.
+SENTENCE_ENDS = (". ", "! ", "? ")
 SPOKEN_ATTEMPTS = 2
 THOUGHT_ATTEMPTS = 3  # a thought that copies an earlier line is asked for again, twice at most
 # What Joi says when the model says nothing twice (it stopped after its thoughts): a reply is
@@ -72,12 +75,22 @@ def thought_steps(user: str) -> list[tuple[str, tuple[str, ...]]]:
     about = user if user and user.lower() not in GENERIC_USER_NAMES else "The person"
     object_ = "the person" if about == "The person" else about
     return [
-        (f"{THINK_OPEN}\n{EMPATHETIC_LABEL}: {about} is", ("\n", f"{THERAPIST_LABEL}:", THINK_CLOSE)),
+        (
+            f"{THINK_OPEN}\n{EMPATHETIC_LABEL}: {about} is",
+            ("\n", f"{THERAPIST_LABEL}:", THINK_CLOSE, *SENTENCE_ENDS),
+        ),
         (
             f"\n{THERAPIST_LABEL}: What would help {object_} most now is",
-            ("\n", THINK_CLOSE),
+            ("\n", THINK_CLOSE, *SENTENCE_ENDS),
         ),
     ]
+
+
+def sentence_closed(thought: str) -> str:
+    """What ends a thought cut at its first sentence's end (the stop string is not returned): a
+    full stop, unless it already ends as a sentence does ("" for an empty thought)."""
+    text = thought.rstrip()
+    return "" if not text or text[-1] in ".!?…\"')" else "."
 
 
 def speaking_messages(
@@ -199,10 +212,14 @@ def stream_reply(
             yield label, False
             if checked:
                 written = "".join(llm.stream_chat(thinking, step, cancel, so_far))
+                written += sentence_closed(written)
             else:
                 written = yield from _unique_thought(
                     llm, thinking, step, cancel, so_far, [*said_before, *wrote, *thoughts]
                 )
+                if ending := sentence_closed(written):
+                    yield ending, False
+                    written += ending
                 so_far += written
             if checked:
                 assert frame is not None and frame.thought_check is not None
