@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from joi_coach.cognition.reply_steps import SECOND_PERSON, stream_reply, with_guide
+from joi_coach.cognition.reply_steps import OPEN_QUESTION, SECOND_PERSON, stream_reply, with_guide
+from joi_coach.cognition.voices import parse_reply
 from joi_coach.config import CoachSettings
 from joi_coach.llm.priority import PriorityLLM
 from scripted_llm import ScriptedLLM
@@ -171,3 +172,17 @@ def test_a_chat_only_pass_with_only_thoughts_gets_its_spoken_line_as_its_own_tur
     assert text == thoughts + "\nThat happens, Sam. What got in the way?"  # no label, no empty reply
     spoken = backend.calls[1]
     assert spoken.assistant_prefix == "" and "Sam is let down." in spoken.messages[-1]["content"]
+
+
+def test_a_spoken_line_written_as_voice_labels_never_files_its_words_as_thoughts():
+    """Seen on the embedded model: the spoken turn imitated the notes, twice. The last resort
+    (the failed try's words) would have been parsed as two more thought lines, no spoken line."""
+    notes_again = (
+        "Empathetic voice: (Sam is tired of starting over.)\n"
+        "Therapist voice: Affirm Sam's feelings, then ask what he would like to do next."
+    )
+    text, _ = reply_text([" tired of starting over.", " to feel heard.", notes_again, notes_again])
+    reply = parse_reply(text)
+    assert reply.empathetic == "Sam is tired of starting over."
+    assert reply.therapeutic == "What would help Sam most now is to feel heard."
+    assert reply.dialogue == OPEN_QUESTION.format(user="Sam")

@@ -22,7 +22,7 @@ from .reply_format import EMPATHETIC_LABEL, THERAPIST_LABEL, THINK_CLOSE, THINK_
 from .spoken_guard import MAX_SENTENCES, SpokenLineGuard, lines_joi_wrote, salvage, without_leading_label
 from .talk_guard import TalkGuard
 from .thought_guard import CopyWatch
-from .voices import parse_reply
+from .voices import match_label, parse_reply
 
 log = logging.getLogger(__name__)
 THOUGHT_TOKENS = 120
@@ -413,6 +413,13 @@ def _opening(answer: Callable[[bool], str], guard: SpokenLineGuard, talk: TalkGu
     return ""
 
 
+def _plain_words(text: str) -> str:
+    """A failed try's first paragraph as a last resort, unless a line of it is a voice label or a
+    think tag: shown, that would file the words under Joi's thoughts and leave no spoken line."""
+    first = text.strip().split("\n\n")[0]
+    return "" if any(match_label(line.strip()) for line in first.splitlines()) else first
+
+
 def _enough(text: str) -> bool:
     """A fallback line is long enough: two paragraphs (a greeting line may be the first), or more
     sentences than the guard allows."""
@@ -532,7 +539,7 @@ def _speak(
         words_said = without_leading_label(raw, name, user_name)
         message = messages[-1]["content"]
         kept = salvage(words_said, name, user_name, earlier, message, drop=drop)
-        line = kept or ("" if talk.dropped else words_said.strip().split("\n\n")[0])
+        line = kept or ("" if talk.dropped else _plain_words(words_said))
         if line.strip():
             log.info("the spoken line was salvaged from a failed try", extra={"guard": "salvaged"})
         if not line.strip():  # never an empty reply: an open question, in Joi's own words
