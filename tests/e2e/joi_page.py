@@ -20,6 +20,19 @@ def open_app(page, url: str, user: str | None = None, password: str | None = Non
     page.wait_for_timeout(1500)  # the page-load events fill the chat and the memory tab
 
 
+def wait_until_settled(page, scope: str = "body", timeout: float = 30_000) -> None:
+    """Wait until no event is pending on the components inside ``scope`` (gradio shows a status
+    tracker on each output while its event runs): a refresh still in flight would overwrite
+    what is typed next."""
+    page.wait_for_timeout(150)  # the click's events are dispatched
+    page.wait_for_function(
+        "s => !Array.from(document.querySelectorAll(s + ' .wrap.default'))"
+        ".some(w => !w.classList.contains('hide'))",
+        arg=scope,
+        timeout=timeout,
+    )
+
+
 def send(page, text: str) -> None:
     page.fill("#joi-input textarea", text)
     page.press("#joi-input textarea", "Enter")

@@ -294,6 +294,27 @@ def open_safety_accordion(page) -> None:
     page.wait_for_selector("#joi-plan-what-helps textarea")
 
 
+def wait_for_safety(page, condition: str, own: dict, where: str) -> None:
+    """Wait for the safety refresh's output; on a timeout, say what the page showed instead."""
+    started = time.time()
+    try:
+        page.wait_for_function(f"t => {condition}", arg=own["plan"], timeout=45_000)
+    except Exception as exc:  # a loaded CI machine once took over 20 s; say what was there at 45
+        shown = page.evaluate(
+            """() => ({
+                profile: document.querySelector('#joi-profile input')?.value,
+                field: document.querySelector('#joi-plan-what-helps textarea')?.value,
+                preview: document.querySelector('#joi-safety-preview')?.innerText.slice(0, 300),
+                status: document.querySelector('#joi-safety-status')?.innerText,
+                pending: Array.from(document.querySelectorAll('#joi-unlocked .wrap.default'))
+                    .filter(w => !w.classList.contains('hide')).length,
+            })"""
+        )
+        raise AssertionError(
+            f"{where}: waited {time.time() - started:.0f}s for {condition!r}; the page showed {shown}"
+        ) from exc
+
+
 def test_two_people_in_two_webui_sessions_see_only_their_own_profile(webui, browser, tmp_path):
     names = ("Ann", "Bob")
     contexts = {name: browser.new_context(viewport={"width": 1400, "height": 1000}) for name in names}
@@ -325,18 +346,18 @@ def test_two_people_in_two_webui_sessions_see_only_their_own_profile(webui, brow
                 assert own["insight"] in tree and them["insight"] not in tree, tree
                 assert them["marker"] not in page.inner_text("#joi-unlocked")
                 open_safety_accordion(page)
+                where = f"{name}, {'after a reload' if reloaded else 'same session'}"
                 if reloaded:  # the fields come from the profile's store, not from what was typed
-                    page.wait_for_function(  # the safety refresh's own output, like the preview below
-                        "t => document.querySelector('#joi-plan-what-helps textarea').value === t",
-                        arg=own["plan"],
-                        timeout=45_000,
+                    wait_for_safety(  # the safety refresh's own output, like the preview below
+                        page,
+                        "document.querySelector('#joi-plan-what-helps textarea').value === t",
+                        own,
+                        where,
                     )
                 assert them["plan"] not in page.inner_text("#joi-unlocked")
                 # the preview is the safety refresh's own output, which may land after the memory table's
-                page.wait_for_function(
-                    "t => document.querySelector('#joi-safety-preview').innerText.includes(t)",
-                    arg=own["plan"],
-                    timeout=45_000,  # (a loaded CI machine once took over 20 s)
+                wait_for_safety(
+                    page, "document.querySelector('#joi-safety-preview').innerText.includes(t)", own, where
                 )
                 preview = page.inner_text("#joi-safety-preview")
                 assert own["plan"] in preview and them["plan"] not in preview, (name, reloaded, preview)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import AppServer
-from .joi_page import bot_texts, open_app, send, store_rows
+from .joi_page import bot_texts, open_app, send, store_rows, wait_until_settled
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from coach_eval import crisis_reply_problems
@@ -75,8 +75,10 @@ def test_the_safety_tab_keeps_a_plan_and_shows_the_lines_for_the_country(server,
     open_app(page, server.url)
     page.get_by_role("tab", name="Safety").click()
     page.wait_for_selector("#joi-safety-preview")
+    wait_until_settled(page, "#joi-tab-safety")  # the tab's refresh has landed
     page.fill("#joi-plan-people-to-ask textarea", "My sister Ana: 07700 900123")
     page.fill("#joi-plan-what-helps textarea", "A hot shower <b>and</b> music")
+    assert page.input_value("#joi-plan-people-to-ask textarea") == "My sister Ana: 07700 900123"
     page.locator("#joi-safety-country input").fill("United Kingdom")
     page.keyboard.press("Enter")
     page.click("#joi-safety-save")
