@@ -83,7 +83,7 @@ from typing import Any
 from joi_coach.coach import Coach, TurnDone
 from joi_coach.cognition.prompt import build_messages
 from joi_coach.cognition.reply_format import EMPATHETIC_LABEL, THERAPIST_LABEL
-from joi_coach.cognition.reply_steps import stream_reply, thought_steps
+from joi_coach.cognition.reply_steps import first_step, stream_reply
 from joi_coach.cognition.text_input import clean_message
 from joi_coach.cognition.voices import Section, VoiceDelta, VoiceParser
 from joi_coach.config import CoachSettings
@@ -370,7 +370,7 @@ def run_memory_off(
         prompt = build_messages(character, USER, {}, recent_lines(time.time()), draft, time.time())
         if not draft:
             return prompt[:-1], ""
-        return prompt, thought_steps(USER)[0][0] if guided else ""
+        return first_step(prompt, character.name, USER, guided)
 
     def offer(draft: str) -> None:
         if warmer is not None:

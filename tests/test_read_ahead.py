@@ -80,7 +80,8 @@ def test_the_prompt_read_for_a_draft_is_the_prompt_its_reply_sends(tmp_path, emb
     coach.prepare("sam", text, user_name="Sam", conversation="today")
     assert coach._warmer.wait_idle(timeout=10)
     [(messages, prefix)] = backend.warmed
-    assert "run 5k three times a week" in messages[-2]["content"]  # the recalled memories are in it
+    assert "run 5k three times a week" in messages[-3]["content"]  # the recalled memories are in it
+    assert messages[-2]["content"].startswith("When you speak to Sam next")  # and the speaking guide
     after = {m.id: m.last_accessed for m in coach.bank("sam").memories(Stream.DIALOGUE, limit=50)}
     assert after == before  # reading ahead marks nothing as recalled
 

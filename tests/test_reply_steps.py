@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from joi_coach.cognition.reply_steps import OPEN_QUESTION, SECOND_PERSON, stream_reply
+from joi_coach.cognition.reply_steps import OPEN_QUESTION, SECOND_PERSON, stream_reply, with_guide
 from joi_coach.cognition.voices import parse_reply
 from joi_coach.config import CoachSettings
 from joi_coach.llm.priority import PriorityLLM
@@ -40,8 +40,11 @@ def test_thoughts_then_the_spoken_line_as_its_own_turn():
     thoughts, spoken = backend.calls[:2], backend.calls[2]
     assert all(call.params.avoid_words == SECOND_PERSON for call in thoughts)
     assert thoughts[1].assistant_prefix.endswith("Therapist voice: What would help Sam most now is")
-    # The spoken line: the same conversation plus the thoughts as private notes, no forced prefix.
-    assert spoken.messages[:-1] == MESSAGES and spoken.messages[-1]["role"] == "system"
+    # The spoken line: the thoughts' own prompt (the conversation, the speaking guide just before
+    # the message) plus the thoughts as private notes, no forced prefix.
+    assert spoken.messages[:-1] == thoughts[0].messages == with_guide(MESSAGES, "Joi", "Sam")
+    assert spoken.messages[-2] == MESSAGES[-1] and "two to four warm" in spoken.messages[-3]["content"]
+    assert spoken.messages[-1]["role"] == "system"
     assert "disappointed in himself" in spoken.messages[-1]["content"]
     assert spoken.assistant_prefix == "" and not spoken.params.avoid_words
 

@@ -29,7 +29,7 @@ from .cognition.memory_answer import NOTES, Note, asks_about_the_past, notes_fro
 from .cognition.plan_cue_rules import stated_commitment
 from .cognition.plan_use import PlanCue, cheers_on, choose_cue, heard_cue, plans_block
 from .cognition.prompt import build_messages, key_memory
-from .cognition.reply_steps import LineFrame, stream_reply, thought_steps
+from .cognition.reply_steps import LineFrame, first_step, stream_reply
 from .cognition.review import make_review, review_due, store_review
 from .cognition.text_input import InputError, clean_message
 from .cognition.thinking import USER_NAME, Thinking
@@ -220,7 +220,7 @@ class Coach:
         if not message:
             return messages[:-1], ""
         guided = settings.prime_format and self.llm.supports_prefix
-        return messages, thought_steps(user_name)[0][0] if guided else ""
+        return first_step(messages, self.character.name, user_name, guided)
 
     # -- for hosts that generate the reply themselves (the webui) -------------------------
     @property

@@ -93,6 +93,39 @@ def sentence_closed(thought: str) -> str:
     return "" if not text or text[-1] in ".!?…\"')" else "."
 
 
+def speaking_guide(name: str, user: str) -> str:
+    """How Joi's spoken line is to sound: part of the prompt the thoughts are written from too."""
+    return (
+        f"When you speak to {user} next, as {name}: two to four warm, natural sentences that say back what "
+        f"{user} just said or feels, in your own words, then ask one open question or name a real effort of "
+        f"theirs. Offer advice only if {user} asked for it. If {user} asks about something from an earlier "
+        "conversation, answer it plainly with the facts from what you remember. Do not thank them for "
+        "sharing, and do not repeat what you said before."
+    )
+
+
+def with_guide(messages: list, name: str, user: str, note: str = "") -> list:
+    """The prompt of a reply in steps: the conversation, then :func:`speaking_guide` (and a turn's
+    ``note`` for the thoughts) just before the person's message.
+
+    There, not in the notes read after the thoughts, it is read with the rest of the prompt:
+    ahead, while the person types (:mod:`..llm.warming`), or cached, where the spoken line's
+    notes must be read after the thoughts while the person waits.
+    """
+    *before, last = messages
+    late = [{"role": "system", "content": speaking_guide(name, user)}]
+    if note:
+        late.append({"role": "system", "content": note})
+    return [*before, *late, last]
+
+
+def first_step(messages: list, name: str, user: str, guided: bool) -> tuple[list, str]:
+    """(messages, forced start) of a reply's first generation: for reading a draft's prompt ahead."""
+    if not guided:
+        return messages, ""
+    return with_guide(messages, name, user), thought_steps(user)[0][0]
+
+
 def speaking_messages(
     messages: list,
     name: str,
@@ -111,19 +144,14 @@ def speaking_messages(
     Small models are trained to answer the last message in an ordinary assistant turn; asked
     to go on speaking after their own thoughts in the same turn, the embedded 1.5B model
     often carried on as the person, or read its thoughts out. So the spoken line is its own
-    turn. Everything before the notes is the prompt the thoughts were generated from, so a
-    backend's prompt cache reads only the notes again.
+    turn. Everything before the notes is the prompt the thoughts were generated from (with the
+    speaking guide, :func:`with_guide`), so a backend's prompt cache reads only the notes again.
     """
     notes = (
         f"Your private notes on {user}'s message (never read them out or quote them):\n"
         f"- feeling: {empathetic.strip()}\n- what would help: {therapeutic.strip()}\n"
         + (f"- the most relevant thing you remember: {key_memory}\n" if key_memory else "")
-        + "\n"
-        f"Now reply as {name}, speaking directly to {user}, in two to four warm, natural sentences: say "
-        f"back what {user} just said or feels, in your own words, then ask one open question or name a "
-        f"real effort of theirs. Offer advice only if {user} asked for it. If {user} asks about something "
-        "from an earlier conversation, answer it plainly with the facts from what you remember. Do not "
-        "thank them for sharing, and do not repeat what you said before."
+        + f"\nNow reply to {user} as {name}, speaking directly to them, as the guide above says."
     )
     if instruction:
         notes += f"\n\n{instruction}"
@@ -143,7 +171,7 @@ def speaking_messages(
         notes += (
             f" Your first try repeated earlier words or slipped out of your role: say it afresh, as {name}."
         )
-    return [*messages, {"role": "system", "content": notes}]
+    return [*with_guide(messages, name, user), {"role": "system", "content": notes}]
 
 
 def talk_guard_for(messages: list, user: str, instruction: str = "", key_memory: str = "") -> TalkGuard:
@@ -201,9 +229,8 @@ def stream_reply(
     so_far = ""
     thoughts: list[str] = []
     checked = frame is not None and frame.thought_check is not None
-    thinking = messages
-    if frame is not None and frame.thought_note:  # late, beside the message, as the memories are
-        thinking = [*messages[:-1], {"role": "system", "content": frame.thought_note}, messages[-1]]
+    # late, beside the message, as the memories are
+    thinking = with_guide(messages, name, user_name, frame.thought_note if frame is not None else "")
     wrote = lines_joi_wrote(messages, user_name)
     with llm.foreground():
         for index, (label, step_stops) in enumerate(thought_steps(user_name)):
