@@ -8,6 +8,7 @@ FAISS files. The real host is exercised by hand (docs/webui-e2e.md).
 from __future__ import annotations
 
 import copy
+import re
 import sys
 import time
 from pathlib import Path
@@ -239,7 +240,7 @@ class StepWriter:
             forced = thought.split(" is ", 1)[0] + " is"
             if prompt.endswith(forced):
                 return thought[len(forced) :] + "\nTherapist voice: (the model runs on)\n"
-        if "Now reply as Joi" in prompt[-2000:]:
+        if re.search(r"Now reply (to \w+ )?as Joi", prompt[-2000:]):
             answered = max(self.dialogues, key=lambda message: prompt.rfind(message))
             return self.dialogues[answered]
         return self.one_pass

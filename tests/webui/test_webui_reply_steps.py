@@ -106,7 +106,10 @@ def test_a_chat_turn_runs_in_steps_inside_the_hosts_one_generation(joi):
     assert len(steps) == 3 and prompt not in steps
     assert steps[0].endswith("<|im_start|>assistant\n<think>\nEmpathetic voice: Sam is")
     assert steps[1].endswith("What would help Sam most now is")
-    assert "Now reply as Joi" in steps[2] and EMPATHETIC in steps[2]  # the spoken line: its own turn
+    assert "Now reply to Sam as Joi" in steps[2] and EMPATHETIC in steps[2]  # the spoken line: its own turn
+    thoughts_prompt = steps[0].rsplit("<|im_start|>assistant\n", 1)[0]
+    assert "When you speak to Sam next, as Joi" in thoughts_prompt  # the guide, read with the prompt
+    assert steps[2].startswith(thoughts_prompt), "the spoken line's prompt goes on from the thoughts'"
     assert all(s.startswith("<|im_start|>system\nYou are Joi") for s in steps)  # the character's persona
     assert stored(joi, Stream.EMPATHETIC) == [EMPATHETIC]
     assert stored(joi, Stream.THERAPEUTIC) == [THERAPEUTIC]
