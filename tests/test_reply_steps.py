@@ -186,3 +186,25 @@ def test_a_spoken_line_written_as_voice_labels_never_files_its_words_as_thoughts
     assert reply.empathetic == "Sam is tired of starting over."
     assert reply.therapeutic == "What would help Sam most now is to feel heard."
     assert reply.dialogue == OPEN_QUESTION.format(user="Sam")
+
+
+def test_a_thought_stopped_after_a_title_goes_on_past_it():
+    text, backend = reply_text(
+        [
+            " worried about seeing Dr. Patel tomorrow. He said more.",
+            " Patel tomorrow about his knee. And more.",
+            " to name what scares him. More.",
+            "Seeing a doctor can feel big, Sam. What worries you most about it?",
+        ]
+    )
+    assert "Empathetic voice: Sam is worried about seeing Dr. Patel tomorrow about his knee.\n" in text
+    assert "He said more" not in text and "And more" not in text
+    assert backend.calls[1].assistant_prefix.endswith("Sam is worried about seeing Dr.")
+    assert "Therapist voice: What would help Sam most now is to name what scares him.\n" in text
+
+
+def test_a_thought_that_ends_a_sentence_is_not_continued():
+    text, backend = reply_text(
+        [" saying no. Then more.", " to be heard.", "I hear you, Sam. What matters most?"]
+    )
+    assert "Sam is saying no.\n" in text and len(backend.calls) == 3

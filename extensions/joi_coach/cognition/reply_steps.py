@@ -29,6 +29,11 @@ THOUGHT_TOKENS = 120
 # Each voice is one sentence: what the spoken line needs from it is in the first one, and on a
 # CPU every further sentence of thought is a second or more before Joi says a word.
 SENTENCE_ENDS = (". ", "! ", "? ")
+# A full stop after these is no sentence's end ("… a check-up with Dr. Patel"): the thought goes on.
+ABBREVIATIONS = frozenset(
+    {"dr", "mr", "mrs", "ms", "mx", "prof", "st", "vs", "e.g", "i.e", "approx", "dept", "jr", "sr"}
+)
+ABBREVIATION_STEPS = 2  # at most this many titles in one thought
 SPOKEN_ATTEMPTS = 2
 THOUGHT_ATTEMPTS = 3  # a thought that copies an earlier line is asked for again, twice at most
 # What Joi says when the model says nothing twice (it stopped after its thoughts): a reply is
@@ -84,6 +89,12 @@ def thought_steps(user: str) -> list[tuple[str, tuple[str, ...]]]:
             ("\n", THINK_CLOSE, *SENTENCE_ENDS),
         ),
     ]
+
+
+def ends_with_abbreviation(thought: str) -> bool:
+    """Whether a thought cut at ". " was cut after a title or abbreviation, not a sentence."""
+    words = thought.rstrip().split()
+    return bool(words) and thought == thought.rstrip() and words[-1].lower().rstrip(".") in ABBREVIATIONS
 
 
 def sentence_closed(thought: str) -> str:
@@ -239,11 +250,16 @@ def stream_reply(
             yield label, False
             if checked:
                 written = "".join(llm.stream_chat(thinking, step, cancel, so_far))
+                for chunk in _past_abbreviations(llm, thinking, step, cancel, so_far, written):
+                    written += chunk
                 written += sentence_closed(written)
             else:
                 written = yield from _unique_thought(
                     llm, thinking, step, cancel, so_far, [*said_before, *wrote, *thoughts]
                 )
+                for chunk in _past_abbreviations(llm, thinking, step, cancel, so_far, written):
+                    yield chunk, True
+                    written += chunk
                 if ending := sentence_closed(written):
                     yield ending, False
                     written += ending
@@ -286,6 +302,29 @@ def stream_reply(
         ending = closing(spoken) if closing is not None and not (cancel and cancel.cancelled) else ""
         if ending:
             yield (" " if spoken.strip() else "") + ending, False
+
+
+def _past_abbreviations(
+    llm: PriorityLLM,
+    messages: list,
+    step: GenerationParams,
+    cancel: CancelToken | None,
+    so_far: str,
+    written: str,
+) -> Iterator[str]:
+    """The rest of a thought the sentence stop cut after a title ("… with Dr."): the stop's
+    full stop first, then what the model writes on from it (the stop string itself is never
+    returned, so a cut after "Dr" is told apart by the word; the prefix ends at the full stop, as
+    the model's own tokens would, and the next word brings its space)."""
+    for _ in range(ABBREVIATION_STEPS):
+        if not ends_with_abbreviation(written) or (cancel is not None and cancel.cancelled):
+            return
+        more = "."
+        yield more
+        for chunk in llm.stream_chat(messages, step, cancel, so_far + written + more):
+            more += chunk
+            yield chunk
+        written += more
 
 
 def _unique_thought(
