@@ -368,8 +368,6 @@ def run_memory_off(
     def draft_prompt(draft: str) -> tuple[list[ChatMessage], str]:
         """The same prompt the memory-off reply will have (nothing recalled), as the app reads it."""
         prompt = build_messages(character, USER, {}, recent_lines(time.time()), draft, time.time())
-        if not draft:
-            return prompt[:-1], ""
         return first_step(prompt, character.name, USER, guided)
 
     def offer(draft: str) -> None:

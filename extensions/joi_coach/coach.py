@@ -208,19 +208,24 @@ class Coach:
                 history = self.recent_dialogue(bank, settings, conversation)
             else:
                 history, _, recalled = self.recall(bank, settings, message, conversation, now, touch=False)
-            messages = build_messages(
-                self.character,
-                user_name,
-                recalled,
-                history,
-                message,
-                now,
-                self.plans_in_prompt(bank, settings, user_name, now) if message else "",
-            )
-        if not message:
-            return messages[:-1], ""
+            messages = self.turn_messages(bank, settings, user_name, recalled, history, message, now)
         guided = settings.prime_format and self.llm.supports_prefix
         return first_step(messages, self.character.name, user_name, guided)
+
+    def turn_messages(
+        self,
+        bank: MemoryBank,
+        settings: CoachSettings,
+        user_name: str,
+        recalled: dict[Stream, list[Recollection]],
+        history: list[Memory],
+        message: str,
+        now: float,
+    ) -> list[ChatMessage]:
+        """The prompt a turn sends and a draft reads ahead: persona, dialogue, memories, plans
+        (none before there is a message), the message."""
+        plans = self.plans_in_prompt(bank, settings, user_name, now) if message else ""
+        return build_messages(self.character, user_name, recalled, history, message, now, plans)
 
     # -- for hosts that generate the reply themselves (the webui) -------------------------
     @property
@@ -289,15 +294,7 @@ class Coach:
         user_memory_id = self.remember_message(
             bank, message, user_name, conversation, now, query_vector, context=last_joi
         )
-        messages = build_messages(
-            self.character,
-            user_name,
-            recalled,
-            history,
-            message,
-            now,
-            self.plans_in_prompt(bank, settings, user_name, now),
-        )
+        messages = self.turn_messages(bank, settings, user_name, recalled, history, message, now)
         timings["prompt"] = (time.perf_counter() - started) * 1000
 
         parser, raw, finished = VoiceParser(), [], False

@@ -131,7 +131,11 @@ def with_guide(messages: list, name: str, user: str, note: str = "") -> list:
 
 
 def first_step(messages: list, name: str, user: str, guided: bool) -> tuple[list, str]:
-    """(messages, forced start) of a reply's first generation: for reading a draft's prompt ahead."""
+    """(messages, forced start) of a reply's first generation: for reading a draft's prompt ahead.
+    A prompt whose message is still empty (Joi just replied) is the conversation so far: what
+    every next reply's prompt starts with."""
+    if not messages[-1]["content"]:
+        return messages[:-1], ""
     if not guided:
         return messages, ""
     return with_guide(messages, name, user), thought_steps(user)[0][0]

@@ -91,16 +91,16 @@ class EmbeddedLLM:
     ) -> Generator[str, None, None]:
         prompt = self.template.render(messages, add_generation_prompt=True) + assistant_prefix
         with self._lock:
-            prompt_tokens = self.count_tokens(prompt)
-            if prompt_tokens + params.max_tokens > self.n_ctx:
+            tokens = self._prompt_tokens(prompt)
+            if len(tokens) + params.max_tokens > self.n_ctx:
                 raise LLMError(
-                    f"prompt of {prompt_tokens} tokens plus {params.max_tokens} to generate exceeds the "
+                    f"prompt of {len(tokens)} tokens plus {params.max_tokens} to generate exceeds the "
                     f"context window of {self.n_ctx}"
                 )
             if (
                 cancel is not None
                 and getattr(cancel, "preemptible", False)
-                and not self._prefill(prompt, cancel)
+                and not self._prefill(tokens, cancel)
             ):
                 return
             stream = cast(
@@ -134,9 +134,10 @@ class EmbeddedLLM:
         ``cancel`` is set; True when read whole."""
         prompt = self.template.render(messages, add_generation_prompt=True) + assistant_prefix
         with self._lock:
-            if self.count_tokens(prompt) >= self.n_ctx:
+            tokens = self._prompt_tokens(prompt)
+            if len(tokens) >= self.n_ctx:
                 return False
-            whole = self._prefill(prompt, cancel)
+            whole = self._prefill(tokens, cancel)
             llama = self._llama
             key = tuple(llama.input_ids[: llama.n_tokens].tolist())
             if self._warm_key and self._warm_key != key and llama.cache is not None:
@@ -159,7 +160,11 @@ class EmbeddedLLM:
                         banned.add(tokens[0])
         return dict.fromkeys(sorted(banned), -100.0) or None
 
-    def _prefill(self, prompt: str, cancel: CancelToken) -> bool:
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        """The prompt's tokens as ``create_completion`` reads them (its BOS, special tokens)."""
+        return self._llama.tokenize(prompt.encode("utf-8"), special=True)
+
+    def _prefill(self, tokens: list[int], cancel: CancelToken) -> bool:
         """Read a background prompt in small chunks, stopping as soon as a reply waits.
 
         llama.cpp cannot be interrupted inside one evaluation, and a long prompt is read in
@@ -174,7 +179,6 @@ class EmbeddedLLM:
         from .prompt_states import usable_prefix
 
         llama = self._llama
-        tokens = llama.tokenize(prompt.encode("utf-8"), special=True)  # as create_completion does
         done = Llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
         if llama.cache is not None:
             try:

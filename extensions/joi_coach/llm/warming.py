@@ -39,8 +39,8 @@ class PromptWarmer:
         self._closed = False
         self.warmed = 0  # prompts read whole
         self.stopped = 0  # prompts cut short (a newer draft, or the message was sent)
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
+        self._name = name
+        self._thread: threading.Thread | None = None  # started by the first offer
 
     def offer(self, build: PromptBuilder, *, typing: bool = True) -> None:
         """Read ``build()``'s prompt soon, instead of any prompt offered before it. ``typing``:
@@ -51,6 +51,9 @@ class PromptWarmer:
             self._pending, self._typing = build, typing
             self._offered_at = time.monotonic()
             self._cond.notify_all()
+            if self._thread is None:  # a backend that cannot warm is never offered a prompt
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self._thread.start()
         self.llm.stop_warming()
 
     def drop(self) -> None:
@@ -71,7 +74,8 @@ class PromptWarmer:
             self._pending = None
             self._cond.notify_all()
         self.llm.stop_warming()
-        self._thread.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def _next(self) -> tuple[PromptBuilder, bool] | None:
         """The newest offer once it has settled, and whether the person is typing (None when closed)."""
