@@ -475,6 +475,7 @@ def run_memory_on(
             encryption.set_passphrase(Path(folder), "a benchmark passphrase")
         coach = Coach(llm, embedder, Path(folder), character=character, settings=settings)
         coach.bank(PROFILE)  # open the (empty) store outside the timed turns
+        coach.warm_up()  # as the app does once it is up, while the person opens the page
         try:
             for n, text in enumerate(messages):
                 if n:

@@ -48,7 +48,7 @@ from .memory.retrieval import Recollection
 from .persona import Character
 from .profile_settings import ProfileSettings
 from .profiles import ProfileRegistry
-from .safety.detection import CONTEXT_TURNS, CrisisDetector, CrisisSignal
+from .safety.detection import CONTEXT_TURNS, WARM_UP_TEXT, CrisisDetector, CrisisSignal
 from .safety.language import guess_language
 from .safety.llm_opinion import ask_model
 from .safety.plan import SafetyPlan, load_plan
@@ -179,6 +179,24 @@ class Coach:
         self.prepare(profile, "", user_name=user_name, conversation=conversation)
         if settings.background:
             self.queue_thinking(profile)
+
+    def warm_up(self) -> None:
+        """Run the embedding models once (recall's and the crisis screen's), so the first
+        message does not pay their first-call costs (1 to 2 s on a CPU). Started on a thread by
+        the app and the webui extension once they are up."""
+        started = time.perf_counter()
+        try:
+            self.embedder.embed_query(WARM_UP_TEXT)
+            self.crisis_detector.warm_up()
+        except Exception as exc:  # the first message pays the cost instead, and says why if it fails
+            log.warning("warming the models up failed (%s)", type(exc).__name__)
+            return
+        log.info("models warmed up in %.1f s", time.perf_counter() - started)
+
+    def warm_up_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.warm_up, name="joi-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     # -- reading ahead while the person types ----------------------------------------------
     def prepare(

@@ -326,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     print(f"Joi is ready at {local_url}" + (f" and {share_url}" if share_url else ""), flush=True)
+    coach.warm_up_in_background()  # while the page opens: the first message does not wait for it
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

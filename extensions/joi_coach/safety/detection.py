@@ -97,6 +97,9 @@ class Screening:
     score: float = 0.0  # the learned model's P(crisis), 0 when it did not run
 
 
+WARM_UP_TEXT = "A quiet afternoon."
+
+
 @dataclass(frozen=True)
 class _Concern:
     """How a message read on its own: the learned model's score, and whether it brought the card."""
@@ -144,6 +147,14 @@ class CrisisDetector:
         self._classifier = classifier if embedder is not None else None
         self._concerns: OrderedDict[bytes, _Concern] = OrderedDict()  # digest of a message -> its reading
         self._concerns_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Run each embedding model once on a neutral text (nothing is screened or kept): their
+        first call costs about a second on a CPU, which the person's first message would pay."""
+        if self._embedder is not None and self._exemplars is not None:
+            self._embedder.embed_passages([WARM_UP_TEXT])
+        if self._across is not None and self._classifier is not None:
+            self._across.embed([WARM_UP_TEXT])
 
     @property
     def uses_embeddings(self) -> bool:

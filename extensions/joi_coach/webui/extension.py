@@ -336,6 +336,7 @@ class JoiExtension:
         turns: list[WebuiTurns] = []  # the bridge asks the turns for the last chat state
         generation = HostGeneration(lambda: turns[0].last_chat_state() if turns else None)
         coach = Coach(PriorityLLM(generation), embedder, data_dir)
+        coach.warm_up_in_background()  # the embedding models, while the host starts
         turns.append(WebuiTurns(coach, options))
         return _Engine(coach, turns[0], generation)
 
