@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -25,6 +26,11 @@ from joi_coach.memory.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder
 from joi_coach.memory.models import NewMemory, Stream
 from joi_coach.memory.retrieval import RetrievalSettings
 from joi_coach.memory.scoring import ScoreWeights
+
+# The cases' times are written without a zone and read as UTC; the days a question names
+# ("on May 2nd") are read in the local zone, so the process runs in UTC too.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 def parse_time(text: str) -> float:
@@ -142,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", default=None, help="relevance,lexical,recency,importance")
     parser.add_argument("--decay", type=float, default=None, help="recency decay per hour")
     parser.add_argument("--context-weight", type=float, default=None)
+    parser.add_argument(
+        "--named-day-weight",
+        type=float,
+        default=None,
+        help="bonus for a memory made on a day the query names",
+    )
     parser.add_argument("--limit-cases", type=int, default=None)
     args = parser.parse_args(argv)
 
@@ -153,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, decay_per_hour=args.decay)
     if args.context_weight is not None:
         settings = replace(settings, context_weight=args.context_weight)
+    if args.named_day_weight is not None:
+        settings = replace(settings, named_day_weight=args.named_day_weight)
 
     data = json.loads(args.cases.read_text(encoding="utf-8"))
     cases = data["cases"][: args.limit_cases]

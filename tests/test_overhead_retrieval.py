@@ -8,8 +8,9 @@ import pytest
 from joi_coach.memory import sqlite_store
 from joi_coach.memory.models import ALL_STREAMS, NewMemory, Stream
 from joi_coach.memory.retrieval import RetrievalSettings, Retriever
-from joi_coach.memory.scoring import ScoreWeights, combine, top_k
+from joi_coach.memory.scoring import DayMatch, ScoreWeights, combine, top_k
 from joi_coach.memory.sqlite_store import SqliteMemoryStore
+from joi_coach.memory.time_hints import named_days
 from joi_coach.memory.vector_index import VectorIndex
 
 DIM = 16
@@ -19,7 +20,7 @@ NOW = 1_700_000_000.0
 COMMON = ["sam", "work", "feel", "today"]
 RARE = [f"w{n}" for n in range(300)]
 QUERIES = [
-    "Sam felt tired at work today",
+    "Sam felt tired at work yesterday",
     "w3 and w17 with sam",
     "w250 w251",
     "feel today",  # only common words: the rarest of them is kept
@@ -38,6 +39,10 @@ def sentence(rng: np.random.Generator) -> str:
 def unit(rng: np.random.Generator, n: int) -> np.ndarray:
     v = rng.normal(size=(n, DIM)).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def on_day(created_at: float, days) -> bool:
+    return any(start <= created_at < end for start, end in days)
 
 
 @pytest.fixture
@@ -212,6 +217,8 @@ def test_retrieval_ranks_as_before(filled):
             bm25 = dict(store.lexical_search(stream, query, 100, drop_common=False))
             candidates = set(similarity) | set(bm25)
             candidates |= set(store.most_recent(stream, 25)) | set(store.most_important(stream, 25))
+            days = named_days(query, NOW)  # "yesterday" in the first query
+            candidates |= {m.id for m in store.memories(stream, limit=1000) if on_day(m.created_at, days)}
             for i, v in store.vectors_for([i for i in candidates if i not in similarity]).items():
                 similarity[i] = float(v @ vector)
             memories = store.get(sorted(candidates))
@@ -223,6 +230,9 @@ def test_retrieval_ranks_as_before(filled):
                 settings.weights,
                 settings.decay_per_hour,
                 settings.neutral_importance,
+                DayMatch(np.array([on_day(m.created_at, days) for m in memories]), settings.named_day_weight)
+                if days
+                else None,
             )
             expected = sorted(
                 zip(memories, scores, strict=True),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .models import IMPORTANCE_MAX, IMPORTANCE_MIN, NEUTRAL_IMPORTANCE, Memory, Stream
-from .scoring import SECONDS_PER_HOUR, ScoreBreakdown, ScoreWeights, top_k
+from .scoring import SECONDS_PER_HOUR, DayMatch, ScoreBreakdown, ScoreWeights, top_k
 from .sqlite_store import SqliteMemoryStore
+from .time_hints import DaySpan, named_days
 from .vector_index import VectorIndex
 
 
@@ -22,6 +23,9 @@ class RetrievalSettings:
     neutral_importance: float = NEUTRAL_IMPORTANCE
     candidate_pool: int = 100
     context_weight: float = 0.5
+    # A memory made on a day the query names ("on May 2nd", "yesterday") gains as much as the
+    # relevance and lexical weights together: that day first, then the content orders within it. Set by that reasoning, not tuned (docs/benchmarks.md); 0 turns it off.
+    named_day_weight: float = 2.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.weights, ScoreWeights):
@@ -40,6 +44,12 @@ class RetrievalSettings:
             raise ValueError("retrieval.candidate_pool must be a whole number from 1")
         if not 0 <= self.context_weight < float("inf"):
             raise ValueError("retrieval.context_weight must be a number from 0")
+        if (
+            isinstance(self.named_day_weight, bool)
+            or not isinstance(self.named_day_weight, (int, float))
+            or not 0 <= self.named_day_weight < float("inf")
+        ):
+            raise ValueError("retrieval.named_day_weight must be a number from 0")
 
 
 @dataclass(frozen=True)
@@ -54,8 +64,8 @@ class Retriever:
     """Ranks one profile's memories of a stream for a query.
 
     Candidates are the union of the nearest neighbours (FAISS), the best BM25 matches
-    (FTS5), and the most recently accessed and most important memories; every candidate
-    is then scored on all four signals. A memory outside every candidate list cannot
+    (FTS5), the most recently accessed and most important memories, and those made on a past
+    day the query names (:mod:`.time_hints`); every candidate is then scored on all signals. A memory outside every candidate list cannot
     outrank the candidates on the combined score when the pool is well above ``k``.
 
     The lexical matches of every stream come from one FTS5 query (:meth:`retrieve_many`).
@@ -103,9 +113,10 @@ class Retriever:
         excluded = set(exclude)
         wanted = {Stream(s): k for s, k in k_per_stream.items() if k > 0}
         lexical = self.lexical(query_text, {s: self._pool(k) + len(excluded) for s, k in wanted.items()})
+        days = named_days(query_text, now) if self.settings.named_day_weight > 0 else []
         return {
             Stream(s): (
-                self._rank(Stream(s), query_vector, k, now, excluded, lexical[Stream(s)])
+                self._rank(Stream(s), query_vector, k, now, excluded, lexical[Stream(s)], days)
                 if Stream(s) in wanted
                 else []
             )
@@ -120,6 +131,7 @@ class Retriever:
         now: float,
         excluded: set[int],
         lexical: list[tuple[int, float]],
+        days: Sequence[DaySpan] = (),
     ) -> list[Recollection]:
         """Gather a stream's candidates, score them, and read the top k's memories."""
         settings = self.settings
@@ -131,6 +143,8 @@ class Retriever:
             candidates.update(self.store.most_recent(stream, pool // 4 + len(excluded)))
         if settings.weights.importance > 0:
             candidates.update(self.store.most_important(stream, pool // 4 + len(excluded)))
+        for start, end in days:
+            candidates.update(self.store.created_between(stream, start, end, pool + len(excluded)))
         candidates -= excluded
         if not candidates:
             return []
@@ -159,6 +173,15 @@ class Retriever:
             k=k,
             created_at=created,
             ids=np.array(ids, dtype=np.int64),
+            day=DayMatch(on_named_day(created, days), settings.named_day_weight) if days else None,
         )
         memories = {m.id: m for m in self.store.get([ids[i] for i, _ in best])}
         return [Recollection(memories[ids[i]], score) for i, score in best if ids[i] in memories]
+
+
+def on_named_day(created_at: np.ndarray, days: Sequence[DaySpan]) -> np.ndarray:
+    """For each creation time, whether it falls on one of ``days``."""
+    on_day = np.zeros(len(created_at), dtype=bool)
+    for start, end in days:
+        on_day |= (created_at >= start) & (created_at < end)
+    return on_day

@@ -5,7 +5,10 @@ A memory's score is a weighted sum of four signals, each brought to [0, 1]:
 * relevance: cosine similarity to the query, min-max normalised over the candidates;
 * lexical: BM25 of the query's words, min-max normalised over the candidates;
 * recency: ``decay_per_hour ** hours_since_last_access`` (already in [0, 1]);
-* importance: ``(importance - 1) / 9``, unrated memories count as neutral.
+* importance: ``(importance - 1) / 9``, unrated memories count as neutral;
+
+and, when the query names a past day (:mod:`.time_hints`), a fifth: 1 for a memory made on
+that day, 0 otherwise.
 
 Relevance and lexical scores have arbitrary scales, so they are normalised per query as in
 Generative Agents. Recency and importance keep their absolute scale: min-max stretching
@@ -53,6 +56,15 @@ class ScoreBreakdown:
     similarity: float
     bm25: float
     hours_since_access: float
+    named_day: float = 0.0  # 1 when made on a day the query names
+
+
+@dataclass(frozen=True)
+class DayMatch:
+    """Which candidates were made on a day the query names (bools), and that signal's weight."""
+
+    on_day: np.ndarray
+    weight: float
 
 
 def min_max(values: np.ndarray) -> np.ndarray:
@@ -87,14 +99,18 @@ def _signals(
     weights: ScoreWeights,
     decay_per_hour: float,
     neutral_importance: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(relevance, lexical, recency, importance, total), one entry per candidate."""
+    day: DayMatch | None = None,
+) -> tuple[np.ndarray, ...]:
+    """(relevance, lexical, recency, importance, total, named day), one entry per candidate."""
     rel = min_max(similarity)
     lex = min_max(bm25)
     rec = recency(hours_since_access, decay_per_hour)
     imp = importance_signal(importance, neutral_importance)
     total = weights.relevance * rel + weights.lexical * lex + weights.recency * rec + weights.importance * imp
-    return rel, lex, rec, imp, total
+    named = np.zeros_like(total) if day is None else np.asarray(day.on_day, dtype=np.float64)
+    if day is not None:
+        total = total + day.weight * named
+    return rel, lex, rec, imp, total, named
 
 
 def combine(
@@ -105,10 +121,11 @@ def combine(
     weights: ScoreWeights,
     decay_per_hour: float,
     neutral_importance: float,
+    day: DayMatch | None = None,
 ) -> list[ScoreBreakdown]:
     """Score candidates; arrays are aligned, one entry per candidate memory."""
     signals = _signals(
-        similarity, bm25, hours_since_access, importance, weights, decay_per_hour, neutral_importance
+        similarity, bm25, hours_since_access, importance, weights, decay_per_hour, neutral_importance, day
     )
     return [_breakdown(signals, similarity, bm25, hours_since_access, i) for i in range(len(signals[4]))]
 
@@ -125,11 +142,12 @@ def top_k(
     k: int,
     created_at: np.ndarray,
     ids: np.ndarray,
+    day: DayMatch | None = None,
 ) -> list[tuple[int, ScoreBreakdown]]:
     """The ``k`` best candidates as (position, breakdown), best first: as :func:`combine`
     ranked by total, then newest, then highest id, without a breakdown for the rest."""
     signals = _signals(
-        similarity, bm25, hours_since_access, importance, weights, decay_per_hour, neutral_importance
+        similarity, bm25, hours_since_access, importance, weights, decay_per_hour, neutral_importance, day
     )
     total = signals[4]
     order = np.lexsort(
@@ -148,7 +166,7 @@ def _breakdown(
     hours_since_access: np.ndarray,
     i: int,
 ) -> ScoreBreakdown:
-    rel, lex, rec, imp, total = signals
+    rel, lex, rec, imp, total, named = signals
     return ScoreBreakdown(
         relevance=float(rel[i]),
         lexical=float(lex[i]),
@@ -158,4 +176,5 @@ def _breakdown(
         similarity=float(similarity[i]),
         bm25=float(bm25[i]),
         hours_since_access=float(hours_since_access[i]),
+        named_day=float(named[i]),
     )

@@ -832,6 +832,16 @@ class SqliteMemoryStore:
             ).fetchall()
         return [r[0] for r in rows]
 
+    def created_between(self, stream: Stream, start: float, end: float, limit: int) -> list[int]:
+        """Ids of a stream's memories made in [start, end), the most recently accessed first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM memories WHERE stream = ? AND created_at >= ? AND created_at < ? "
+                "ORDER BY last_accessed DESC LIMIT ?",
+                (Stream(stream).value, start, end, limit),
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def most_important(self, stream: Stream, limit: int) -> list[int]:
         with self._lock:
             rows = self._db.execute(

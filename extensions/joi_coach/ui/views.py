@@ -70,7 +70,7 @@ def _score_cells(r: Recollection) -> str:
     s = r.score
     return "".join(
         f"<td>{value:.2f}</td>" for value in (s.total, s.relevance, s.lexical, s.recency, s.importance)
-    )
+    ) + ("<td>yes</td>" if s.named_day else "<td></td>")
 
 
 def recalled_html(recalled: Recalled | None) -> str:
@@ -85,11 +85,12 @@ def recalled_html(recalled: Recalled | None) -> str:
             f"{_score_cells(r)}</tr>"
             for r in items
         )
-        body = rows or '<tr><td colspan="7" class="joi-muted">none</td></tr>'
+        body = rows or '<tr><td colspan="8" class="joi-muted">none</td></tr>'
         parts.append(
             f'<div class="joi-recalled-stream"><b>{STREAM_TITLES[stream]}</b>'
             '<table class="joi-table"><thead><tr><th>id</th><th>memory</th><th>total</th>'
-            "<th>relevance</th><th>lexical</th><th>recency</th><th>importance</th></tr></thead>"
+            "<th>relevance</th><th>lexical</th><th>recency</th><th>importance</th>"
+            '<th title="made on a day the message names">named day</th></tr></thead>'
             f"<tbody>{body}</tbody></table></div>"
         )
     return '<div class="joi-recalled">' + "".join(parts) + "</div>"
