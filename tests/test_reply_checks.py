@@ -10,6 +10,7 @@ import pytest
 from joi_coach.cognition.reply_checks import (
     check_reply,
     claims_the_persons_things,
+    copies_the_person,
     dialogue_problems,
     echoes_in_first_person,
     longest_shared_run,
@@ -49,6 +50,8 @@ BAD_LINES = {
     "Hi Tunde! It's great that you're still coming to walk with me.": "talks to someone else",
     "<reflect>": "reads the prompt out",
     "I will definitely try sticking to them and see if it helps.": "the person's voice",
+    'Reflect: "Yes, I did book it for next Thursday."': "starts with a label",
+    "Open question: what helped this week?": "starts with a label",
     "Thank you for giving me the sleep rules.": "the person's voice",
     "": "empty",
 }
@@ -74,6 +77,20 @@ def test_the_persons_words_said_back_in_the_first_person_are_their_voice():
     assert (
         dialogue_problems("You skipped two runs this week. What got in the way?", "Joi", "Sam", message) == []
     )
+
+
+def test_the_persons_message_said_back_word_for_word_in_their_voice_is_their_voice():
+    message = (
+        "yeah done, booked it for next Thursday. exercises have been ok, missed two mornings cos I overslept"
+    )
+    parrot = "Exercises have been ok, but missed two mornings cos I overslept. What else is going on?"
+    assert copies_the_person(parrot, message)
+    assert "the person's voice" in dialogue_problems(parrot, "Joi", "Emeka", message)
+    reflection = "You booked it and kept the exercises going, even with two mornings missed. What helped?"
+    assert not copies_the_person(reflection, message)
+    assert dialogue_problems(reflection, "Joi", "Emeka", message) == []
+    assert not copies_the_person('You said "missed two mornings cos I overslept".', message)  # a quote
+    assert not copies_the_person("So exercises have been ok, even with two missed mornings.", message)
 
 
 def test_the_persons_things_spoken_of_as_jois_own_are_their_voice():

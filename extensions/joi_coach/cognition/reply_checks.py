@@ -73,13 +73,38 @@ def _speaker_names(joi: str, user: str) -> set[str]:
     return {n.lower() for n in (joi, user, *GENERIC_SPEAKERS) if n}
 
 
+# What a small model writes before a line when it reads the speaking guide as a form to fill
+# ("Reflect: …", "Open question: …").
+_TECHNIQUE_LABELS = frozenset(
+    {
+        "reflect",
+        "reflection",
+        "reflective listening",
+        "open question",
+        "question",
+        "affirmation",
+        "affirm",
+        "summary",
+        "response",
+        "reply",
+        "answer",
+        "empathy",
+        "validation",
+        "coach",
+        "therapist",
+    }
+)
+
+
 def starts_with_label(text: str, joi: str, user: str) -> bool:
-    """The text opens with a voice label, a think tag or a speaker's name and a colon."""
+    """The text opens with a voice label, a think tag, or a speaker's name or a talk
+    technique and a colon."""
     stripped = text.lstrip()
     if match_label(stripped[:64]) is not None:
         return True
     found = _LEADING_LABEL.match(stripped)
-    return bool(found and found.group("label").strip().lower() in _speaker_names(joi, user))
+    label = found.group("label").strip().lower() if found else ""
+    return bool(label) and (label in _speaker_names(joi, user) or label in _TECHNIQUE_LABELS)
 
 
 # Words of Joi's own prompt that never belong in what Joi says.
@@ -109,6 +134,33 @@ def echoes_in_first_person(dialogue: str, message: str) -> bool:
     return any(
         word in _FIRST_PERSON and tuple(spoken[i : i + ECHO_WORDS]) in runs for i, word in enumerate(spoken)
     )
+
+
+# A sentence of at least COPIED_MIN_WORDS whose words are nearly all (COPIED_SHARE) in runs of
+# three or more from the person's message, its "I" included, is the message said back in the
+# person's own voice ("…missed two mornings cos I overslept"); "You skipped two runs" is a
+# reflection.
+COPIED_MIN_WORDS = 6
+COPIED_SHARE = 0.8
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def copies_the_person(dialogue: str, message: str) -> bool:
+    """A sentence of the line is the person's message said back nearly word for word, in the
+    first person."""
+    said = words(message)
+    trigrams = {tuple(said[i : i + 3]) for i in range(len(said) - 2)}
+    for sentence in _SENTENCE_END.split(dialogue):
+        spoken = words(sentence)
+        if len(spoken) < COPIED_MIN_WORDS:
+            continue
+        covered = set()
+        for i in range(len(spoken) - 2):
+            if tuple(spoken[i : i + 3]) in trigrams:
+                covered.update((i, i + 1, i + 2))
+        if len(covered) >= COPIED_SHARE * len(spoken) and any(spoken[i] in _FIRST_PERSON for i in covered):
+            return True
+    return False
 
 
 _MY = re.compile(r"\bmy\s+([a-z'-]+)(?:\s+([a-z'-]+))?", re.IGNORECASE)
@@ -185,9 +237,7 @@ def dialogue_problems(dialogue: str, joi: str, user: str, message: str = "") -> 
     greeted = _GREETING.match(text)
     if greeted and greeted.group("name").lower() not in _speaker_names(joi, user) - {joi.lower()}:
         problems.append("talks to someone else")
-    if _SEEKER_PHRASES.search(text) or (
-        message and (echoes_in_first_person(text, message) or claims_the_persons_things(text, message))
-    ):
+    if _SEEKER_PHRASES.search(text) or (message and _in_the_persons_voice(text, message)):
         problems.append("the person's voice")
     about_user = user and user.lower() not in GENERIC_SPEAKERS
     if about_user and re.search(rf"\b{re.escape(user)}(?:'s)?\s+{_THIRD_PERSON_VERBS}\b", text):
@@ -197,6 +247,14 @@ def dialogue_problems(dialogue: str, joi: str, user: str, message: str = "") -> 
     if _META_INTENT.search(text):
         problems.append("a thought spoken aloud")
     return list(dict.fromkeys(problems))
+
+
+def _in_the_persons_voice(text: str, message: str) -> bool:
+    return (
+        echoes_in_first_person(text, message)
+        or claims_the_persons_things(text, message)
+        or copies_the_person(text, message)
+    )
 
 
 def thought_problems(thought: str, user: str) -> list[str]:
