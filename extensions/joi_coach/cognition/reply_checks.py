@@ -154,7 +154,7 @@ def copies_the_person(dialogue: str, message: str) -> bool:
         spoken = words(sentence)
         if len(spoken) < COPIED_MIN_WORDS:
             continue
-        covered = set()
+        covered: set[int] = set()
         for i in range(len(spoken) - 2):
             if tuple(spoken[i : i + 3]) in trigrams:
                 covered.update((i, i + 1, i + 2))
