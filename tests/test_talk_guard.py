@@ -42,6 +42,8 @@ def reason(sentence: str, message: str = VENTING, previous: str = "") -> str:
         ("Thank you so much for sharing that information.", "platitude"),
         ("Thanks for sharing all that with me!", "platitude"),
         ("Thank you for sharing that, Sam.", "platitude"),
+        ("Thank you so much for sharing your new rule!", "platitude"),
+        ("Thanks for sharing your cousin's hen do plan.", "platitude"),
         ("Thank you for your kindness.", "thanks nobody gave"),
         ("Is there anything else I can help you with?", "platitude"),
         ("You're welcome!", "thanks nobody gave"),
@@ -61,6 +63,7 @@ def test_what_a_coach_would_not_say_is_caught(sentence, why):
     "sentence",
     [
         "It sounds like today felt heavy, Sam.",
+        "Thanks for sharing that, it sounds like it was a hard day.",  # a reflection rides on it
         "What got in the way this time?",
         "You're hard on yourself for one missed run.",
         "You should be proud that you keep coming back to it.",
