@@ -201,6 +201,10 @@ def test_a_thought_stopped_after_a_title_goes_on_past_it():
     assert "He said more" not in text and "And more" not in text
     assert backend.calls[1].assistant_prefix.endswith("Sam is worried about seeing Dr.")
     assert "Therapist voice: What would help Sam most now is to name what scares him.\n" in text
+    backend = ScriptedLLM([" seeing Dr. Patel. x", " Patel tomorrow. y", " to talk. z", "What worries you?"])
+    chunks = list(stream_reply(PriorityLLM(backend), CoachSettings().reply, "Joi", "Sam", MESSAGES))
+    after_title = chunks.index((" Pa", True))  # the model's words go on after Joi's full stop
+    assert chunks[after_title - 2 : after_title] == [(" Dr", True), (".", False)]
 
 
 def test_a_thought_that_ends_a_sentence_is_not_continued():

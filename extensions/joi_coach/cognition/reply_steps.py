@@ -254,15 +254,15 @@ def stream_reply(
             yield label, False
             if checked:
                 written = "".join(llm.stream_chat(thinking, step, cancel, so_far))
-                for chunk in _past_abbreviations(llm, thinking, step, cancel, so_far, written):
+                for chunk, _ in _past_abbreviations(llm, thinking, step, cancel, so_far, written):
                     written += chunk
                 written += sentence_closed(written)
             else:
                 written = yield from _unique_thought(
                     llm, thinking, step, cancel, so_far, [*said_before, *wrote, *thoughts]
                 )
-                for chunk in _past_abbreviations(llm, thinking, step, cancel, so_far, written):
-                    yield chunk, True
+                for chunk, generated in _past_abbreviations(llm, thinking, step, cancel, so_far, written):
+                    yield chunk, generated
                     written += chunk
                 if ending := sentence_closed(written):
                     yield ending, False
@@ -315,19 +315,20 @@ def _past_abbreviations(
     cancel: CancelToken | None,
     so_far: str,
     written: str,
-) -> Iterator[str]:
-    """The rest of a thought the sentence stop cut after a title ("… with Dr."): the stop's
-    full stop first, then what the model writes on from it (the stop string itself is never
-    returned, so a cut after "Dr" is told apart by the word; the prefix ends at the full stop, as
-    the model's own tokens would, and the next word brings its space)."""
+) -> Iterator[tuple[str, bool]]:
+    """The rest of a thought the sentence stop cut after a title ("… with Dr."), as (text,
+    generated): the stop's full stop first (Joi's), then what the model writes on from it (the
+    stop string itself is never returned, so a cut after "Dr" is told apart by the word; the
+    prefix ends at the full stop, as the model's own tokens would, and the next word brings its
+    space)."""
     for _ in range(ABBREVIATION_STEPS):
         if not ends_with_abbreviation(written) or (cancel is not None and cancel.cancelled):
             return
         more = "."
-        yield more
+        yield more, False
         for chunk in llm.stream_chat(messages, step, cancel, so_far + written + more):
             more += chunk
-            yield chunk
+            yield chunk, True
         written += more
 
 
