@@ -135,3 +135,25 @@ def test_a_corrupt_profile_fails_clearly_and_alone(tmp_path, embedder):
     assert registry.bank("bob").count() == 1
     assert (broken / STORE_FILE).read_bytes().startswith(b"\x00garbage")  # nothing overwritten
     registry.close()
+
+
+def test_a_memory_an_earlier_prompt_held_stays_while_it_nearly_ranks(tmp_path, embedder):
+    bank = MemoryBank(tmp_path, embedder)
+    fill(bank)
+    query = "I miss my dog and my runs"
+    ranked = [
+        r.memory.id for r in bank.recall(query, {Stream.DIALOGUE: 5}, now=NOW, touch=False)[Stream.DIALOGUE]
+    ]
+    top, second, last = ranked[0], ranked[1], ranked[-1]
+
+    kept = bank.recall(query, {Stream.DIALOGUE: 1}, now=NOW, keep={Stream.DIALOGUE: [second]})
+    assert [r.memory.id for r in kept[Stream.DIALOGUE]] == [top, second]  # top k first, then the kept one
+    assert bank.get([second])[0].last_accessed == NOW  # it is in the prompt: recalled
+    dropped = bank.recall(query, {Stream.DIALOGUE: 1}, now=NOW, touch=False, keep={Stream.DIALOGUE: [last]})
+    assert [r.memory.id for r in dropped[Stream.DIALOGUE]] == [top]  # ranked too low to stay
+    other = bank.recall(query, {Stream.DIALOGUE: 1}, now=NOW, touch=False, keep={Stream.EMPATHETIC: [second]})
+    assert [r.memory.id for r in other[Stream.DIALOGUE]] == [top]  # kept per stream
+    wider = bank.recall(
+        query, {Stream.DIALOGUE: 1}, now=NOW, touch=False, keep={Stream.DIALOGUE: [ranked[2]]}, keep_within=2
+    )
+    assert [r.memory.id for r in wider[Stream.DIALOGUE]] == [top, ranked[2]]

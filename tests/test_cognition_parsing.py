@@ -99,7 +99,8 @@ def test_prompt_keeps_memories_as_quoted_data():
     assert [m["role"] for m in messages] == ["system", "user", "system", "user"]
     assert messages[-1]["content"] == "hello"
     assert quote("x" * 600).endswith('…"')
-    assert how_long_ago(90) == "2 minutes ago" and how_long_ago(3 * 86400) == "3 days ago"
+    assert how_long_ago(90) == how_long_ago(59 * 60) == "within the last hour"  # the same while typing
+    assert how_long_ago(3600) == "1 hour ago" and how_long_ago(3 * 86400) == "3 days ago"
 
 
 def test_settings_round_trip_and_validation():

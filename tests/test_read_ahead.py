@@ -80,8 +80,8 @@ def test_the_prompt_read_for_a_draft_is_the_prompt_its_reply_sends(tmp_path, emb
     coach.prepare("sam", text, user_name="Sam", conversation="today")
     assert coach._warmer.wait_idle(timeout=10)
     [(messages, prefix)] = backend.warmed
-    assert "run 5k three times a week" in messages[-3]["content"]  # the recalled memories are in it
-    assert messages[-2]["content"].startswith("When you speak to Sam next")  # and the speaking guide
+    assert "run 5k three times a week" in messages[-2]["content"]  # the recalled memories are in it
+    assert messages[-3]["content"].startswith("When you speak to Sam next")  # the speaking guide before them
     after = {m.id: m.last_accessed for m in coach.bank("sam").memories(Stream.DIALOGUE, limit=50)}
     assert after == before  # reading ahead marks nothing as recalled
 
@@ -176,4 +176,40 @@ def test_a_draft_read_ahead_leaves_the_reply_only_the_rest_to_read(tmp_path, emb
     total = embedded_llm.count_tokens(prompt)
     assert text and total > 300
     assert read <= 40, f"read {read} of {total} prompt tokens"  # the end of the message and after
+    coach.close()
+
+
+def test_a_memory_the_draft_read_ahead_held_stays_in_the_reply_while_it_nearly_ranks(tmp_path, embedder):
+    """As a message grows word by word, two near-equal memories swap places; the one the draft's
+    prompt held stays beside the new one, so the prompt read ahead still matches (issue 24)."""
+    backend = WarmingLLM([" tired.", " one step.", *[SPOKEN] * 10])
+    coach = coach_with_memories(tmp_path, embedder, backend)
+    worn = NewMemory(
+        Stream.EMPATHETIC,
+        "Sam is worn out by his manager's late meetings.",
+        NOW - 86_400,
+        speaker="Joi",
+        conversation="old",
+    )
+    coach.bank("sam").add([worn], embedder.embed_passages([worn.text]))
+    runner, message = (
+        "Sam misses the runner he used to be.",
+        "My manager kept me late again and I am worn out",
+    )
+
+    bank, settings = coach.bank("sam"), coach.settings_for("sam")
+    _, _, strict = coach.recall(bank, settings, message, "today", NOW, touch=False)
+    assert [r.memory.text for r in strict[Stream.EMPATHETIC]] == [worn.text]  # k = 1: the best only
+
+    coach.prepare("sam", "I miss being a runner", user_name="Sam", conversation="today")
+    assert coach._warmer.wait_idle(timeout=10)
+    draft_messages, _ = backend.warmed[-1]
+    assert runner in draft_messages[-2]["content"] and worn.text not in draft_messages[-2]["content"]
+    recalled, _, _ = collect(coach.reply("sam", message, user_name="Sam", conversation="today"))
+    assert recalled is not None  # the draft's, kept, and the new best:
+    assert sorted(r.memory.text for r in recalled.memories[Stream.EMPATHETIC]) == sorted([runner, worn.text])
+    assert runner in backend.calls[0].messages[-2]["content"]
+    assert worn.text in backend.calls[0].messages[-2]["content"]
+    assert coach._warmer.wait_idle(timeout=10)
+    assert ("sam", "today") not in coach._drafted  # the next message starts afresh
     coach.close()

@@ -71,6 +71,8 @@ from .safety.response import (
 )
 
 log = logging.getLogger(__name__)
+# Memory ids per stream in a prompt read ahead (kept by the next recall where they still nearly rank).
+HeldMemories = dict[Stream, list[int]]
 OWN_LINES_REMEMBERED = 30  # Joi's latest lines and thoughts per stream the spoken line must not repeat
 
 
@@ -152,6 +154,7 @@ class Coach:
         self.thinking = Thinking(self.llm, embedder, self.importance, self.character.name)
         self._worker = BackgroundWorker(self._think_after_reply)
         self._warmer = PromptWarmer(self.llm)
+        self._drafted: dict[tuple[str, str], HeldMemories] = {}  # (profile, conversation) -> last draft's
         self.crisis_lines = crisis_lines or CrisisDirectory.load()
         self.crisis_detector = CrisisDetector(embedder if self.settings.safety.similarity else None)
         self._forget_listeners: list[Callable[[str], None]] = []
@@ -175,7 +178,8 @@ class Coach:
         settings = self.settings_for(profile)
         self._warmer.drop()  # the draft read ahead is this message, or older
         with self.turn_lock(profile):
-            yield from self._turn(bank, settings, message, user_name, conversation, now, cancel)
+            read_ahead = self._drafted.pop((profile, conversation), None)
+            yield from self._turn(bank, settings, message, user_name, conversation, now, cancel, read_ahead)
         self.prepare(profile, "", user_name=user_name, conversation=conversation)
         if settings.background:
             self.queue_thinking(profile)
@@ -222,10 +226,15 @@ class Coach:
         with self.turn_lock(profile):  # after a reply being stored, never beside it
             now = self.clock()
             recalled: dict[Stream, list[Recollection]] = {}
+            key = (profile, conversation)
             if not message:  # the persona and the dialogue so far: what every next prompt starts with
                 history = self.recent_dialogue(bank, settings, conversation)
+                self._drafted.pop(key, None)
             else:
-                history, _, recalled = self.recall(bank, settings, message, conversation, now, touch=False)
+                history, _, recalled = self.recall(
+                    bank, settings, message, conversation, now, touch=False, keep=self._drafted.get(key)
+                )
+                self._drafted[key] = held_memories(recalled)
             messages = self.turn_messages(bank, settings, user_name, recalled, history, message, now)
         guided = settings.prime_format and self.llm.supports_prefix
         return first_step(messages, self.character.name, user_name, guided)
@@ -296,7 +305,9 @@ class Coach:
         conversation: str,
         now: float | None,
         cancel: CancelToken | None,
+        read_ahead: HeldMemories | None = None,
     ) -> Iterator[Event]:
+        """One turn; ``read_ahead``: the memories of the draft's prompt read while the person typed."""
         started = time.perf_counter()
         now = self.clock() if now is None else now
         assessed = self.assess(bank, settings, message, user_name, conversation, now)
@@ -304,7 +315,9 @@ class Coach:
         timings = {"safety": (time.perf_counter() - started) * 1000}
         if signal is not None and card is not None:
             yield CareShown(signal, card)
-        history, query_vector, recalled = self.recall(bank, settings, message, conversation, now)
+        history, query_vector, recalled = self.recall(
+            bank, settings, message, conversation, now, keep=read_ahead
+        )
         timings["recall"] = (time.perf_counter() - started) * 1000
         yield Recalled(recalled)
 
@@ -533,8 +546,11 @@ class Coach:
         now: float,
         *,
         touch: bool = True,
+        keep: HeldMemories | None = None,
     ) -> tuple[list[Memory], np.ndarray, dict[Stream, list[Recollection]]]:
-        """(recent dialogue, the message's query vector, what it recalls beyond that dialogue)."""
+        """(recent dialogue, the message's query vector, what it recalls beyond that dialogue);
+        ``keep``: what the last draft's prompt held, kept where it still nearly ranks
+        (:meth:`MemoryBank.recall`), so the prompt read ahead still matches."""
         history = self.recent_dialogue(bank, settings, conversation)
         query_vector = self.query_vector(message)
         recalled = bank.recall(
@@ -544,6 +560,7 @@ class Coach:
             query_vector=query_vector,
             exclude=[m.id for m in history],
             touch=touch,
+            keep=keep,
         )
         return history, query_vector, recalled
 
@@ -780,6 +797,11 @@ class Coach:
         # Never leave the worker generating on a model that is about to go away.
         self.stop_thinking()
         self._profiles.close()
+
+
+def held_memories(recalled: dict[Stream, list[Recollection]]) -> HeldMemories:
+    """The memory ids of each stream in a recall, for :meth:`Coach.recall`'s ``keep``."""
+    return {stream: [r.memory.id for r in items] for stream, items in recalled.items() if items}
 
 
 def plan_frame(cue: PlanCue | None) -> LineFrame | None:

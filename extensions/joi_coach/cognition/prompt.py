@@ -22,8 +22,16 @@ STREAM_ORDER = (Stream.REFLECTION, Stream.DIALOGUE, Stream.EMPATHETIC, Stream.TH
 
 
 def how_long_ago(seconds: float) -> str:
+    """'within the last hour', '5 hours ago', '3 days ago', '4 months ago'.
+
+    No minutes: a memory a minute old would read "1 minute ago" in the draft's prompt and
+    "2 minutes ago" when the message is sent, and the prompt read ahead would no longer match
+    from that line on (each recent memory crosses a minute about every minute; an hour, once).
+    """
     minutes = max(seconds, 0) / 60
-    for limit, unit, size in ((60, "minute", 1), (48 * 60, "hour", 60), (60 * 24 * 60, "day", 1440)):
+    if minutes < 60:
+        return "within the last hour"
+    for limit, unit, size in ((48 * 60, "hour", 60), (60 * 24 * 60, "day", 1440)):
         if minutes < limit:
             value = max(1, round(minutes / size))
             return f"{value} {unit}{'s' if value != 1 else ''} ago"
@@ -111,7 +119,19 @@ def build_messages(
         {"role": "assistant" if memory.speaker == character.name else "user", "content": memory.text}
         for memory in history
     ]
-    return compose_messages(persona, said, memory_block(recalled, user, now, character.name) + plans, message)
+    return compose_messages(
+        persona, said, remembered_block(recalled, user, now, character.name, plans), message
+    )
+
+
+def remembered_block(
+    recalled: dict[Stream, list[Recollection]], user: str, now: float, character: str = "Joi", plans: str = ""
+) -> str:
+    """What the prompt holds beside the dialogue: ``plans`` (the active goals and commitments,
+    steady while the person types), then the recalled memories, which change from one draft
+    of the message to the next. Last, a changed memory leaves the model only itself and the
+    message to read again (:mod:`..llm.warming`)."""
+    return plans + memory_block(recalled, user, now, character)
 
 
 def compose_messages(

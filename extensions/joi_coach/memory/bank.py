@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -331,12 +331,26 @@ class MemoryBank:
         query_vector: np.ndarray | None = None,
         exclude: Sequence[int] = (),
         touch: bool = True,
+        keep: Mapping[Stream, Collection[int]] | None = None,
+        keep_within: int = 1,
     ) -> dict[Stream, list[Recollection]]:
-        """Top-k memories of each stream for ``query`` (one query embedding for all streams)."""
+        """Top-k memories of each stream for ``query`` (one query embedding for all streams).
+
+        ``keep``: memories an earlier prompt held (the draft read ahead while the person
+        typed). Each stays, after the top k, while it still ranks within k + ``keep_within``:
+        two near-equal memories that swap places as a message grows word by word then leave
+        the prompt as it was read, instead of changing it at every other word.
+        """
         now = time.time() if now is None else now
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
-        recalled = self._retriever.retrieve_many(k_per_stream, query, query_vector, now, exclude=exclude)
+        held = {Stream(s): set(ids) for s, ids in (keep or {}).items() if ids}
+        wanted = {s: k + keep_within if k > 0 and Stream(s) in held else k for s, k in k_per_stream.items()}
+        recalled = self._retriever.retrieve_many(wanted, query, query_vector, now, exclude=exclude)
+        for stream, items in recalled.items():
+            k = k_per_stream[stream]
+            if len(items) > k:
+                recalled[stream] = items[:k] + [r for r in items[k:] if r.memory.id in held.get(stream, ())]
         if touch:  # one write for all streams: recalling refreshes last access
             self._store.touch([r.memory.id for items in recalled.values() for r in items], now)
         return recalled

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..coach import Coach
-from ..cognition.prompt import compose_messages, memory_block
+from ..cognition.prompt import compose_messages, remembered_block
 from ..cognition.reply_format import THINK_OPEN
 from ..cognition.text_input import InputError, clean_message
 from ..cognition.voices import parse_reply
@@ -118,8 +118,8 @@ def reply_in_steps(
     character = coach.character.name
     names = tuple(n for n in (str(state.get("name2") or ""), character, turn.user_name) if n)
     history = host_history(state, turn.message is None, names, settings.history_messages)
-    remembered = memory_block(turn.recalled, turn.user_name, now, character)
-    remembered += coach.plans_in_prompt(bank, settings, turn.user_name, now)
+    plans = coach.plans_in_prompt(bank, settings, turn.user_name, now)
+    remembered = remembered_block(turn.recalled, turn.user_name, now, character, plans)
     messages = compose_messages(persona_of(coach, turn, state), history, remembered, message)
     backend = PriorityLLM(InlineHostGeneration(state, generate))
     exclude = turn.message_id if turn.message_id is not None else stored_message_id(coach, turn, message)

@@ -53,7 +53,7 @@ from typing import Any
 
 from ..coach import Assessment, Coach
 from ..cognition.plan_use import PlanCue
-from ..cognition.prompt import memory_block
+from ..cognition.prompt import remembered_block
 from ..cognition.reply_format import EMPATHETIC_LABEL, THINK_CLOSE, THINK_OPEN, labelled_thoughts
 from ..cognition.text_input import MAX_MESSAGE_CHARS, InputError, clean_message
 from ..cognition.voices import ParsedReply, parse_reply
@@ -568,11 +568,9 @@ class WebuiTurns:
         now = self.clock()
         if query:
             turn.recalled = self._recall(turn, query, now)
-        remembered = memory_block(turn.recalled, turn.user_name, now, self.coach.character.name)
         bank = self.coach.bank(turn.profile)
-        remembered += self.coach.plans_in_prompt(
-            bank, self.coach.settings_for(turn.profile), turn.user_name, now
-        )
+        plans = self.coach.plans_in_prompt(bank, self.coach.settings_for(turn.profile), turn.user_name, now)
+        remembered = remembered_block(turn.recalled, turn.user_name, now, self.coach.character.name, plans)
         instruction = turn.instruction()
         extra = remembered + (f"\n\n{instruction}" if instruction else "")
         if state.get("mode") in CHAT_MODES:
