@@ -80,8 +80,8 @@ def test_the_prompt_read_for_a_draft_is_the_prompt_its_reply_sends(tmp_path, emb
     coach.prepare("sam", text, user_name="Sam", conversation="today")
     assert coach._warmer.wait_idle(timeout=10)
     [(messages, prefix)] = backend.warmed
-    assert "run 5k three times a week" in messages[-2]["content"]  # the recalled memories are in it
-    assert messages[-3]["content"].startswith("When you speak to Sam next")  # the speaking guide before them
+    assert "run 5k three times a week" in messages[-3]["content"]  # the recalled memories are in it
+    assert messages[-2]["content"].startswith("When you speak to Sam next")  # and the speaking guide
     after = {m.id: m.last_accessed for m in coach.bank("sam").memories(Stream.DIALOGUE, limit=50)}
     assert after == before  # reading ahead marks nothing as recalled
 
@@ -132,6 +132,23 @@ def test_a_newer_draft_replaces_the_one_being_read_and_a_reply_stops_it():
     warmer.close()
 
 
+def test_the_draft_being_read_reads_on_until_the_newer_one_settles():
+    """The next word does not stop the reading at once: what the drafts share keeps being read."""
+    backend = WarmingLLM([], chunks=60, chunk_seconds=0.05)
+    llm = PriorityLLM(backend, idle_before_background=0.0)
+    warmer = PromptWarmer(llm, settle=0.4)
+    warmer.offer(lambda: ([{"role": "user", "content": "I skipped"}], ""))
+    time.sleep(0.6)  # settled, and reading
+    warmer.offer(lambda: ([{"role": "user", "content": "I skipped my run"}], ""))
+    time.sleep(0.2)
+    assert backend.stopped == 0  # still reading the older draft
+    time.sleep(0.5)
+    assert backend.stopped == 1  # stopped once the newer one settled; the newer one is read now
+    warmer.drop()
+    assert warmer.wait_idle(timeout=10) and backend.stopped == 2
+    warmer.close()
+
+
 def test_background_thinking_gives_way_to_a_warm_and_waits_for_a_pause_in_typing():
     backend = WarmingLLM(["x" * 400], chunk_size=1, delay=0.01)
     llm = PriorityLLM(backend, idle_before_background=0.5)
@@ -164,6 +181,7 @@ def test_a_draft_read_ahead_leaves_the_reply_only_the_rest_to_read(tmp_path, emb
     coach.prepare("sam", draft, user_name="Sam")
     assert coach._warmer.wait_idle(timeout=120) and coach._warmer.warmed == 1
     ctx = embedded_llm._llama._ctx.ctx
+    llama_cpp.llama_synchronize(ctx)  # the warm's reading is counted when the context syncs
     llama_cpp.llama_perf_context_reset(ctx)
     reply = coach.draft_prompt("sam", final, "Sam", "default")
     assert reply is not None
@@ -204,12 +222,35 @@ def test_a_memory_the_draft_read_ahead_held_stays_in_the_reply_while_it_nearly_r
     coach.prepare("sam", "I miss being a runner", user_name="Sam", conversation="today")
     assert coach._warmer.wait_idle(timeout=10)
     draft_messages, _ = backend.warmed[-1]
-    assert runner in draft_messages[-2]["content"] and worn.text not in draft_messages[-2]["content"]
+    assert runner in draft_messages[-3]["content"] and worn.text not in draft_messages[-3]["content"]
     recalled, _, _ = collect(coach.reply("sam", message, user_name="Sam", conversation="today"))
     assert recalled is not None  # the draft's, kept, and the new best:
     assert sorted(r.memory.text for r in recalled.memories[Stream.EMPATHETIC]) == sorted([runner, worn.text])
-    assert runner in backend.calls[0].messages[-2]["content"]
-    assert worn.text in backend.calls[0].messages[-2]["content"]
+    assert runner in backend.calls[0].messages[-3]["content"]
+    assert worn.text in backend.calls[0].messages[-3]["content"]
     assert coach._warmer.wait_idle(timeout=10)
     assert ("sam", "today") not in coach._drafted  # the next message starts afresh
     coach.close()
+
+
+@pytest.mark.llm
+def test_a_draft_read_ahead_is_saved_only_when_background_work_reads_over_it(embedded_llm):
+    """Saving a state takes about 50 ms: not at each word, only before it would be lost."""
+    from joi_coach.llm.priority import BackgroundToken
+
+    draft = [
+        {"role": "system", "content": "You are Joi, a warm coach."},
+        {"role": "user", "content": "I skipped my run again this morning and honestly I am " * 6},
+    ]
+    cache = embedded_llm._llama.cache
+    cache.clear()
+    assert embedded_llm.warm(draft, CancelToken())
+    assert cache.n_states == 0  # read, and held only in the KV cache
+    read = tuple(embedded_llm._llama.input_ids[: embedded_llm._llama.n_tokens].tolist())
+    rating = [{"role": "user", "content": "Rate 1 to 10: I had cereal."}]
+    "".join(
+        embedded_llm.stream_chat(rating, GenerationParams(max_tokens=2, temperature=0), BackgroundToken())
+    )
+    assert read in cache._states  # saved before the background prompt read over it
+    assert embedded_llm.warm(draft, CancelToken())
+    assert embedded_llm.prefill_resumed_at == len(read)  # so the draft is not read again

@@ -212,22 +212,3 @@ def test_a_thought_that_ends_a_sentence_is_not_continued():
         [" saying no. Then more.", " to be heard.", "I hear you, Sam. What matters most?"]
     )
     assert "Sam is saying no.\n" in text and len(backend.calls) == 3
-
-
-def test_the_guide_comes_before_the_notes_that_change_and_a_turns_note_just_before_the_message():
-    """Memories recalled anew by the next word of a draft leave the guide read (issue 24)."""
-    remembered = {"role": "system", "content": "<plans>…</plans> What you remember: <memories>…</memories>"}
-    messages = [*MESSAGES[:-1], remembered, MESSAGES[-1]]
-    guided = with_guide(messages, "Joi", "Sam", note="Ask how the plan went.")
-    assert [m["content"][:12] for m in guided] == [
-        "You are Joi.",
-        MESSAGES[1]["content"][:12],
-        "When you spe",
-        "<plans>…</pl",
-        "Ask how the ",
-        "I skipped tw",
-    ]
-    first_turn = with_guide([MESSAGES[0], remembered, MESSAGES[-1]], "Joi", "Sam")
-    assert first_turn[0] == MESSAGES[0] and first_turn[1]["content"].startswith("When you speak to Sam")
-    assert with_guide([MESSAGES[0], MESSAGES[-1]], "Joi", "Sam")[1]["content"].startswith("When you speak")
-

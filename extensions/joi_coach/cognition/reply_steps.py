@@ -116,22 +116,20 @@ def speaking_guide(name: str, user: str) -> str:
 
 
 def with_guide(messages: list, name: str, user: str, note: str = "") -> list:
-    """The prompt of a reply in steps: the conversation, then :func:`speaking_guide` before the
-    notes that precede the person's message (plans, recalled memories), and a turn's ``note``
-    for the thoughts just before the message.
+    """The prompt of a reply in steps: the conversation, then :func:`speaking_guide` (and a turn's
+    ``note`` for the thoughts) just before the person's message.
 
-    There, not in the notes read after the thoughts, the guide is read with the rest of the
-    prompt: ahead, while the person types (:mod:`..llm.warming`), or cached, where the spoken
-    line's notes must be read after the thoughts while the person waits. Before the recalled
-    memories, it stays read when a new word of the message recalls another memory.
+    There, not in the notes read after the thoughts, it is read with the rest of the prompt:
+    ahead, while the person types (:mod:`..llm.warming`), or cached, where the spoken line's
+    notes must be read after the thoughts while the person waits. (Placed before the recalled
+    memories, it would stay read when the next word of a draft recalls another memory; there
+    the embedded model wrote longer thoughts, and the first spoken word came later.)
     """
     *before, last = messages
-    at = len(before)
-    while at > 1 and before[at - 1]["role"] == "system":  # the notes after the dialogue, not the persona
-        at -= 1
-    guide = {"role": "system", "content": speaking_guide(name, user)}
-    late = [{"role": "system", "content": note}] if note else []
-    return [*before[:at], guide, *before[at:], *late, last]
+    late = [{"role": "system", "content": speaking_guide(name, user)}]
+    if note:
+        late.append({"role": "system", "content": note})
+    return [*before, *late, last]
 
 
 def first_step(messages: list, name: str, user: str, guided: bool) -> tuple[list, str]:

@@ -63,6 +63,7 @@ class EmbeddedLLM:
         self.last_prefill: tuple[int, int] = (0, 0)
         self.prefill_resumed_at = 0
         self._warm_key: tuple[int, ...] = ()  # the saved state of the last draft read ahead
+        self._warm_unsaved = False  # the KV cache holds a draft read ahead, not yet saved
         try:
             self._llama = LeanLlama(
                 model_path=str(path),
@@ -97,11 +98,11 @@ class EmbeddedLLM:
                     f"prompt of {len(tokens)} tokens plus {params.max_tokens} to generate exceeds the "
                     f"context window of {self.n_ctx}"
                 )
-            if (
-                cancel is not None
-                and getattr(cancel, "preemptible", False)
-                and not self._prefill(tokens, cancel)
-            ):
+            background = cancel is not None and getattr(cancel, "preemptible", False)
+            if background:
+                self._keep_warm_state(tokens)
+            self._warm_unsaved = False
+            if background and cancel is not None and not self._prefill(tokens, cancel):
                 return
             stream = cast(
                 Generator[Any, None, None],
@@ -137,15 +138,30 @@ class EmbeddedLLM:
             tokens = self._prompt_tokens(prompt)
             if len(tokens) >= self.n_ctx:
                 return False
-            whole = self._prefill(tokens, cancel)
-            llama = self._llama
-            key = tuple(llama.input_ids[: llama.n_tokens].tolist())
-            if self._warm_key and self._warm_key != key and llama.cache is not None:
-                # An older draft's state: the newer one serves the message; keep the room for
-                # the states of background work cut short.
-                cast(Any, llama.cache).discard(self._warm_key)
-            self._warm_key = key
+            whole = self._prefill(tokens, cancel, save=False)
+            self._warm_unsaved = self._llama.n_tokens > 0
             return whole
+
+    def _keep_warm_state(self, tokens: list[int]) -> None:
+        """Save the draft read ahead before background work reads over it (``tokens``).
+
+        Saved only then, not each time a warm stops: the person's next word stops it about
+        twice a second, and a state (about 40 MB) takes some 50 ms to save, time the next draft,
+        or the reply, would wait for. Only the newest draft's state is kept: it serves the message.
+        """
+        from llama_cpp import Llama
+
+        llama = self._llama
+        if not self._warm_unsaved or llama.cache is None:
+            return
+        self._warm_unsaved = False
+        key = tuple(llama.input_ids[: llama.n_tokens].tolist())
+        if Llama.longest_token_prefix(key, tokens) >= len(key):
+            return  # the background prompt goes on from the draft: nothing is read over
+        if self._warm_key and self._warm_key != key:
+            cast(Any, llama.cache).discard(self._warm_key)
+        llama.cache[list(key)] = llama.save_state()
+        self._warm_key = key
 
     def _bias_against(self, avoid: tuple[str, ...]) -> dict[int, float] | None:
         """A logit bias that rules out the single tokens spelling these words (any case, with or without a space)."""
@@ -164,7 +180,7 @@ class EmbeddedLLM:
         """The prompt's tokens as ``create_completion`` reads them (its BOS, special tokens)."""
         return self._llama.tokenize(prompt.encode("utf-8"), special=True)
 
-    def _prefill(self, tokens: list[int], cancel: CancelToken) -> bool:
+    def _prefill(self, tokens: list[int], cancel: CancelToken, save: bool = True) -> bool:
         """Read a background prompt in small chunks, stopping as soon as a reply waits.
 
         llama.cpp cannot be interrupted inside one evaluation, and a long prompt is read in
@@ -172,7 +188,8 @@ class EmbeddedLLM:
         chunk. When stopped, the part read so far is kept in the prompt-state cache, so the
         retry after the reply resumes there instead of starting over (between messages there
         is often too little time to read a whole background prompt at once). The completion
-        that follows starts where this stopped. Returns False when cancelled.
+        that follows starts where this stopped. Returns False when cancelled. ``save``: False for
+        a warm, whose state is saved only when background work is about to read over it.
         """
         from llama_cpp import Llama
 
@@ -198,14 +215,14 @@ class EmbeddedLLM:
         self.prefill_resumed_at = done
         while done < last:
             if cancel.cancelled:
-                if llama.cache is not None and done > 0:
+                if save and llama.cache is not None and done > 0:
                     llama.cache[tokens[:done]] = llama.save_state()
                 self.last_prefill = (done, len(tokens))
                 return False
             chunk = tokens[done : min(done + PREFILL_CHUNK, last)]
             llama.eval(chunk)
             done += len(chunk)
-        if llama.cache is not None and done > self.prefill_resumed_at:
+        if save and llama.cache is not None and done > self.prefill_resumed_at:
             # Also keep the whole prompt read: if the answer is cut short by a reply, the
             # retry only has to generate.
             llama.cache[tokens[:done]] = llama.save_state()

@@ -36,6 +36,24 @@ class BackgroundToken(CancelToken):
     preemptible = True
 
 
+class WarmToken(BackgroundToken):
+    """The cancel token of a warm: stopped at once, or from a moment on (:meth:`stop_at`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._deadline: float | None = None
+
+    def stop_at(self, deadline: float) -> None:
+        """Stop at the next chunk of prompt after ``deadline`` (``time.monotonic``); a later
+        deadline replaces an earlier one."""
+        self._deadline = deadline
+
+    @property
+    def cancelled(self) -> bool:
+        deadline = self._deadline
+        return super().cancelled or (deadline is not None and time.monotonic() >= deadline)
+
+
 class PriorityLLM:
     """Wraps a backend; ``stream_chat`` is foreground, ``stream_background`` yields to it."""
 
@@ -50,7 +68,7 @@ class PriorityLLM:
         self._busy = False
         self._foreground_waiting = 0
         self._background_token: CancelToken | None = None
-        self._warm_token: CancelToken | None = None  # the newest warm asked for (waiting or reading)
+        self._warm_token: WarmToken | None = None  # the newest warm asked for (waiting or reading)
         self._warm_waiting = 0
         self._holder = threading.local()
         self.can_warm = callable(getattr(backend, "warm", None))
@@ -153,7 +171,7 @@ class PriorityLLM:
         warm = getattr(self.backend, "warm", None)
         if not callable(warm):
             return False
-        token = BackgroundToken()
+        token = WarmToken()
         with self._turn:
             if self._warm_token is not None:
                 self._warm_token.cancel()
@@ -166,11 +184,15 @@ class PriorityLLM:
         finally:
             self._release(foreground=typing)
 
-    def stop_warming(self) -> None:
-        """Stop the warm in flight or waiting (the draft it reads changed, or was sent)."""
+    def stop_warming(self, after: float = 0.0) -> None:
+        """Stop the warm in flight or waiting (the draft it reads was sent, or changed); ``after``
+        seconds from now: it reads on meanwhile (what the next draft shares with it stays read)."""
         with self._turn:
             if self._warm_token is not None:
-                self._warm_token.cancel()
+                if after > 0:
+                    self._warm_token.stop_at(time.monotonic() + after)
+                else:
+                    self._warm_token.cancel()
                 self._turn.notify_all()
 
     @contextmanager

@@ -5,8 +5,8 @@ most of the wait before Joi's first word. While the person types, :class:`Prompt
 builds the prompt as it would be for the draft so far and has the model read it at low
 priority (:meth:`~.priority.PriorityLLM.warm`); when the message is sent, the reply's
 prompt shares all of it up to where the final words differ from the draft, and the model
-reads only the rest. Each new draft replaces the one being read: the part both share stays
-read.
+reads only the rest. Each new draft replaces the one being read once it settles (until then
+the older one reads on): the part both share stays read.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ class PromptWarmer:
             if self._thread is None:  # a backend that cannot warm is never offered a prompt
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
-        self.llm.stop_warming()
+        # The prompt being read stops when this draft settles, not now: until then it reads on,
+        # and most of what it reads (all but the message's last words) the new draft shares.
+        self.llm.stop_warming(after=self.settle)
 
     def drop(self) -> None:
         """Forget the prompt offered and stop the one being read (the message is being sent)."""
