@@ -61,7 +61,9 @@ def upload(page, path: Path, tries: int = 3) -> None:
     is in the box, gradio 4 removes the file input.
     """
     box, chooser = "#joi-import-file", "#joi-import-file input[type=file]"
-    shows_name = "([box, name]) => document.querySelector(box).innerText.includes(name)"
+    # gradio 4 shows the name as two spans ("good", ".json") whose text once read "good .json" (a
+    # full run failed so with the file shown): the name is looked for in the markup's attributes.
+    shows_name = '([box, name]) => document.querySelector(box).innerHTML.includes(`"${name}"`)'
     for attempt in range(1, tries + 1):
         if page.evaluate(shows_name, [box, path.name]):
             break
