@@ -129,8 +129,8 @@ def remembered_block(
 ) -> str:
     """What the prompt holds beside the dialogue: ``plans`` (the active goals and commitments,
     steady while the person types), then the recalled memories, which change from one draft
-    of the message to the next. Last, a changed memory leaves the model only itself and the
-    message to read again (:mod:`..llm.warming`)."""
+    of the message to the next: a changed memory makes the model read again only what follows
+    it (:mod:`..llm.warming`), no longer the plans."""
     return plans + memory_block(recalled, user, now, character)
 
 
