@@ -254,3 +254,13 @@ def test_a_draft_read_ahead_is_saved_only_when_background_work_reads_over_it(emb
     assert read in cache._states  # saved before the background prompt read over it
     assert embedded_llm.warm(draft, CancelToken())
     assert embedded_llm.prefill_resumed_at == len(read)  # so the draft is not read again
+
+    cache.clear()  # a foreground prompt about something else (the crisis screen's question)
+    assert embedded_llm.warm(draft, CancelToken())
+    "".join(embedded_llm.stream_chat(rating, GenerationParams(max_tokens=2, temperature=0)))
+    assert read in cache._states
+    cache.clear()  # the reply to the draft's message goes on from it: nothing to save
+    assert embedded_llm.warm(draft, CancelToken())
+    sent = [draft[0], {"role": "user", "content": draft[1]["content"] + "tired."}]
+    "".join(embedded_llm.stream_chat(sent, GenerationParams(max_tokens=2, temperature=0)))
+    assert read not in cache._states

@@ -112,8 +112,8 @@ def build_messages(
     now: float,
     plans: str = "",
 ) -> list[ChatMessage]:
-    """Persona, the recent dialogue (stored memories), what was recalled (and ``plans``: the
-    block of active goals and commitments), then the message."""
+    """Persona, the recent dialogue (stored memories), ``plans`` (the block of active goals and
+    commitments) and what was recalled (:func:`remembered_block`), then the message."""
     persona = character.fill(character.context, user).strip()
     said: list[ChatMessage] = [
         {"role": "assistant" if memory.speaker == character.name else "user", "content": memory.text}

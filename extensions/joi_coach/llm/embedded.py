@@ -98,11 +98,12 @@ class EmbeddedLLM:
                     f"prompt of {len(tokens)} tokens plus {params.max_tokens} to generate exceeds the "
                     f"context window of {self.n_ctx}"
                 )
-            background = cancel is not None and getattr(cancel, "preemptible", False)
-            if background:
-                self._keep_warm_state(tokens)
-            self._warm_unsaved = False
-            if background and cancel is not None and not self._prefill(tokens, cancel):
+            self._keep_warm_state(tokens)
+            if (
+                cancel is not None
+                and getattr(cancel, "preemptible", False)
+                and not self._prefill(tokens, cancel)
+            ):
                 return
             stream = cast(
                 Generator[Any, None, None],
@@ -143,11 +144,13 @@ class EmbeddedLLM:
             return whole
 
     def _keep_warm_state(self, tokens: list[int]) -> None:
-        """Save the draft read ahead before background work reads over it (``tokens``).
+        """Save the draft read ahead before a prompt that keeps less than half of it (``tokens``:
+        background work, the crisis screen's question to the model) reads over it.
 
         Saved only then, not each time a warm stops: the person's next word stops it about
         twice a second, and a state (about 40 MB) takes some 50 ms to save, time the next draft,
-        or the reply, would wait for. Only the newest draft's state is kept: it serves the message.
+        or the reply (which goes on from the draft), would wait for. Only the newest draft's
+        state is kept: it serves the message.
         """
         from llama_cpp import Llama
 
@@ -156,8 +159,8 @@ class EmbeddedLLM:
             return
         self._warm_unsaved = False
         key = tuple(llama.input_ids[: llama.n_tokens].tolist())
-        if Llama.longest_token_prefix(key, tokens) >= len(key):
-            return  # the background prompt goes on from the draft: nothing is read over
+        if 2 * Llama.longest_token_prefix(key, tokens) >= len(key):
+            return  # the reply to the draft's message, or a prompt that goes on from it
         if self._warm_key and self._warm_key != key:
             cast(Any, llama.cache).discard(self._warm_key)
         llama.cache[list(key)] = llama.save_state()
