@@ -7,7 +7,15 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from joi_coach.cognition.voices import PREAMBLE_LIMIT, Section, VoiceParser, match_label, parse_reply, unquote
+from joi_coach.cognition.voices import (
+    PREAMBLE_LIMIT,
+    Section,
+    VoiceDelta,
+    VoiceParser,
+    match_label,
+    parse_reply,
+    unquote,
+)
 
 
 def stream(text: str, cuts: list[int]) -> tuple[dict[Section, str], object]:
@@ -147,3 +155,27 @@ def test_thoughts_inside_think_tags_and_bracketed_like_the_format_are_unwrapped(
     assert (
         parse_reply("Empathetic voice: tired (very)\n</think> Rest (a little).").empathetic == "tired (very)"
     )
+
+
+def test_a_line_that_starts_no_label_is_shown_before_it_ends():
+    parser = VoiceParser()
+    parser.feed("<think>\nEmpathetic voice: Sam is tired.\n</think>\n")
+    shown = parser.feed("Hi Sam!")
+    assert [(d.section, d.text) for d in shown] == [(Section.DIALOGUE, "Hi Sam!")]
+    assert parser.feed(" I hear") == [VoiceDelta(Section.DIALOGUE, " I hear")]
+
+
+def test_a_line_that_may_still_become_a_label_waits():
+    for start, label in [
+        ("Th", "Therapist voice: ask."),
+        ("Joi", "Joi (warmly): hi"),
+        ("**Empathetic", "**Empathetic voice:** sad"),
+        ("Inner Theoretical", "Inner Theoretical Therapist Voice: ask"),
+        ("Coaching", "Coaching voice: ask"),
+        ("<th", "<think>"),
+    ]:
+        parser = VoiceParser()
+        parser.feed("<think>\nEmpathetic voice: Sam is tired.\n</think>\n")
+        assert parser.feed(start) == [], start
+        parser.feed(label[len(start) :] + "\n")
+        assert not parser.result().dialogue.startswith(start), label

@@ -44,6 +44,34 @@ _THERAPEUTIC = (
     r"|clinical|analytical|reasoning)(?:\s+(?:voice|thoughts?))?"
 )
 _DIALOGUE = r"joi|dialogue|response|reply|answer|coach|joi\s+says"
+# Every word a label above can start with: a line whose first word is another is no label,
+# and the parser need not wait for the rest of the line to show it.
+_LABEL_FIRST_WORDS = frozenset(
+    [
+        "inner",
+        "theoretical",
+        "empathetic",
+        "empathic",
+        "empathy",
+        "emotional",
+        "heart",
+        "therapist",
+        "therapeutic",
+        "therapy",
+        "coach",
+        "coaching",
+        "clinical",
+        "analytical",
+        "reasoning",
+        "joi",
+        "dialogue",
+        "response",
+        "reply",
+        "answer",
+    ]
+)
+_OPENERS = re.compile(r"[ \t]*(?:[#>*_\-•]+[ \t]*)*")
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
 _LABEL = re.compile(
     r"^[ \t]*(?:[#>*_\-•]+[ \t]*)*"  # markdown heading / quote / bullet / emphasis openers
     rf"(?:(?P<empathetic>{_EMPATHETIC})|(?P<therapeutic>{_THERAPEUTIC})|(?P<dialogue>{_DIALOGUE}))"
@@ -191,6 +219,8 @@ class VoiceParser:
             return label, True  # the label is complete: more text cannot change it
         if label is None and (":" in window or "：" in window):
             return None, True  # the first colon did not close a label, so no later one can
+        if label is None and _cannot_start_label(window):
+            return None, True  # "I hear you." or "Hi Sam!": shown now, not when the line ends
         return None, False
 
     def _drain(self, final: bool) -> list[VoiceDelta]:
@@ -217,6 +247,21 @@ class VoiceParser:
                 continue
             self._content(text, deltas)
         return deltas
+
+
+def _cannot_start_label(head: str) -> bool:
+    """Whether the start of a line already rules out every label and think tag: its first
+    word (after any markdown openers) is complete and starts no label, or is no word at all."""
+    rest = head[_OPENERS.match(head).end() :]  # type: ignore[union-attr]
+    if not rest or rest.startswith("<"):
+        return False  # nothing to go on yet, or perhaps a think tag: decided by the usual rules
+    word = _FIRST_WORD.match(rest)
+    if word is None:
+        return True  # a digit, a quote mark, an ellipsis: no label starts so
+    first = word.group(0).lower()
+    if word.end() < len(rest):
+        return first not in _LABEL_FIRST_WORDS
+    return not any(label.startswith(first) for label in _LABEL_FIRST_WORDS)
 
 
 def parse_reply(text: str) -> ParsedReply:
