@@ -3,17 +3,21 @@
 For fast tests of the coach's orchestration (the steps of a reply, retries, cancellation);
 the real-model tests stay the acceptance layer. Each ``stream_chat`` call takes the next
 scripted completion, cuts it at the first stop string (as llama.cpp and OpenAI servers do:
-the stop string itself is not returned), and streams it in small chunks, stopping quietly
-when cancelled. Every call is recorded.
+the stop string itself is not returned) and after ``max_tokens`` tokens (a word, with the
+space before it, or a mark counts as one token here), and streams it in small chunks,
+stopping quietly when cancelled. Every call is recorded.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 from joi_coach.llm.base import CancelToken, ChatMessage, GenerationParams, LLMError
+
+_TOKEN = re.compile(r"\s*[\w']+|\s*[^\w\s]|\s+")
 
 
 @dataclass
@@ -45,6 +49,9 @@ class ScriptedLLM:
         text = self.completions.pop(0)
         cut = min((i for i in (text.find(s) for s in params.stop if s) if i >= 0), default=len(text))
         text = text[:cut]
+        tokens = _TOKEN.findall(text)
+        if len(tokens) > params.max_tokens:
+            text = "".join(tokens[: params.max_tokens])
         for start in range(0, len(text), self.chunk_size):
             if cancel is not None and cancel.cancelled:
                 return

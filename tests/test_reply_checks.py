@@ -332,3 +332,25 @@ def test_the_judge_reads_the_mi_rubric_and_the_conversation_before_the_reply():
     assert prompt.rstrip().endswith('"That sounds frustrating. What got in the way?"')
     means = coach_eval.judge_means([rated, {"partnership": 3}])
     assert means == {"cultivating_change_talk": 4, "softening_sustain_talk": 3, "partnership": 4}
+
+
+def test_the_guard_stops_a_copy_as_it_is_written_and_keeps_the_words_before_it():
+    earlier = ["It's important to enjoy the journey as much as the finish line."]
+    guard = SpokenLineGuard("Joi", "Sam", earlier)
+    shown = guard.feed("That happens, Sam. I can tell it's important to enjoy the journey as")
+    assert shown == "That happens, Sam." and not guard.done  # seven words in a row: not yet a copy
+    assert guard.feed(" mu") == "" and not guard.done  # a word still being written does not count
+    guard.feed("ch ")
+    assert guard.done and guard.rejected == "repeats an earlier line"
+    assert guard.released == "That happens, Sam."
+    assert guard.copy is not None and (guard.copy.before, guard.copy.word) == (" I can tell", "it's")
+    assert guard.go_on_after_copy() == "That happens, Sam. I can tell"
+    assert guard.feed(" how much it means. What") == " I can tell how much it means."
+    assert guard.finish() == ""  # (a last word never finished is not shown)
+
+
+def test_a_copy_that_begins_the_line_leaves_nothing_before_it():
+    guard = SpokenLineGuard("Joi", "Sam", ["Sam is feeling judged and anxious about joining a gym."])
+    guard.feed("Joi: Feeling judged and anxious about joining a gym is hard. ")
+    assert guard.failed_at_start and guard.copy is not None and guard.copy.before == ""
+    assert guard.go_on_after_copy() == ""

@@ -64,6 +64,15 @@ def words(text: str) -> list[str]:
     return [w.strip("'").lower() for w in _WORD.findall(text) if w.strip("'")]
 
 
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """The :func:`words` of ``text``, each with where it starts and ends in ``text``."""
+    return [
+        (m.group(0).strip("'").lower(), m.start(), m.end())
+        for m in _WORD.finditer(text)
+        if m.group(0).strip("'")
+    ]
+
+
 def sentence_count(text: str) -> int:
     """Sentences in a spoken line (text after the last end mark counts as one more)."""
     return sum(1 for piece in _SENTENCE_END.split(text) if piece.strip())

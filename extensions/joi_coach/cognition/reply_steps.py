@@ -445,6 +445,32 @@ def _one_pass(
             yield kept or OPEN_QUESTION.format(user=user_name), False
 
 
+def _not_starting_with(
+    llm: PriorityLLM,
+    messages: list,
+    step: GenerationParams,
+    cancel: CancelToken | None,
+    prefix: str,
+    word: str,
+) -> Generator[str, None, None]:
+    """The model's words after ``prefix``, the first of them not ``word`` (for "I'm", not "I").
+
+    The first token is generated alone with the word ruled out, the rest as usual: ruled out
+    for the whole line, a copy that began with "What" would leave Joi no "What …?" question.
+    """
+    first_part = word.split("'")[0]
+    if not first_part:
+        yield from llm.stream_chat(messages, step, cancel, prefix)
+        return
+    avoid = tuple(dict.fromkeys((*step.avoid_words, first_part.lower())))
+    first = "".join(llm.stream_chat(messages, replace(step, max_tokens=1, avoid_words=avoid), cancel, prefix))
+    if not first or (cancel is not None and cancel.cancelled):
+        return
+    yield first
+    rest = replace(step, max_tokens=max(1, step.max_tokens - 1))
+    yield from llm.stream_chat(messages, rest, cancel, prefix + first)
+
+
 def _opening(answer: Callable[[bool], str], guard: SpokenLineGuard, talk: TalkGuard) -> str:
     """The first answer from memory the guards pass, plain then brief ("" if none): not a repeat,
     not out of role, and nothing in it the person never said ("five weeks" for "six months")."""
@@ -528,9 +554,16 @@ def _speak(
     step, raw = replace(params, stop=spoken_stops), ""
     for attempt in range(SPOKEN_ATTEMPTS):
         retry = attempt > 0
+        # A line stopped at a copy goes on from where the copy began, in the same prompt (read
+        # already), not kept from the word that began it; any other slip is asked for afresh.
+        cut = guard.copy if retry else None
+        line_so_far = guard.released
         if retry:
             step = replace(step, seed=(params.seed or 0) + attempt, temperature=max(params.temperature, 0.9))
-            guard.resume()
+            if cut is not None:
+                line_so_far = guard.go_on_after_copy()
+            else:
+                guard.resume()
         last = attempt == SPOKEN_ATTEMPTS - 1
         empathetic, therapeutic = thoughts
         speaking = speaking_messages(
@@ -539,14 +572,17 @@ def _speak(
             user_name,
             empathetic,
             therapeutic,
-            retry=retry,
+            retry=retry and cut is None,
             key_memory=key_memory,
             answered=answered,
             instruction=instruction,
             opened=bool(opening),
             dropped=talk.dropped,
         )
-        stream, raw = llm.stream_chat(speaking, step, cancel, guard.released), ""
+        if cut is not None:
+            stream, raw = _not_starting_with(llm, speaking, step, cancel, line_so_far, cut.word), cut.before
+        else:
+            stream, raw = llm.stream_chat(speaking, step, cancel, line_so_far), ""
         try:
             for chunk in stream:
                 raw += chunk

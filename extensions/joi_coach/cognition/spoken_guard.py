@@ -5,7 +5,9 @@ repeats a line Joi said before or reads its private notes out (8+ words in a row
 slips into the person's voice ("What do you suggest?"), or it runs on for paragraphs.
 Holding each sentence back until it is complete costs a moment of streaming and lets
 the guard stop the line before a bad sentence is shown. When the very first sentence is
-bad, nothing has been shown, and the caller can ask the model again.
+bad, nothing has been shown, and the caller can ask the model again. A repeat is seen as
+it is written, and the guard keeps the words of its sentence before the copy began
+(:class:`CopyCut`): the model can go on from there, not start the line over.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .reply_checks import dialogue_problems, longest_shared_run, words
+from .reply_checks import dialogue_problems, word_spans, words
 from .reply_format import THINK_CLOSE, THINK_OPEN
 from .voices import Section, match_label
 
@@ -25,6 +27,21 @@ MAX_SENTENCES = 5  # the persona asks for two to four; one more is tolerated, ne
 _DOUBLED_WORD = re.compile(r"\b(me|you|I|a|an|the|to|that|and|is|it|of|in)\s+\1\b", re.IGNORECASE)
 _STRAY_QUOTE = re.compile(r"^\s*[\"”]\s+(?=\S)(?=[^\"“”]*$)")  # a lone quote mark before a sentence
 _SENTENCE = re.compile(r".*?(?:[.!?…]+[\"'”’)\]]*(?=\s)|\n)", re.DOTALL)
+REPEAT = "repeats an earlier line"
+
+
+@dataclass(frozen=True)
+class CopyCut:
+    """Where a sentence began to repeat an earlier line: the line can go on from ``before``.
+
+    ``gap``: the blank between the line so far and the sentence; ``before``: the sentence's
+    words before the copy began ("" when it began with them), not yet shown; ``word``: the
+    word the copy began with (the next try is kept from starting with it).
+    """
+
+    gap: str
+    before: str
+    word: str
 
 
 @dataclass
@@ -44,7 +61,9 @@ class SpokenLineGuard:
     _started: bool = False
     _gap: str = ""
     _salutation: bool = False  # all that was released is a greeting line
+    copy: CopyCut | None = None  # where the line began to repeat an earlier one (when it was stopped so)
     _problems: set[str] = field(default_factory=set)
+    _runs: set[tuple[str, ...]] | None = None  # every run of REPEAT_LIMIT words of ``earlier``
 
     def feed(self, chunk: str) -> str:
         """Text that may be shown now (whole sentences); sets ``done`` when the line must end."""
@@ -58,6 +77,8 @@ class SpokenLineGuard:
             sentence = found.group(0)
             self._pending = self._pending[found.end() :]
             out.append(self._take(sentence))
+        if not self.done and not self.skip_bad and self._pending.strip():
+            self._stop_at_copy()  # a sentence still being written that already repeats
         return "".join(out)
 
     def finish(self) -> str:
@@ -97,13 +118,23 @@ class SpokenLineGuard:
 
     def acceptable(self, sentence: str) -> bool:
         """Whether a sentence would pass the guard as the line's first."""
-        return not _repeats(sentence, self.earlier) and not (
+        return self._cut("", sentence, partial=False) is None and not (
             set(dialogue_problems(sentence, self.joi, self.user, self.message)) - {"empty"}
         )
 
     def resume(self) -> None:
         """Take a new try at the rest of the line: what was released stays, the rest is forgotten."""
-        self.rejected, self.done, self._pending, self._gap = "", False, "", ""
+        self.rejected, self.done, self._pending, self._gap, self.copy = "", False, "", "", None
+
+    def go_on_after_copy(self) -> str:
+        """Take a new try from where the copy began; returns the line as the model goes on from
+        it (what was shown, and the words of the sentence before the copy, held until it ends)."""
+        cut = self.copy
+        if cut is None:
+            raise ValueError("the line was not stopped at a copy")
+        self.resume()
+        self._gap, self._pending = cut.gap, cut.before
+        return self.released + cut.gap + cut.before
 
     @property
     def failed_at_start(self) -> bool:
@@ -117,9 +148,7 @@ class SpokenLineGuard:
         gap, self._gap = self._gap, ""
         if not self._started:
             gap = ""  # no blank lines before the line
-            label = match_label(piece.lstrip()[:64])
-            if label is not None and label[0] is Section.DIALOGUE:  # "Joi:" before the line
-                piece = piece.lstrip()[label[1] :]
+            piece = _without_dialogue_label(piece)
         elif gap.count("\n") >= 2 and self._sentences >= 2:  # a second paragraph: enough said
             self.done = True
             return ""
@@ -134,6 +163,8 @@ class SpokenLineGuard:
             if self.skip_bad:
                 return ""
             self.rejected, self.done = reason, True
+            if reason == REPEAT:
+                self.copy = self._cut(gap, piece, partial=False)
             return ""
         if self.drop is not None and self.drop(piece):
             return ""  # a sentence never to show: skipped, the line goes on
@@ -150,9 +181,43 @@ class SpokenLineGuard:
             self.done = True
         return gap + piece
 
+    def _stop_at_copy(self) -> None:
+        """Stop the line at a sentence not yet complete whose words already repeat an earlier line."""
+        cut = self._cut(self._gap, self._pending, partial=True)
+        if cut is not None:
+            self.rejected, self.done, self.copy = REPEAT, True, cut
+            self._pending = self._gap = ""
+
+    def _cut(self, gap: str, sentence: str, partial: bool) -> CopyCut | None:
+        """Where ``sentence`` begins to repeat an earlier line (None if it does not); ``partial``:
+        its last word may still be being written, and does not count."""
+        spans = word_spans(sentence)
+        if partial and spans and spans[-1][2] == len(sentence):
+            spans = spans[:-1]
+        folded = tuple(word for word, _, _ in spans)
+        runs = self._earlier_runs()
+        for start in range(len(folded) - REPEAT_LIMIT + 1):
+            if folded[start : start + REPEAT_LIMIT] in runs:
+                _, at, end = spans[start]
+                before = sentence[:at].rstrip()
+                if not self._started:  # a line that has not begun: no blank, no "Joi:" before it
+                    gap, before = "", _without_dialogue_label(before)
+                return CopyCut(gap, before, sentence[at:end])
+        return None
+
+    def _earlier_runs(self) -> set[tuple[str, ...]]:
+        if self._runs is None:
+            self._runs = set()
+            for line in self.earlier:
+                said = words(line)
+                self._runs.update(
+                    tuple(said[i : i + REPEAT_LIMIT]) for i in range(len(said) - REPEAT_LIMIT + 1)
+                )
+        return self._runs
+
     def _problem(self, sentence: str) -> str:
-        if _repeats(sentence, self.earlier):
-            return "repeats an earlier line"
+        if self._cut("", sentence, partial=False) is not None:
+            return REPEAT
         new = (
             set(dialogue_problems(self.released + sentence, self.joi, self.user, self.message))
             - self._problems
@@ -178,8 +243,12 @@ def _said_in(sentence: str, released: str) -> bool:
     return f" {' '.join(said)} " in f" {' '.join(words(released))} "
 
 
-def _repeats(sentence: str, earlier: list[str]) -> bool:
-    return longest_shared_run(sentence, earlier) >= REPEAT_LIMIT
+def _without_dialogue_label(text: str) -> str:
+    """``text`` without a "Joi:" label in front of it."""
+    label = match_label(text.lstrip()[:64])
+    if label is not None and label[0] is Section.DIALOGUE:
+        return text.lstrip()[label[1] :]
+    return text
 
 
 def lines_joi_wrote(messages: Iterable[dict], user: str) -> list[str]:
