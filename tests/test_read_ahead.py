@@ -264,3 +264,27 @@ def test_a_draft_read_ahead_is_saved_only_when_background_work_reads_over_it(emb
     sent = [draft[0], {"role": "user", "content": draft[1]["content"] + "tired."}]
     "".join(embedded_llm.stream_chat(sent, GenerationParams(max_tokens=2, temperature=0)))
     assert read not in cache._states
+
+
+@pytest.mark.llm
+def test_a_reply_step_is_saved_only_when_something_else_reads_over_it(embedded_llm):
+    """llama-cpp-python saves every completion's state at its end (about 50 ms); for a reply's
+    steps, the person would wait for it before the next step, which goes on from the KV cache."""
+    from joi_coach.llm.priority import BackgroundToken
+
+    step = [
+        {"role": "system", "content": "You are Joi, a warm coach."},
+        {"role": "user", "content": "I skipped my run again this morning and honestly I am " * 6},
+    ]
+    cache = embedded_llm._llama.cache
+    cache.clear()
+    "".join(embedded_llm.stream_chat(step, GenerationParams(max_tokens=3, temperature=0)))
+    assert cache.n_states == 0  # not saved at its end
+    "".join(embedded_llm.stream_chat(step, GenerationParams(max_tokens=3, temperature=0), None, "Sam"))
+    assert cache.n_states == 0  # the next step goes on from it: still nothing to save
+    held = tuple(embedded_llm._llama.input_ids[: embedded_llm._llama.n_tokens].tolist())
+    rating = [{"role": "user", "content": "Rate 1 to 10: I had cereal."}]
+    "".join(
+        embedded_llm.stream_chat(rating, GenerationParams(max_tokens=2, temperature=0), BackgroundToken())
+    )
+    assert held in cache._states  # saved before background work read over it

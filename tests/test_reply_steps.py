@@ -256,3 +256,18 @@ def test_a_thought_that_ends_a_sentence_is_not_continued():
         [" saying no. Then more.", " to be heard.", "I hear you, Sam. What matters most?"]
     )
     assert "Sam is saying no.\n" in text and len(backend.calls) == 3
+
+
+def test_a_note_read_out_to_the_person_counts_as_a_repeat():
+    text, backend = reply_text(
+        [
+            " worn out.",
+            " to ask a friend who runs at lunch for ideas.",
+            "That happens, Sam. What would help you most now is to ask a friend who runs at lunch.",
+            " How",
+            " could lunch runs fit your week?",
+        ]
+    )
+    assert text.endswith("</think>\nThat happens, Sam. How could lunch runs fit your week?")
+    assert backend.calls[3].assistant_prefix == "That happens, Sam."
+    assert "what" in backend.calls[3].params.avoid_words

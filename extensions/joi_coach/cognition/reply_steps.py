@@ -19,7 +19,14 @@ from .memory_answer import Note, answer_from_memory
 from .plan_cue_rules import SENTENCE
 from .reply_checks import sentence_count
 from .reply_format import EMPATHETIC_LABEL, THERAPIST_LABEL, THINK_CLOSE, THINK_OPEN
-from .spoken_guard import MAX_SENTENCES, SpokenLineGuard, lines_joi_wrote, salvage, without_leading_label
+from .spoken_guard import (
+    MAX_SENTENCES,
+    SpokenLineGuard,
+    lines_joi_wrote,
+    said_to_them,
+    salvage,
+    without_leading_label,
+)
 from .talk_guard import TalkGuard
 from .thought_guard import CopyWatch
 from .voices import match_label, parse_reply
@@ -528,7 +535,13 @@ def _speak(
     spoken_stops = tuple(dict.fromkeys((*stops, f"\n{name}:")))
     # Anything Joi said or thought that the model can see, this reply's thoughts included: a
     # line that reads them out says nothing new (the person sees the thoughts anyway).
-    earlier = [*said_before, *lines_joi_wrote(messages, user_name), *thoughts]
+    # (the thoughts also as said to the person: "What would help you most now is …" reads a note out)
+    earlier = [
+        *said_before,
+        *lines_joi_wrote(messages, user_name),
+        *thoughts,
+        *(said_to_them(thought, user_name) for thought in thoughts),
+    ]
     talk = talk_guard_for(
         messages, user_name, instruction, f"{key_memory}\n{notes}"
     )  # notes: the person's words

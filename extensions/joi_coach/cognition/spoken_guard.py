@@ -251,6 +251,16 @@ def _without_dialogue_label(text: str) -> str:
     return text
 
 
+def said_to_them(thought: str, user: str) -> str:
+    """A thought about the person as the spoken line would read it out to them ("What would help
+    Sam most now is …" -> "What would help you most now is …")."""
+    if not user.strip():
+        return thought
+    name = re.escape(user.strip())
+    thought = re.sub(rf"\b{name}['’]s\b", "your", thought)
+    return re.sub(rf"\b{name}\b", "you", thought)
+
+
 def lines_joi_wrote(messages: Iterable[dict], user: str) -> list[str]:
     """Everything in a prompt that Joi said or thought (not the person's words)."""
     lines: list[str] = []

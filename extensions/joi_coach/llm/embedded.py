@@ -62,8 +62,9 @@ class EmbeddedLLM:
         # them it found already read (in the KV cache or the saved prompt states).
         self.last_prefill: tuple[int, int] = (0, 0)
         self.prefill_resumed_at = 0
-        self._warm_key: tuple[int, ...] = ()  # the saved state of the last draft read ahead
-        self._warm_unsaved = False  # the KV cache holds a draft read ahead, not yet saved
+        self._lazy_key: tuple[int, ...] = ()  # the last state saved only when read over
+        # The KV cache holds a draft read ahead or a reply's step, whose state is not saved yet.
+        self._unsaved_state = False
         try:
             self._llama = LeanLlama(
                 model_path=str(path),
@@ -98,7 +99,7 @@ class EmbeddedLLM:
                     f"prompt of {len(tokens)} tokens plus {params.max_tokens} to generate exceeds the "
                     f"context window of {self.n_ctx}"
                 )
-            self._keep_warm_state(tokens)
+            self._save_before_reading_over(tokens)
             if (
                 cancel is not None
                 and getattr(cancel, "preemptible", False)
@@ -119,15 +120,23 @@ class EmbeddedLLM:
                     stream=True,
                 ),
             )
+            foreground = not getattr(cancel, "preemptible", False)
             try:
                 for chunk in stream:
                     if cancel is not None and cancel.cancelled:
                         return
-                    text = chunk["choices"][0].get("text", "")
+                    choice = chunk["choices"][0]
+                    text = choice.get("text", "")
                     if text:
                         yield text
+                    if foreground and choice.get("finish_reason") is not None:
+                        # llama-cpp-python would save the state now, while the person waits for
+                        # the next step (about 50 ms): it is saved only if a prompt reads over it
+                        break
             finally:
                 stream.close()
+                if foreground:
+                    self._unsaved_state = self._llama.n_tokens > 0
 
     def warm(self, messages: Sequence[ChatMessage], cancel: CancelToken, assistant_prefix: str = "") -> bool:
         """Read a prompt without generating (all but its last token), keeping what was read in
@@ -140,31 +149,35 @@ class EmbeddedLLM:
             if len(tokens) >= self.n_ctx:
                 return False
             whole = self._prefill(tokens, cancel, save=False)
-            self._warm_unsaved = self._llama.n_tokens > 0
+            self._unsaved_state = self._llama.n_tokens > 0
             return whole
 
-    def _keep_warm_state(self, tokens: list[int]) -> None:
-        """Save the draft read ahead before a prompt that keeps less than half of it (``tokens``:
-        background work, the crisis screen's question to the model) reads over it.
+    def _save_before_reading_over(self, tokens: list[int]) -> None:
+        """Save the state in the KV cache (a draft read ahead, or a reply's last step) before a
+        prompt that keeps less than half of it (``tokens``: background work, the crisis screen's
+        question to the model) reads over it.
 
-        Saved only then, not each time a warm stops: the person's next word stops it about
-        twice a second, and a state (about 40 MB) takes some 50 ms to save, time the next draft,
-        or the reply (which goes on from the draft), would wait for. Only the newest draft's
-        state is kept: it serves the message.
+        Saved only then, not each time a warm stops or a step ends: the person's next word
+        stops a warm about twice a second, and a state (about 40 MB) takes some 50 ms to save,
+        time the next draft, or the reply's next step (which goes on from it), would wait for.
+        A state saved so replaces the one saved so before only when it goes on from it (the
+        reply from its draft), never one of something else (a draft, for the crisis screen's
+        question asked before its reply).
         """
         from llama_cpp import Llama
 
         llama = self._llama
-        if not self._warm_unsaved or llama.cache is None:
+        if not self._unsaved_state or llama.cache is None:
             return
-        self._warm_unsaved = False
+        self._unsaved_state = False
         key = tuple(llama.input_ids[: llama.n_tokens].tolist())
         if 2 * Llama.longest_token_prefix(key, tokens) >= len(key):
-            return  # the reply to the draft's message, or a prompt that goes on from it
-        if self._warm_key and self._warm_key != key:
-            cast(Any, llama.cache).discard(self._warm_key)
+            return  # the reply to the draft's message, a reply's next step, or a prompt going on from it
+        old = self._lazy_key
+        if old and old != key and 2 * Llama.longest_token_prefix(old, key) >= len(old):
+            cast(Any, llama.cache).discard(old)
         llama.cache[list(key)] = llama.save_state()
-        self._warm_key = key
+        self._lazy_key = key
 
     def _bias_against(self, avoid: tuple[str, ...]) -> dict[int, float] | None:
         """A logit bias that rules out the single tokens spelling these words (any case, with or without a space)."""
