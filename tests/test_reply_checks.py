@@ -354,3 +354,13 @@ def test_a_copy_that_begins_the_line_leaves_nothing_before_it():
     guard.feed("Joi: Feeling judged and anxious about joining a gym is hard. ")
     assert guard.failed_at_start and guard.copy is not None and guard.copy.before == ""
     assert guard.go_on_after_copy() == ""
+
+
+def test_an_answer_from_memory_may_say_what_a_note_says_but_the_line_may_not_read_it_out():
+    note = "Sam used to run 5k three times a week before his daughter was born."
+    guard = SpokenLineGuard("Joi", "Sam", ["What got in the way of your runs this week?"], notes=[note])
+    answer = "You told me you used to run 5k three times a week before your daughter was born."
+    assert guard.acceptable(answer)
+    guard.feed(f"Well. {answer} ")
+    assert guard.rejected == "repeats an earlier line" and guard.released == "Well."
+    assert not guard.acceptable("So what got in the way of your runs this week, Sam?")

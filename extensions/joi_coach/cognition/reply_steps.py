@@ -535,13 +535,9 @@ def _speak(
     spoken_stops = tuple(dict.fromkeys((*stops, f"\n{name}:")))
     # Anything Joi said or thought that the model can see, this reply's thoughts included: a
     # line that reads them out says nothing new (the person sees the thoughts anyway).
-    # (the thoughts also as said to the person: "What would help you most now is …" reads a note out)
-    earlier = [
-        *said_before,
-        *lines_joi_wrote(messages, user_name),
-        *thoughts,
-        *(said_to_them(thought, user_name) for thought in thoughts),
-    ]
+    earlier = [*said_before, *lines_joi_wrote(messages, user_name)]
+    # this reply's thoughts, also as said to the person ("What would help you most now is …")
+    notes_said = [*thoughts, *(said_to_them(thought, user_name) for thought in thoughts)]
     talk = talk_guard_for(
         messages, user_name, instruction, f"{key_memory}\n{notes}"
     )  # notes: the person's words
@@ -551,6 +547,7 @@ def _speak(
         user_name,
         earlier,
         message=messages[-1]["content"],
+        notes=notes_said,
         max_sentences=frame.max_sentences,
         drop=drop,
     )
@@ -622,7 +619,7 @@ def _speak(
             "spoken line stopped (attempt %d): %s",
             attempt + 1,
             guard.rejected,
-            extra={"guard": "line asked again"},
+            extra={"guard": "line cut at a copy" if guard.copy is not None else "line asked again"},
         )
     if needs_more and guard.released.strip() == opened.strip():  # the opening, and nothing after it
         log.info(
@@ -633,7 +630,7 @@ def _speak(
     if guard.failed_at_start:  # the good sentences of the last try, or failing that its words
         words_said = without_leading_label(raw, name, user_name)
         message = messages[-1]["content"]
-        kept = salvage(words_said, name, user_name, earlier, message, drop=drop)
+        kept = salvage(words_said, name, user_name, [*earlier, *notes_said], message, drop=drop)
         line = kept or ("" if talk.dropped else _plain_words(words_said))
         if line.strip():
             log.info("the spoken line was salvaged from a failed try", extra={"guard": "salvaged"})

@@ -50,6 +50,9 @@ class SpokenLineGuard:
     user: str
     earlier: list[str]
     message: str = ""  # the person's message this line answers
+    # This reply's notes (its thoughts, also as said to the person): the line must not read them
+    # out, but an answer from memory may say what a note says (:meth:`acceptable`).
+    notes: list[str] = field(default_factory=list)
     skip_bad: bool = False  # drop a bad sentence and go on, rather than stop there
     max_sentences: int = MAX_SENTENCES
     drop: Callable[[str], bool] | None = None  # sentences never to show (skipped, the line goes on)
@@ -64,6 +67,7 @@ class SpokenLineGuard:
     copy: CopyCut | None = None  # where the line began to repeat an earlier one (when it was stopped so)
     _problems: set[str] = field(default_factory=set)
     _runs: set[tuple[str, ...]] | None = None  # every run of REPEAT_LIMIT words of ``earlier``
+    _note_runs: set[tuple[str, ...]] = field(default_factory=set)  # … and of ``notes``
 
     def feed(self, chunk: str) -> str:
         """Text that may be shown now (whole sentences); sets ``done`` when the line must end."""
@@ -117,8 +121,10 @@ class SpokenLineGuard:
         return opening
 
     def acceptable(self, sentence: str) -> bool:
-        """Whether a sentence would pass the guard as the line's first."""
-        return self._cut("", sentence, partial=False) is None and not (
+        """Whether an answer from memory would pass the guard as the line's first sentence: it
+        repeats no earlier line (it may say what this reply's notes say: both restate what the
+        person told Joi) and keeps to Joi's role."""
+        return self._cut("", sentence, partial=False, with_notes=False) is None and not (
             set(dialogue_problems(sentence, self.joi, self.user, self.message)) - {"empty"}
         )
 
@@ -188,14 +194,14 @@ class SpokenLineGuard:
             self.rejected, self.done, self.copy = REPEAT, True, cut
             self._pending = self._gap = ""
 
-    def _cut(self, gap: str, sentence: str, partial: bool) -> CopyCut | None:
-        """Where ``sentence`` begins to repeat an earlier line (None if it does not); ``partial``:
-        its last word may still be being written, and does not count."""
+    def _cut(self, gap: str, sentence: str, partial: bool, with_notes: bool = True) -> CopyCut | None:
+        """Where ``sentence`` begins to repeat an earlier line or a note (None if it does not);
+        ``partial``: its last word may still be being written, and does not count."""
         spans = word_spans(sentence)
         if partial and spans and spans[-1][2] == len(sentence):
             spans = spans[:-1]
         folded = tuple(word for word, _, _ in spans)
-        runs = self._earlier_runs()
+        runs = self._earlier_runs(with_notes)
         for start in range(len(folded) - REPEAT_LIMIT + 1):
             if folded[start : start + REPEAT_LIMIT] in runs:
                 _, at, end = spans[start]
@@ -205,15 +211,10 @@ class SpokenLineGuard:
                 return CopyCut(gap, before, sentence[at:end])
         return None
 
-    def _earlier_runs(self) -> set[tuple[str, ...]]:
+    def _earlier_runs(self, with_notes: bool) -> set[tuple[str, ...]]:
         if self._runs is None:
-            self._runs = set()
-            for line in self.earlier:
-                said = words(line)
-                self._runs.update(
-                    tuple(said[i : i + REPEAT_LIMIT]) for i in range(len(said) - REPEAT_LIMIT + 1)
-                )
-        return self._runs
+            self._runs, self._note_runs = _runs_of(self.earlier), _runs_of(self.notes)
+        return self._runs | self._note_runs if with_notes else self._runs
 
     def _problem(self, sentence: str) -> str:
         if self._cut("", sentence, partial=False) is not None:
@@ -241,6 +242,15 @@ def _said_in(sentence: str, released: str) -> bool:
     if len(said) < 4:
         return False
     return f" {' '.join(said)} " in f" {' '.join(words(released))} "
+
+
+def _runs_of(lines: Iterable[str]) -> set[tuple[str, ...]]:
+    """Every run of ``REPEAT_LIMIT`` words in ``lines``."""
+    runs: set[tuple[str, ...]] = set()
+    for line in lines:
+        said = words(line)
+        runs.update(tuple(said[i : i + REPEAT_LIMIT]) for i in range(len(said) - REPEAT_LIMIT + 1))
+    return runs
 
 
 def _without_dialogue_label(text: str) -> str:
