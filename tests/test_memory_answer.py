@@ -188,7 +188,7 @@ def test_the_spoken_line_opens_with_the_answer_and_the_model_goes_on_from_it():
     assert "You have begun by answering" in backend.calls[3].messages[-1]["content"]
 
 
-def test_an_answer_that_repeats_an_earlier_line_is_not_used():
+def test_an_answer_that_repeats_an_earlier_line_twice_is_said_again_rather_than_not_at_all():
     earlier = "You told me that Maya is running it with you, and that is lovely."
     backend = ScriptedLLM(
         [
@@ -196,13 +196,15 @@ def test_an_answer_that_repeats_an_earlier_line_is_not_used():
             " a clear answer.",
             " Maya is running it with me.",
             " Maya is running it with me.",
-            "Maya, yes!",
+            " How are your runs with her?",
         ]
     )
     text = answered(backend, said_before=(earlier,))
-    assert text.endswith("</think>\nMaya, yes!")
-    assert backend.calls[4].assistant_prefix == ""
-    assert "You have begun" not in backend.calls[4].messages[-1]["content"]
+    assert text.endswith(
+        "</think>\nYou told me that Maya is running it with you. How are your runs with her?"
+    )
+    assert "at most ten words" in backend.calls[3].messages[0]["content"]  # asked briefly first
+    assert backend.calls[4].assistant_prefix == "You told me that Maya is running it with you."
 
 
 def test_an_answer_that_repeats_is_asked_for_again_briefly():

@@ -479,14 +479,16 @@ def _not_starting_with(
 
 
 def _opening(answer: Callable[[bool], str], guard: SpokenLineGuard, talk: TalkGuard) -> str:
-    """The first answer from memory the guards pass, plain then brief ("" if none): not a repeat,
-    not out of role, and nothing in it the person never said ("five weeks" for "six months")."""
+    """The first answer from memory the guards pass, plain then brief ("" if none): not out of
+    role, and nothing in it the person never said ("five weeks" for "six months"). A plain answer
+    that repeats an earlier line is asked for briefly; the brief one may repeat it: a fact the
+    person asks for twice is said twice, rather than a line that does not answer."""
     for brief in (False, True):
         candidate = answer(brief)
         if not candidate:
             return ""  # nothing found in the notes: a briefer try would find nothing either
         invented = any(talk.reason(s) == "invented fact" for s in SENTENCE.findall(candidate))
-        if guard.acceptable(candidate) and not invented:
+        if guard.acceptable(candidate, may_repeat=brief) and not invented:
             return candidate
         log.info("answer from memory not used (brief=%s): it repeats, slips out of role or invents", brief)
     return ""
@@ -525,7 +527,7 @@ def _speak(
 
     ``answer(brief)``: an answer from memory to open the line with, if the guard passes it
     (asked once more for a briefer one when the first repeats an earlier line, as the same
-    fact asked for twice would); the model goes on from it.
+    fact asked for twice would; the briefer one is used even so); the model goes on from it.
 
     When the guard stops a sentence, the model is asked once more (another seed, a little
     warmer, told why): to go on from the sentences already shown, or, if none were, to say

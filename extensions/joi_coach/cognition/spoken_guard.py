@@ -120,11 +120,12 @@ class SpokenLineGuard:
         self._sentences = 1
         return opening
 
-    def acceptable(self, sentence: str) -> bool:
+    def acceptable(self, sentence: str, may_repeat: bool = False) -> bool:
         """Whether an answer from memory would pass the guard as the line's first sentence: it
-        repeats no earlier line (it may say what this reply's notes say: both restate what the
-        person told Joi) and keeps to Joi's role."""
-        return self._cut("", sentence, partial=False, with_notes=False) is None and not (
+        keeps to Joi's role and (unless ``may_repeat``) repeats no earlier line. It may say what
+        this reply's notes say: both restate what the person told Joi."""
+        repeats = not may_repeat and self._cut("", sentence, partial=False, with_notes=False) is not None
+        return not repeats and not (
             set(dialogue_problems(sentence, self.joi, self.user, self.message)) - {"empty"}
         )
 
