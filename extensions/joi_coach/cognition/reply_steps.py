@@ -566,9 +566,11 @@ def _speak(
     step, raw = replace(params, stop=spoken_stops), ""
     for attempt in range(SPOKEN_ATTEMPTS):
         retry = attempt > 0
-        # A line stopped at a copy goes on from where the copy began, in the same prompt (read
-        # already), not kept from the word that began it; any other slip is asked for afresh.
-        cut = guard.copy if retry else None
+        # A line stopped at a copy inside a sentence goes on from the words before it, in the same
+        # prompt (read already), kept from the word the copy began with. A copy from a sentence's
+        # first word, or any other slip, is asked for afresh: kept from its usual first word, the
+        # 1.5B model began lists ("Here's how you could approach this:").
+        cut = guard.copy if retry and guard.copy is not None and guard.copy.before.strip() else None
         line_so_far = guard.released
         if retry:
             step = replace(step, seed=(params.seed or 0) + attempt, temperature=max(params.temperature, 0.9))

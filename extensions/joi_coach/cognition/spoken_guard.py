@@ -165,6 +165,8 @@ class SpokenLineGuard:
         piece = _STRAY_QUOTE.sub("", piece)  # the closing mark of a quote that was not shown
         if self._started and _said_in(piece, self.released):
             return ""  # said already in this line (a retry starting over, or the frame's opening)
+        if piece.rstrip().endswith((":", "：")):
+            return ""  # "Here's how you could approach this:": a list's heading, not something said
         reason = self._problem(piece)  # a slip out of role stops the line (the model is asked again)
         if reason:
             if self.skip_bad:
