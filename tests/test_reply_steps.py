@@ -272,3 +272,10 @@ def test_a_lists_heading_is_not_said():
         [" tired.", " rest.", "That happens, Sam. Here's how you could approach this:\nWhat helped?"]
     )
     assert text.endswith("</think>\nThat happens, Sam. What helped?")
+
+
+def test_a_greeting_is_never_the_whole_line():
+    text, _ = reply_text(
+        [" tired.", " rest.", "Hi Sam! Thanks for the advice, Joi.", " Sam is doing fine, and Sam will rest."]
+    )
+    assert text.endswith("</think>\nHi Sam! " + OPEN_QUESTION.format(user="Sam"))

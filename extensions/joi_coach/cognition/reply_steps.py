@@ -631,11 +631,11 @@ def _speak(
         )
         yield " " + OPEN_QUESTION.format(user=user_name), False
         return
-    if guard.failed_at_start:  # the good sentences of the last try, or failing that its words
+    if guard.failed_at_start or guard.only_greeted:  # the good sentences of the last try, or its words
         words_said = without_leading_label(raw, name, user_name)
         message = messages[-1]["content"]
         kept = salvage(words_said, name, user_name, [*earlier, *notes_said], message, drop=drop)
-        line = kept or ("" if talk.dropped else _plain_words(words_said))
+        line = kept or ("" if talk.dropped or guard.only_greeted else _plain_words(words_said))
         if line.strip():
             log.info("the spoken line was salvaged from a failed try", extra={"guard": "salvaged"})
         if not line.strip():  # never an empty reply: an open question, in Joi's own words
@@ -644,4 +644,4 @@ def _speak(
                 extra={"guard": "open question"},
             )
             line = OPEN_QUESTION.format(user=user_name)
-        yield line, False
+        yield (" " if guard.released.strip() else "") + line.lstrip(), False

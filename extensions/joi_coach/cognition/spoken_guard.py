@@ -148,6 +148,11 @@ class SpokenLineGuard:
         """Stopped before anything was shown: the caller may ask the model again."""
         return bool(self.rejected) and not self.released.strip()
 
+    @property
+    def only_greeted(self) -> bool:
+        """Stopped when all that was shown is a greeting ("Hi Sam!"): no line yet."""
+        return bool(self.rejected) and self._salutation
+
     def _take(self, piece: str, last: bool = False) -> str:
         if not piece.strip():  # whitespace between sentences: held until the next sentence
             self._gap += piece
