@@ -530,9 +530,11 @@ def _speak(
     fact asked for twice would; the briefer one is used even so); the model goes on from it.
 
     When the guard stops a sentence, the model is asked once more (another seed, a little
-    warmer, told why): to go on from the sentences already shown, or, if none were, to say
-    it afresh. If the second try fails at its first sentence too, the line ends there; if
-    nothing at all was shown, the model's own words are shown rather than nothing.
+    warmer). A copy seen inside a sentence goes on from the words before it, in the same prompt;
+    any other stop is told why, to go on from the sentences already shown or, if none were, to
+    say it afresh. If the second try fails at its first sentence too, the line ends there (after
+    a greeting alone, with the last try's good sentences or an open question); if nothing at all
+    was shown, the model's own words are shown rather than nothing.
     """
     spoken_stops = tuple(dict.fromkeys((*stops, f"\n{name}:")))
     # Anything Joi said or thought that the model can see, this reply's thoughts included: a
