@@ -80,6 +80,22 @@ def test_a_copy_from_a_sentences_first_word_is_asked_for_afresh():
     assert retry.params.seed != first.params.seed and retry.params.temperature >= 0.9
 
 
+def test_a_copy_after_only_a_name_is_asked_for_afresh_not_gone_on_from():
+    text, backend = reply_text(
+        [
+            " tired.",
+            " rest.",
+            "That happens. Sam, it's important to enjoy the journey as much as the finish line.",
+            " What got in the way this week?",
+        ]
+    )
+    # kept, "Sam," would leave the next try a new sentence to begin after a bare name
+    assert text.endswith("</think>\nThat happens. What got in the way this week?")
+    retry = backend.calls[3]
+    assert retry.assistant_prefix == "That happens." and "say it afresh" in retry.messages[-1]["content"]
+    assert retry.params.max_tokens != 1
+
+
 def test_a_copy_is_stopped_as_it_is_written_and_its_sentence_kept_up_to_there():
     text, backend = reply_text(
         [

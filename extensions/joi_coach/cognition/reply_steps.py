@@ -570,9 +570,9 @@ def _speak(
         retry = attempt > 0
         # A line stopped at a copy inside a sentence goes on from the words before it, in the same
         # prompt (read already), kept from the word the copy began with. A copy from a sentence's
-        # first word, or any other slip, is asked for afresh: kept from its usual first word, the
-        # 1.5B model began lists ("Here's how you could approach this:").
-        cut = guard.copy if retry and guard.copy is not None and guard.copy.before.strip() else None
+        # first words ("Valentina, …"), or any other slip, is asked for afresh: kept from its
+        # usual first word, the 1.5B model began lists ("Here's how you could approach this:").
+        cut = guard.copy if retry and guard.copy is not None and guard.copy.worth_going_on else None
         line_so_far = guard.released
         if retry:
             step = replace(step, seed=(params.seed or 0) + attempt, temperature=max(params.temperature, 0.9))
@@ -625,7 +625,11 @@ def _speak(
             "spoken line stopped (attempt %d): %s",
             attempt + 1,
             guard.rejected,
-            extra={"guard": "line cut at a copy" if guard.copy is not None else "line asked again"},
+            extra={
+                "guard": "line cut at a copy"
+                if guard.copy and guard.copy.worth_going_on
+                else "line asked again"
+            },
         )
     if needs_more and guard.released.strip() == opened.strip():  # the opening, and nothing after it
         log.info(

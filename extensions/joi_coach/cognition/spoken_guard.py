@@ -43,6 +43,12 @@ class CopyCut:
     before: str
     word: str
 
+    @property
+    def worth_going_on(self) -> bool:
+        """The words before the copy make a start worth keeping: a sentence's first words, not a
+        bare name or greeting ("Valentina," would leave the next try a new sentence to begin)."""
+        return len(words(self.before)) >= SALUTATION_WORDS
+
 
 @dataclass
 class SpokenLineGuard:
@@ -172,13 +178,11 @@ class SpokenLineGuard:
             return ""  # said already in this line (a retry starting over, or the frame's opening)
         if piece.rstrip().endswith((":", "：")):
             return ""  # "Here's how you could approach this:": a list's heading, not something said
-        reason = self._problem(piece)  # a slip out of role stops the line (the model is asked again)
+        reason, cut = self._problem(gap, piece)  # a slip out of role stops the line (asked again)
         if reason:
             if self.skip_bad:
                 return ""
-            self.rejected, self.done = reason, True
-            if reason == REPEAT:
-                self.copy = self._cut(gap, piece, partial=False)
+            self.rejected, self.done, self.copy = reason, True, cut
             return ""
         if self.drop is not None and self.drop(piece):
             return ""  # a sentence never to show: skipped, the line goes on
@@ -209,9 +213,11 @@ class SpokenLineGuard:
         if partial and spans and spans[-1][2] == len(sentence):
             spans = spans[:-1]
         folded = tuple(word for word, _, _ in spans)
-        runs = self._earlier_runs(with_notes)
+        if self._runs is None:
+            self._runs, self._note_runs = _runs_of(self.earlier), _runs_of(self.notes)
         for start in range(len(folded) - REPEAT_LIMIT + 1):
-            if folded[start : start + REPEAT_LIMIT] in runs:
+            run = folded[start : start + REPEAT_LIMIT]
+            if run in self._runs or (with_notes and run in self._note_runs):
                 _, at, end = spans[start]
                 before = sentence[:at].rstrip()
                 if not self._started:  # a line that has not begun: no blank, no "Joi:" before it
@@ -219,22 +225,17 @@ class SpokenLineGuard:
                 return CopyCut(gap, before, sentence[at:end])
         return None
 
-    def _earlier_runs(self, with_notes: bool) -> set[tuple[str, ...]]:
-        if self._runs is None:
-            self._runs, self._note_runs = _runs_of(self.earlier), _runs_of(self.notes)
-        return self._runs | self._note_runs if with_notes else self._runs
-
-    def _problem(self, sentence: str) -> str:
-        if self._cut("", sentence, partial=False) is not None:
-            return REPEAT
+    def _problem(self, gap: str, sentence: str) -> tuple[str, CopyCut | None]:
+        """Why ``sentence`` may not be shown ("" if it may), and where it copies, if it does."""
+        cut = self._cut(gap, sentence, partial=False)
+        if cut is not None:
+            return REPEAT, cut
         new = (
             set(dialogue_problems(self.released + sentence, self.joi, self.user, self.message))
             - self._problems
             - {"empty"}
         )
-        if new:
-            return ", ".join(sorted(new))
-        return ""
+        return ", ".join(sorted(new)), None
 
 
 def _cut_off(rest: str) -> bool:
