@@ -302,7 +302,21 @@ def test_a_letter_style_greeting_joins_the_line_and_is_not_a_sentence():
     guard = guarded(
         "Hi Sam,\n\nThank you for the update. Skipping happens. What got in the way?\n\nMore text."
     )
-    assert guard.released == "Hi Sam, Thank you for the update. Skipping happens. What got in the way?"
+    assert guard.released == "Hi Sam, thank you for the update. Skipping happens. What got in the way?"
+
+
+def test_after_a_name_and_comma_a_common_word_is_lower_case_but_a_name_or_i_is_not():
+    earlier = ["It sounds like Diego wants to help with the budget."]
+    guard = SpokenLineGuard("Joi", "Valentina", earlier)
+    assert (
+        guard.feed("Valentina,\n\nCould we look at it together? ")
+        == "Valentina, could we look at it together?"
+    )
+    for said in ("Diego sounds ready to help.", "I hear how much this matters."):
+        guard = SpokenLineGuard("Joi", "Valentina", earlier)
+        assert guard.feed(f"Valentina,\n\n{said} ") == f"Valentina, {said}"
+    guard = SpokenLineGuard("Joi", "Sam", [])
+    assert guard.feed("Hi Sam!\n\nWhat helped? ") == "Hi Sam! What helped?"  # not after a comma
 
 
 def test_a_greeting_and_the_next_sentence_are_joined_by_one_space():

@@ -28,6 +28,8 @@ _DOUBLED_WORD = re.compile(r"\b(me|you|I|a|an|the|to|that|and|is|it|of|in)\s+\1\
 _STRAY_QUOTE = re.compile(r"^\s*[\"”]\s+(?=\S)(?=[^\"“”]*$)")  # a lone quote mark before a sentence
 _SENTENCE = re.compile(r".*?(?:[.!?…]+[\"'”’)\]]*(?=\s)|\n)", re.DOTALL)
 REPEAT = "repeats an earlier line"
+_FIRST_WORD = re.compile(r"(\s*)([A-Z][^\W\d_]*)(?=[\s,.!?'’])")  # a capitalised first word
+_INNER_CAPITAL = re.compile(r"(?<![.!?:]\s)(?<!^)(?<!\n)\b([A-Z][^\W\d_]+)")  # not opening a sentence
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class SpokenLineGuard:
     _problems: set[str] = field(default_factory=set)
     _runs: set[tuple[str, ...]] | None = None  # every run of REPEAT_LIMIT words of ``earlier``
     _note_runs: set[tuple[str, ...]] = field(default_factory=set)  # … and of ``notes``
+    _known_names: set[str] | None = None  # capitalised words inside sentences (:meth:`_names`)
 
     def feed(self, chunk: str) -> str:
         """Text that may be shown now (whole sentences); sets ``done`` when the line must end."""
@@ -170,8 +173,10 @@ class SpokenLineGuard:
         elif gap.count("\n") >= 2 and self._sentences >= 2:  # a second paragraph: enough said
             self.done = True
             return ""
-        elif self._salutation:  # "Hi Sam,\n\nThank you…" is one paragraph: "Hi Sam, Thank you…"
+        elif self._salutation:  # "Hi Sam,\n\nThank you…" is one paragraph: "Hi Sam, thank you…"
             gap = "" if piece[:1].isspace() else " "
+            if self.released.rstrip().endswith(","):
+                piece = self._lowered_after_comma(piece)
         piece = _DOUBLED_WORD.sub(r"\1", piece)
         piece = _STRAY_QUOTE.sub("", piece)  # the closing mark of a quote that was not shown
         if self._started and _said_in(piece, self.released):
@@ -198,6 +203,23 @@ class SpokenLineGuard:
         if self._sentences >= self.max_sentences and not last:
             self.done = True
         return gap + piece
+
+    def _lowered_after_comma(self, piece: str) -> str:
+        """The piece with its first word in lower case, as it reads after "Valentina," (unless
+        the word is "I" or a name: capitalised inside a sentence of the person's or Joi's)."""
+        first = _FIRST_WORD.match(piece)
+        if first is None or first.group(2) == "I" or first.group(2) in self._names():
+            return piece
+        at = first.start(2)
+        return piece[:at] + piece[at].lower() + piece[at + 1 :]
+
+    def _names(self) -> set[str]:
+        """Capitalised words inside sentences the guard can see (names, not sentence openings)."""
+        if self._known_names is None:
+            seen = [self.message, self.joi, self.user, *self.earlier, *self.notes]
+            self._known_names = {name for text in seen for name in _INNER_CAPITAL.findall(text)}
+            self._known_names |= {self.joi, self.user}
+        return self._known_names
 
     def _stop_at_copy(self) -> None:
         """Stop the line at a sentence not yet complete whose words already repeat an earlier line."""
