@@ -29,6 +29,7 @@ from .joi_page import (
     send,
     user_texts,
     wait_for_replies,
+    wait_until_settled,
 )
 from .test_webui_tab_browser import WebuiTabServer
 
@@ -57,11 +58,16 @@ def other(name: str) -> str:
 # -- what both tests do on a page ---------------------------------------------------------------
 def write_plan(page, plan: str, open_safety) -> None:
     open_safety(page)
+    # a safety refresh still in flight (choosing the person fires one) lands after what is typed and
+    # clears it (CI, once); a person sees the loading overlay on the fields and waits for it to go
+    wait_until_settled(page, timeout=45_000)
     page.fill("#joi-plan-what-helps textarea", plan)
+    assert page.input_value("#joi-plan-what-helps textarea") == plan
     page.click("#joi-safety-save")
     page.wait_for_function(
         "() => document.querySelector('#joi-safety-status').innerText.includes('Saved')", timeout=30_000
     )
+    assert page.input_value("#joi-plan-what-helps textarea") == plan
 
 
 def download_export(page, folder: Path) -> dict:

@@ -572,7 +572,7 @@ def _speak(
         # prompt (read already), kept from the word the copy began with. A copy from a sentence's
         # first words ("Valentina, …"), or any other slip, is asked for afresh: kept from its
         # usual first word, the 1.5B model began lists ("Here's how you could approach this:").
-        cut = guard.copy if retry and guard.copy is not None and guard.copy.worth_going_on else None
+        cut = guard.copy_to_go_on_from if retry else None
         line_so_far = guard.released
         if retry:
             step = replace(step, seed=(params.seed or 0) + attempt, temperature=max(params.temperature, 0.9))
@@ -625,11 +625,7 @@ def _speak(
             "spoken line stopped (attempt %d): %s",
             attempt + 1,
             guard.rejected,
-            extra={
-                "guard": "line cut at a copy"
-                if guard.copy and guard.copy.worth_going_on
-                else "line asked again"
-            },
+            extra={"guard": "line cut at a copy" if guard.copy_to_go_on_from else "line asked again"},
         )
     if needs_more and guard.released.strip() == opened.strip():  # the opening, and nothing after it
         log.info(

@@ -158,6 +158,11 @@ class SpokenLineGuard:
         return bool(self.rejected) and not self.released.strip()
 
     @property
+    def copy_to_go_on_from(self) -> CopyCut | None:
+        """The copy the line stopped at, when the words before it are worth going on from."""
+        return self.copy if self.copy is not None and self.copy.worth_going_on else None
+
+    @property
     def only_greeted(self) -> bool:
         """Stopped when all that was shown is a greeting ("Hi Sam!"): no line yet."""
         return bool(self.rejected) and self._salutation
@@ -216,9 +221,9 @@ class SpokenLineGuard:
     def _names(self) -> set[str]:
         """Capitalised words inside sentences the guard can see (names, not sentence openings)."""
         if self._known_names is None:
-            seen = [self.message, self.joi, self.user, *self.earlier, *self.notes]
+            seen = [self.message, *self.earlier, *self.notes]
             self._known_names = {name for text in seen for name in _INNER_CAPITAL.findall(text)}
-            self._known_names |= {self.joi, self.user}
+            self._known_names |= {*self.joi.split(), *self.user.split()}  # each word of a name
         return self._known_names
 
     def _stop_at_copy(self) -> None:
