@@ -315,6 +315,8 @@ def test_after_a_name_and_comma_a_common_word_is_lower_case_but_a_name_or_i_is_n
     for said in ("Diego sounds ready to help.", "I hear how much this matters."):
         guard = SpokenLineGuard("Joi", "Valentina", earlier)
         assert guard.feed(f"Valentina,\n\n{said} ") == f"Valentina, {said}"
+    guard = SpokenLineGuard("Joi", "Mary Ann", [])  # each word of the person's name is a name
+    assert guard.feed("Hey,\n\nMary Ann, well done. ") == "Hey, Mary Ann, well done."
     guard = SpokenLineGuard("Joi", "Sam", [])
     assert guard.feed("Hi Sam!\n\nWhat helped? ") == "Hi Sam! What helped?"  # not after a comma
 
