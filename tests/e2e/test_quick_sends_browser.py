@@ -2,7 +2,9 @@
 
 Gradio may read the textbox a moment after Enter; before the page took each message at
 the instant it was sent, a message typed quickly after another was read in its place and
-the first one was lost (seen in CI, and in 2 of 10 tries here).
+the first one was lost (seen in CI, and in 2 of 10 tries here). The requests can also reach
+the server out of order (seen in CI: the sixth queued before the fifth); the page numbers
+each message and the server queues them by number.
 """
 
 from __future__ import annotations
@@ -63,3 +65,25 @@ def test_a_message_typed_while_joi_answers_is_neither_lost_nor_mixed(server, pag
     page.keyboard.press("Enter")
     lines = wait_for_user_lines(page, before + 2)
     assert lines[before:] == ["First thought.", "Second thought, typed by hand."]
+
+
+def test_a_message_whose_request_reaches_the_server_late_keeps_its_place(server, page):
+    """The network may deliver two quick sends out of order: the later one waits for the earlier."""
+    open_app(page, server.url)
+    before = len(user_texts(page))
+    held = []
+
+    def hold_the_first(route) -> None:
+        if "Overtaken on the way" in (route.request.post_data or "") and not held:
+            held.append(route)  # let go below, after the next message has reached the server
+        else:
+            route.continue_()
+
+    page.route("**/queue/join*", hold_the_first)
+    send(page, "Overtaken on the way.")
+    send(page, "Sent second, arrived first.")
+    page.wait_for_timeout(1200)
+    assert len(held) == 1, "the first message's request was not seen (gradio's queue URL changed?)"
+    held[0].continue_()
+    lines = wait_for_user_lines(page, before + 2)
+    assert lines[before:] == ["Overtaken on the way.", "Sent second, arrived first."]

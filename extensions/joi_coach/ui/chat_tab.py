@@ -19,6 +19,7 @@ from ..persona import Character
 from .compat import GRADIO_MAJOR, accepts, listen, make
 from .notice import ACKNOWLEDGED_KEY, first_start_notice
 from .plan_views import plans_list
+from .send_order import SendOrder, message_number
 from .views import as_plain_markdown, as_safe_markdown, recalled_html, thoughts_html
 
 NOTICE = (
@@ -43,14 +44,17 @@ ProfileOf = Callable[[gr.Request], str]
 # Gradio can run an event's ``js`` (and read the textbox) a moment after Enter, so a
 # message typed quickly after another could be read in its place and the first lost.
 # The page therefore takes each message from the box the instant Enter (or Send) is
-# pressed, in order, and the submit event picks the oldest one taken.
+# pressed, numbers it, and the submit event picks the oldest one taken. The requests may
+# still reach the server out of order, so the server queues them by number (SendOrder).
 CAPTURE_SENDS_JS = """() => {
   if (window.joiTakeMessage) return [];
   const taken = [];
+  let numbered = 0;
   const takeNow = () => {
     const box = document.querySelector('#joi-input textarea');
     if (!box) return;
-    taken.push(box.value);
+    numbered += 1;
+    taken.push([box.value, String(numbered)]);
     box.value = '';
     box.dispatchEvent(new Event('input', { bubbles: true }));
   };
@@ -62,19 +66,19 @@ CAPTURE_SENDS_JS = """() => {
   document.addEventListener('click', (e) => {
     if (e.target && e.target.closest && e.target.closest('#joi-send')) takeNow();
   }, true);
-  window.joiTakeMessage = (fallback) => (taken.length ? taken.shift() : fallback);
+  window.joiTakeMessage = (fallback) => (taken.length ? taken.shift() : [fallback, '']);
   return [];
 }"""
 
-# The submit's own step: the message taken at Enter, else (no capture script) the box's
-# value, emptying the box the moment a message is sent, so whatever the person types
-# next is never overwritten by a late server update (the server never writes the box back,
-# except to return a message it refused).
+# The submit's own step: the message taken at Enter and its number, else (no capture
+# script) the box's value and no number, emptying the box the moment a message is sent, so
+# whatever the person types next is never overwritten by a late server update (the server
+# never writes the box back, except to return a message it refused).
 TAKE_MESSAGE_JS = """(text) => {
   if (window.joiTakeMessage) return window.joiTakeMessage(text);
   const box = document.querySelector('#joi-input textarea');
   if (box) { box.value = ''; box.dispatchEvent(new Event('input', { bubbles: true })); }
-  return text;
+  return [text, ''];
 }"""
 
 
@@ -93,6 +97,7 @@ class ChatTab:
         self.profile_of = profile_of
         self.user_name_of = user_name_of
         self.messages_format = _uses_messages()
+        self.send_order = SendOrder()
 
     def _room(self, request: gr.Request) -> ChatRoom:
         return self.rooms.room(self.profile_of(request))
@@ -190,10 +195,12 @@ class ChatTab:
         return gr.update(choices=choices, value=current)
 
     # -- handlers -----------------------------------------------------------------------
-    def send(self, text: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+    def send(self, text: str, number: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        """Queue the message (after this page's earlier ones) and stream the room until its reply."""
         room = self._room(request)
         try:
-            exchange = room.send(text or "", self.user_name_of(request))
+            with self.send_order.turn(getattr(request, "session_hash", None), message_number(number)):
+                exchange = room.send(text or "", self.user_name_of(request))
         except InputError as exc:
             gr.Warning(f"Not sent: {exc}")
             yield (
@@ -315,6 +322,7 @@ class ChatTab:
                     with gr.Column(scale=1, min_width=120):
                         send = make(gr.Button, value="Send", variant="primary", elem_id="joi-send")
                         stop = make(gr.Button, value="Stop", elem_id="joi-stop")
+                        number = make(gr.Textbox, value="", visible=False, elem_id="joi-send-number")
                 with gr.Row():
                     conversation = make(
                         gr.Dropdown, choices=[], label="Conversation", scale=3, elem_id="joi-conversation"
@@ -342,7 +350,7 @@ class ChatTab:
             listen(
                 trigger,
                 self.send,
-                [message],
+                [message, number],
                 [*shown, message],
                 js=TAKE_MESSAGE_JS,
                 concurrency_limit=None,
