@@ -71,19 +71,23 @@ def test_a_message_whose_request_reaches_the_server_late_keeps_its_place(server,
     """The network may deliver two quick sends out of order: the later one waits for the earlier."""
     open_app(page, server.url)
     before = len(user_texts(page))
-    held = []
+    held, passed = [], []
 
     def hold_the_first(route) -> None:
         if "Overtaken on the way" in (route.request.post_data or "") and not held:
             held.append(route)  # let go below, after the next message has reached the server
         else:
             route.continue_()
+            passed.append(route.request.post_data or "")
 
     page.route("**/queue/join*", hold_the_first)
     send(page, "Overtaken on the way.")
     send(page, "Sent second, arrived first.")
-    page.wait_for_timeout(1200)
-    assert len(held) == 1, "the first message's request was not seen (gradio's queue URL changed?)"
+    deadline = time.time() + 30
+    while not (held and any("arrived first" in body for body in passed)) and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert held, "the first message's request was not seen (gradio's queue URL changed?)"
+    page.wait_for_timeout(800)  # the second is at the server, waiting for the first
     held[0].continue_()
     lines = wait_for_user_lines(page, before + 2)
     assert lines[before:] == ["Overtaken on the way.", "Sent second, arrived first."]
