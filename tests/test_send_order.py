@@ -63,5 +63,5 @@ def test_a_number_that_never_comes_holds_the_next_only_for_the_patience_then_not
 def test_the_page_number_is_read_strictly():
     assert message_number("5") == 5
     assert message_number(" 12 ") == 12
-    for not_a_number in ("", None, "-1", "1.5", "x", "9" * 20):
+    for not_a_number in ("", None, "-1", "1.5", "x", "9" * 20, "²", "٣"):
         assert message_number(not_a_number) is None

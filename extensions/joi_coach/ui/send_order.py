@@ -65,4 +65,4 @@ class SendOrder:
 def message_number(text: str | None) -> int | None:
     """The page's number for a message ("" or anything not a whole number: none)."""
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
