@@ -9,7 +9,7 @@ import time
 from extensions.joi_coach.ui.send_order import SendOrder, message_number
 
 
-def run_sends(order: SendOrder, sends: list[tuple[str | None, int | None]], stagger: float = 0.02) -> list:
+def run_sends(order: SendOrder, sends: list[tuple[str | None, int | None]]) -> list:
     """Start one thread per (page, number), in the list's order, each recording when it got in."""
     admitted: list[tuple[str | None, int | None]] = []
     lock = threading.Lock()
@@ -25,7 +25,7 @@ def run_sends(order: SendOrder, sends: list[tuple[str | None, int | None]], stag
         thread = threading.Thread(target=send, args=(page, number))
         thread.start()
         threads.append(thread)
-        time.sleep(stagger)
+        time.sleep(0.02)  # started in the list's order
     for thread in threads:
         thread.join(10)
     return admitted
